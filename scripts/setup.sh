@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian machine lacks for the tests and the demo: system packages
+# (PostgreSQL 15, rclone, BIND + nsupdate/dig, shellcheck, zstd, hyperfine) and the node modules.
+# As root it runs apt-get itself; otherwise it prints the exact command to run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(postgresql-15 rclone bind9 bind9-dnsutils shellcheck zstd hyperfine git)
+binaries=(/usr/lib/postgresql/15/bin/initdb rclone named nsupdate dig shellcheck zstd hyperfine git)
+
+missing=()
+for i in "${!binaries[@]}"; do
+  command -v "${binaries[$i]}" >/dev/null 2>&1 || missing+=("${packages[$i]}")
+done
+
+if ((${#missing[@]})); then
+  if [[ $(id -u) == 0 ]]; then
+    echo "setup: installing ${missing[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: missing system packages; run:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+# Debian's postgresql package may start its own cluster; ours are started by the tests.
+if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+  npm ci --no-audit --no-fund
+  npm run build --silent
+fi

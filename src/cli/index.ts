@@ -1,0 +1,50 @@
+// The command table. Each command lives in its own module, loaded only when called, so that
+// `runbook lint` does not pay for the engine's imports. Only this file calls process.exit.
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode, ExitError } from '../errors.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+const buildProgram = () => {
+  const program = new Command('runbook')
+    .description('Declarative GitOps runbooks: verified backups and executable recovery.')
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+    .showHelpAfterError(false);
+
+  program
+    .command('lint')
+    .description('validate and lint runbooks (files or folders; default runbooks/)')
+    .argument('[paths...]', 'runbook files or folders', ['runbooks/'])
+    .addOption(new Option('--format <format>', 'output format').choices(['pretty', 'json', 'github']).default('pretty'))
+    .option('--strict', 'warnings fail the exit code too')
+    .option('--no-shellcheck', 'skip shellcheck on run/verify shell text')
+    .action(async (paths: string[], options) => (await import('./lint.js')).lintCommand(paths, options));
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of the runbook format')
+    .action(async () => (await import('./schema.js')).schemaCommand());
+
+  return program;
+};
+
+/** Runs the CLI with `argv` (without node and script); exits the process with the outcome's code. */
+export const main = async (argv: string[]): Promise<void> => {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    process.exitCode ??= ExitCode.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; every other commander complaint is a usage error.
+      process.exitCode = error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    } else if (error instanceof ExitError) {
+      if (error.message) process.stderr.write(`runbook: ${error.message}\n`);
+      process.exitCode = error.code;
+    } else {
+      process.stderr.write(`runbook: internal error — please report it:\n${(error as Error)?.stack ?? String(error)}\n`);
+      process.exitCode = 70;
+    }
+  }
+};

@@ -1,0 +1,27 @@
+// Exit codes travel as errors; only src/cli/index.ts turns them into process.exit.
+
+/** Exit codes of DESIGN.md §4. */
+export const ExitCode = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  aborted: 3,
+  locked: 4,
+  interrupted: 130,
+  terminated: 143,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** A user-facing failure: printed as its message (no stack) and exited with `code`. */
+export class ExitError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ExitError';
+  }
+}
+
+export const usageError = (message: string) => new ExitError(ExitCode.usage, message);

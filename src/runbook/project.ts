@@ -1,0 +1,109 @@
+// A runbook together with the runbooks it includes: paths resolved relative to the including file,
+// never outside the repository, cycles refused.
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve, basename } from 'node:path';
+import type { Diagnostic } from './diagnostic.js';
+import { loadSource, positionOf, type SourceFile } from './load.js';
+import type { Include, Runbook, Vars } from './schema.generated.js';
+import { validateRunbook, type ValidateOptions } from './validate.js';
+
+export interface IncludeEdge {
+  /** Index in the including runbook's `include` list. */
+  index: number;
+  /** Prefix of the included step ids. */
+  id: string;
+  needs: string[];
+  vars: Vars;
+  /** The included runbook; undefined when it could not be loaded. */
+  target?: LoadedRunbook;
+}
+
+export interface LoadedRunbook {
+  source: SourceFile;
+  /** Absolute path. */
+  path: string;
+  /** The document, typed once it passed the schema; undefined otherwise. */
+  runbook?: Runbook;
+  includes: IncludeEdge[];
+}
+
+export interface LoadedTree {
+  root: LoadedRunbook;
+  /** Every file of the tree once, root first. */
+  files: LoadedRunbook[];
+  diagnostics: Diagnostic[];
+}
+
+/** The nearest folder holding `.git`, else the runbook's own folder. */
+export const findRepositoryRoot = (file: string): string => {
+  let dir = dirname(resolve(file));
+  for (;;) {
+    if (existsSync(resolve(dir, '.git'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return dirname(resolve(file));
+    dir = parent;
+  }
+};
+
+const includePath = (entry: Include): string => (typeof entry === 'string' ? entry : entry.path);
+
+const isInside = (root: string, path: string): boolean => {
+  const rel = relative(root, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+};
+
+/** Loads and validates `file` and, recursively, what it includes. */
+export const loadTree = (file: string, options: ValidateOptions & { repositoryRoot?: string } = {}): LoadedTree => {
+  const repositoryRoot = options.repositoryRoot ?? findRepositoryRoot(file);
+  const diagnostics: Diagnostic[] = [];
+  const byPath = new Map<string, LoadedRunbook>();
+  const files: LoadedRunbook[] = [];
+
+  const load = (displayPath: string, stack: string[]): LoadedRunbook => {
+    const path = resolve(displayPath);
+    const known = byPath.get(path);
+    if (known) return known;
+    const source = loadSource(displayPath);
+    const schemaFindings = validateRunbook(source, { allowExpressions: options.allowExpressions ?? true });
+    diagnostics.push(...source.diagnostics, ...schemaFindings);
+    const loaded: LoadedRunbook = { source, path, includes: [] };
+    if (source.value !== undefined && source.diagnostics.length === 0 && schemaFindings.length === 0) loaded.runbook = source.value as Runbook;
+    byPath.set(path, loaded);
+    files.push(loaded);
+
+    const entries = (loaded.runbook?.include ?? []) as Include[];
+    entries.forEach((entry, index) => {
+      const at = typeof entry === 'string' ? ['include', index] : ['include', index, 'path'];
+      const report = (message: string, rule: string) =>
+        diagnostics.push({ file: source.file, ...positionOf(source, at), message, rule, severity: 'error' });
+      const targetPath = resolve(dirname(path), includePath(entry));
+      const display = relative(process.cwd(), targetPath) || targetPath;
+      if (!isInside(repositoryRoot, targetPath)) {
+        report(`include '${includePath(entry)}' points outside the repository (${repositoryRoot})`, 'include-outside-repository');
+        return;
+      }
+      if (stack.includes(targetPath)) {
+        const cycle = [...stack.slice(stack.indexOf(targetPath)), targetPath].map((p) => relative(process.cwd(), p) || p);
+        report(`include cycle: ${cycle.join(' -> ')}`, 'include-cycle');
+        return;
+      }
+      if (!existsSync(targetPath)) {
+        report(`include '${includePath(entry)}' does not exist`, 'include-missing');
+        return;
+      }
+      const target = load(display, [...stack, targetPath]);
+      const id = (typeof entry === 'object' && entry.id) || target.runbook?.name || basename(targetPath).replace(/\.ya?ml$/, '');
+      loaded.includes.push({
+        index,
+        id,
+        needs: typeof entry === 'object' ? (entry.needs ?? []) : [],
+        vars: typeof entry === 'object' ? (entry.vars ?? {}) : {},
+        target,
+      });
+    });
+    return loaded;
+  };
+
+  const root = load(file, [resolve(file)]);
+  return { root, files, diagnostics };
+};

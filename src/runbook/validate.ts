@@ -1,0 +1,218 @@
+// Schema validation with ajv, with each failure turned into one positioned sentence instead of
+// ajv's raw dump.
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { Diagnostic } from './diagnostic.js';
+import { positionOf, type NodePath, type SourceFile } from './load.js';
+
+const require = createRequire(import.meta.url);
+// ajv's 2020-12 build is CommonJS; createRequire avoids ESM default-export interop.
+const Ajv2020 = require('ajv/dist/2020.js').default as typeof import('ajv/dist/2020.js').default;
+
+export const schemaDir = new URL('../../schemas/', import.meta.url);
+
+const readSchema = (relative: string) => JSON.parse(readFileSync(new URL(relative, schemaDir), 'utf8')) as Record<string, unknown>;
+
+export const runbookSchema = readSchema('runbook.schema.json');
+export const environmentSchema = readSchema('environment.schema.json');
+export const actionSchemas: Record<string, Record<string, unknown>> = Object.fromEntries(
+  readdirSync(new URL('actions/', schemaDir))
+    .filter((f) => f.endsWith('.schema.json'))
+    .sort()
+    .map((f) => [f.replace('.schema.json', ''), readSchema(`actions/${f}`)]),
+);
+
+let compiled: { runbook: ValidateFunction; environment: ValidateFunction; actions: Record<string, ValidateFunction> } | undefined;
+
+// Compiling is the slow part of ajv; do it once per process, on first use.
+const validators = () => {
+  if (compiled) return compiled;
+  const ajv = new Ajv2020({ allErrors: true, strict: false, useDefaults: false });
+  for (const schema of Object.values(actionSchemas)) ajv.addSchema(schema);
+  compiled = {
+    runbook: ajv.compile(runbookSchema),
+    environment: ajv.compile(environmentSchema),
+    actions: Object.fromEntries(Object.keys(actionSchemas).map((name) => [name, ajv.getSchema(`https://runbook.dev/schemas/actions/${name}.schema.json`)!])),
+  };
+  return compiled;
+};
+
+/** `steps[2].verify.retries`, the way a person names a place in the file. */
+export const describePath = (path: NodePath): string =>
+  path.reduce<string>((text, segment) => (typeof segment === 'number' ? `${text}[${segment}]` : text ? `${text}.${segment}` : segment), '') || 'the runbook';
+
+const toPath = (pointer: string): (string | number)[] =>
+  pointer === ''
+    ? []
+    : pointer
+        .slice(1)
+        .split('/')
+        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+        .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+
+const typeName = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : typeof value);
+
+const show = (value: unknown): string => (typeof value === 'string' ? `'${value.length > 40 ? value.slice(0, 40) + '…' : value}'` : JSON.stringify(value) ?? String(value));
+
+const valueAt = (data: unknown, path: NodePath): unknown => path.reduce<unknown>((v, k) => (v as Record<string | number, unknown> | undefined)?.[k], data);
+
+const hasExpression = (value: unknown): boolean => typeof value === 'string' && value.includes('${{');
+
+interface Finding {
+  path: NodePath;
+  key?: boolean;
+  message: string;
+}
+
+const describeError = (error: ErrorObject, data: unknown, at: NodePath): Finding => {
+  const path = toPath(error.instancePath);
+  const where = describePath([...at, ...path]);
+  const value = valueAt(data, path);
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const key = String(params.additionalProperty);
+      return { path: [...path, key], key: true, message: `unknown key '${key}' in ${where}` };
+    }
+    case 'required':
+      return { path, message: `${where} is missing the required key '${String(params.missingProperty)}'` };
+    case 'type':
+      return { path, message: `${where} must be ${String(params.type).replace(/,/g, ' or ')}, got ${typeName(value)}` };
+    case 'enum':
+      return { path, message: `${where} must be one of ${(params.allowedValues as unknown[]).map((v) => String(v)).join(', ')}; got ${show(value)}` };
+    case 'const':
+      return { path, message: `${where} must be ${JSON.stringify(params.allowedValue)}, got ${show(value)}` };
+    case 'pattern':
+      if (error.schemaPath.includes('duration') || /^\^\[0-9\]\+\(ms/.test(String(params.pattern))) {
+        return { path, message: `${where} must be a duration like 30s, 10m or 2h; got ${show(value)}` };
+      }
+      return { path, message: `${where} has an invalid value ${show(value)} (expected to match ${String(params.pattern)})` };
+    case 'minItems':
+      return { path, message: `${where} must have at least ${String(params.limit)} item(s)` };
+    case 'minLength':
+      return { path, message: `${where} must not be empty` };
+    case 'uniqueItems':
+      return { path, message: `${where} lists the same item twice (items ${String(params.j)} and ${String(params.i)})` };
+    case 'minimum':
+    case 'maximum':
+      return { path, message: `${where} must be ${error.keyword === 'minimum' ? 'at least' : 'at most'} ${String(params.limit)}, got ${show(value)}` };
+    case 'propertyNames':
+      return { path, message: `${where} has a key that is not a valid name (letters, digits and _; not starting with a digit)` };
+    default:
+      return { path, message: `${where} ${error.message ?? 'is invalid'}` };
+  }
+};
+
+const stepShape = (value: unknown): string | undefined => {
+  if (!value || typeof value !== 'object') return undefined;
+  const kinds = ['run', 'uses', 'manual'].filter((k) => k in (value as object));
+  if (kinds.length === 0) return 'needs one of run, uses or manual';
+  if (kinds.length > 1) return `has ${kinds.join(' and ')}; a step takes exactly one of run, uses or manual`;
+  if ('with' in (value as object) && kinds[0] !== 'uses') return `has 'with' but no 'uses'; inputs belong to a built-in action`;
+  return undefined;
+};
+
+/**
+ * Ajv reports every failed branch of a oneOf. The branches' discriminators (a missing key, a wrong
+ * type, a key that must be absent) say nothing to a person: drop them, keep the deeper findings,
+ * and say in one sentence what was expected when nothing deeper explains the failure.
+ */
+const collapseOneOf = (all: ErrorObject[], data: unknown, at: NodePath): Finding[] => {
+  const oneOfs = all.filter((e) => e.keyword === 'oneOf');
+  // Of branches defined inline, only the closest one (fewest errors) speaks.
+  const dropped = new Set<ErrorObject>();
+  for (const o of oneOfs) {
+    const branches = new Map<string, ErrorObject[]>();
+    for (const e of all) {
+      const branch = e !== o && e.instancePath.startsWith(o.instancePath) ? e.schemaPath.slice(o.schemaPath.length).match(/^\/(\d+)\//)?.[1] : undefined;
+      if (branch !== undefined && e.schemaPath.startsWith(o.schemaPath)) branches.set(branch, [...(branches.get(branch) ?? []), e]);
+    }
+    const sizes = [...branches.values()].map((list) => list.length);
+    const best = [...branches.values()].filter((list) => list.length === Math.min(...sizes));
+    if (best.length === 1) for (const list of branches.values()) if (list !== best[0]) list.forEach((e) => dropped.add(e));
+  }
+  const errors = all.filter((e) => !dropped.has(e));
+  const discriminators = new Set(['required', 'type', 'not']);
+  const isDiscriminator = (e: ErrorObject) => discriminators.has(e.keyword) && /\/oneOf\/\d+\/[^/]+$/.test(e.schemaPath) && oneOfs.some((o) => o.instancePath === e.instancePath);
+  const kept = errors.filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'if' && !isDiscriminator(e));
+  const findings: Finding[] = kept.map((e) => describeError(e, data, at));
+  for (const o of oneOfs) {
+    const path = toPath(o.instancePath);
+    const where = describePath([...at, ...path]);
+    const value = valueAt(data, path);
+    const shape = value && typeof value === 'object' && 'id' in value ? stepShape(value) : undefined;
+    if (shape) {
+      findings.push({ path, message: `${where} ${shape}` });
+      continue;
+    }
+    if (kept.some((e) => e.instancePath.startsWith(o.instancePath))) continue;
+    const alternatives = new Map<string, string[]>();
+    for (const e of errors) {
+      const branch = e.instancePath === o.instancePath && e.keyword === 'required' ? e.schemaPath.match(/\/oneOf\/(\d+)\/required$/)?.[1] : undefined;
+      if (branch !== undefined) alternatives.set(branch, [...(alternatives.get(branch) ?? []), `'${String((e.params as { missingProperty: string }).missingProperty)}'`]);
+    }
+    const needs = [...alternatives.values()].map((keys) => keys.join(' and ')).join('; or ');
+    findings.push({ path, message: needs ? `${where} needs ${needs}` : `${where} has an invalid value ${show(value)}` });
+  }
+  return findings;
+};
+
+export interface ValidateOptions {
+  /** At lint time `${{ … }}` values are unresolved: errors about them wait for `plan`/`exec`. */
+  allowExpressions?: boolean;
+  /** Path of `data` inside the source (for `with` validated separately). */
+  at?: NodePath;
+}
+
+const toDiagnostics = (source: SourceFile, errors: ErrorObject[] | null | undefined, data: unknown, options: ValidateOptions): Diagnostic[] => {
+  const seen = new Set<string>();
+  const out: Diagnostic[] = [];
+  const at = options.at ?? [];
+  for (const f of collapseOneOf(errors ?? [], data, at)) {
+    if (options.allowExpressions && f.path.some((_, i) => hasExpression(valueAt(data, f.path.slice(0, i + 1))))) continue;
+    const path = [...at, ...f.path];
+    const message = f.message;
+    const pos = positionOf(source, path, { key: f.key });
+    const key = `${pos.line}:${pos.col}:${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ file: source.file, ...pos, message, rule: 'schema', severity: 'error' });
+  }
+  return out;
+};
+
+/** Validates a whole runbook document against schemas/runbook.schema.json. */
+export const validateRunbook = (source: SourceFile, options: ValidateOptions = {}): Diagnostic[] => {
+  const { runbook } = validators();
+  if (source.value === undefined) return [];
+  if (source.value === null || typeof source.value !== 'object' || Array.isArray(source.value)) {
+    return [{ file: source.file, ...positionOf(source, []), message: `a runbook must be a mapping, got ${typeName(source.value)}`, rule: 'schema', severity: 'error' }];
+  }
+  return runbook(source.value) ? [] : toDiagnostics(source, runbook.errors, source.value, options);
+};
+
+/** Validates an environment file (environments/NAME.yaml). */
+export const validateEnvironment = (source: SourceFile): Diagnostic[] => {
+  const { environment } = validators();
+  if (source.value === undefined) return [];
+  return environment(source.value) ? [] : toDiagnostics(source, environment.errors, source.value, {});
+};
+
+/** Validates resolved action inputs; `at` names where `with` sits in the file. */
+export const validateActionInput = (source: SourceFile, action: string, input: unknown, at: NodePath, options: ValidateOptions = {}): Diagnostic[] => {
+  const validate = validators().actions[action];
+  if (!validate) return [];
+  if (validate(input)) return [];
+  return toDiagnostics(source, validate.errors, input, { ...options, at });
+};
+
+/** The schema as `runbook schema` prints it: self-contained, action inputs inlined under $defs. */
+export const bundledSchema = (): Record<string, unknown> => {
+  const bundle = structuredClone(runbookSchema) as { $defs: Record<string, unknown> };
+  for (const name of Object.keys(actionSchemas)) {
+    bundle.$defs[`action:${name}`] = (({ $schema: _s, $id: _i, ...rest }) => rest)(actionSchemas[name]!);
+  }
+  const text = JSON.stringify(bundle).replace(/"actions\/([a-z.]+)\.schema\.json"/g, (_m, name: string) => JSON.stringify(`#/$defs/action:${name}`));
+  return JSON.parse(text) as Record<string, unknown>;
+};
