@@ -1,0 +1,29 @@
+// The registry of built-in actions: one file each, listed here in sorted order.
+import type { Action } from './action.js';
+import { dnsUpdate } from './dns.update.js';
+import { filesBackup } from './files.backup.js';
+import { filesRestore } from './files.restore.js';
+import { gitBackup } from './git.backup.js';
+import { gitCheckout } from './git.checkout.js';
+import { gitRestore } from './git.restore.js';
+import { httpWait } from './http.wait.js';
+import { postgresDump } from './postgres.dump.js';
+import { postgresRestore } from './postgres.restore.js';
+import { postgresScratch } from './postgres.scratch.js';
+import { retentionPrune } from './retention.prune.js';
+
+export const actions: Record<string, Action<any>> = {
+  'dns.update': dnsUpdate,
+  'files.backup': filesBackup,
+  'files.restore': filesRestore,
+  'git.backup': gitBackup,
+  'git.checkout': gitCheckout,
+  'git.restore': gitRestore,
+  'http.wait': httpWait,
+  'postgres.dump': postgresDump,
+  'postgres.restore': postgresRestore,
+  'postgres.scratch': postgresScratch,
+  'retention.prune': retentionPrune,
+};
+
+export const findAction = (name: string): Action<any> | undefined => (Object.hasOwn(actions, name) ? actions[name] : undefined);
