@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(postgresql-15 rclone bind9 bind9-dnsutils shellcheck zstd hyperfine git)
-binaries=(/usr/lib/postgresql/15/bin/initdb rclone named nsupdate dig shellcheck zstd hyperfine git)
+packages=(postgresql-15 rclone bind9 bind9-dnsutils shellcheck zstd hyperfine git jq curl)
+binaries=(/usr/lib/postgresql/15/bin/initdb rclone named nsupdate dig shellcheck zstd hyperfine git jq curl)
 
 missing=()
 for i in "${!binaries[@]}"; do

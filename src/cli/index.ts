@@ -22,6 +22,16 @@ const buildProgram = () => {
     .action(async (paths: string[], options) => (await import('./lint.js')).lintCommand(paths, options));
 
   program
+    .command('plan')
+    .description('print the resolved order and the exact shell of every step')
+    .argument('<file>', 'runbook file')
+    .option('--env <name>', 'load environments/NAME.yaml beside the runbook')
+    .option('--var <key=value>', 'override a var (repeatable)', collect)
+    .option('--env-file <file>', 'KEY=value lines added to the environment')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (file: string, options) => (await import('./plan.js')).planCommand(file, options));
+
+  program
     .command('schema')
     .description('print the JSON Schema of the runbook format')
     .action(async () => (await import('./schema.js')).schemaCommand());

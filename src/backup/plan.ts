@@ -1,0 +1,81 @@
+// Decides, for every backup folder of a destination, whether a prune keeps or deletes it and why.
+// Pure: the folders and the clock come in, decisions come out; nothing is touched here.
+import { formatDuration } from '../runbook/duration.js';
+import type { BackupFolder } from './list.js';
+import { selectRetained, type RetentionPolicy } from './policy.js';
+
+/** Options of {@link planRetention}. */
+export interface PlanOptions {
+  policy: RetentionPolicy;
+  /** The current time. @default new Date() */
+  now?: Date;
+  /** Refuse to prune when the newest complete backup is older than this many milliseconds. @default no limit */
+  rpoMs?: number;
+  /** How far in the future a backup id may lie before it is distrusted (clocks drift). @default 5 minutes */
+  skewMs?: number;
+  /** Incomplete folders younger than this may be a backup still running and are left alone. @default 1 day */
+  incompleteGraceMs?: number;
+}
+
+/** What happens to one folder, and why (one line a person reads in the plan). */
+export interface Decision {
+  id: string;
+  action: 'keep' | 'delete';
+  reason: string;
+  folder: BackupFolder;
+}
+
+/** The outcome of {@link planRetention}. */
+export interface RetentionPlan {
+  decisions: Decision[];
+  /** The newest complete, trusted backup. */
+  newest?: BackupFolder;
+  /** Why pruning is refused (stale backups): when set, nothing may be deleted. */
+  refusal?: string;
+  /** Backups dated beyond now + skew: reported, never counted as newest, never deleted. */
+  future: BackupFolder[];
+}
+
+/** Complete backups whose id is not in the future: the ones retention and the RPO count. */
+export const trustedBackups = (folders: readonly BackupFolder[], now: Date, skewMs: number): BackupFolder[] =>
+  folders.filter((folder) => folder.state === 'complete' && folder.time.getTime() <= now.getTime() + skewMs);
+
+/** The decisions a prune acts on; deletions are dropped (and `refusal` set) when the backups are stale. */
+export const planRetention = (folders: readonly BackupFolder[], options: PlanOptions): RetentionPlan => {
+  const now = options.now ?? new Date();
+  const skewMs = options.skewMs ?? 5 * 60_000;
+  const graceMs = options.incompleteGraceMs ?? 86_400_000;
+  const trusted = trustedBackups(folders, now, skewMs);
+  const retained = selectRetained(trusted, options.policy);
+  const newest = trusted.reduce<BackupFolder | undefined>((best, folder) => (!best || folder.time > best.time ? folder : best), undefined);
+  const future = folders.filter((folder) => folder.time.getTime() > now.getTime() + skewMs);
+
+  let refusal: string | undefined;
+  if (options.rpoMs !== undefined) {
+    if (!newest) refusal = `no complete backup: refusing to prune (RPO ${formatDuration(options.rpoMs)})`;
+    else if (now.getTime() - newest.time.getTime() > options.rpoMs) {
+      refusal = `newest complete backup ${newest.id} is ${formatDuration(now.getTime() - newest.time.getTime())} old, older than the RPO ${formatDuration(options.rpoMs)}: refusing to prune`;
+    }
+  }
+
+  const decide = (folder: BackupFolder): Omit<Decision, 'id' | 'folder'> => {
+    const age = now.getTime() - folder.time.getTime();
+    if (age < -skewMs) return { action: 'keep', reason: `dated in the future (clock skew?): not trusted, not deleted` };
+    if (folder.state === 'damaged') return { action: 'keep', reason: `damaged (${folder.problem}): left for a person to look at` };
+    if (folder.state === 'incomplete') {
+      if (folder.marked) return { action: 'delete', reason: 'partly deleted by an earlier prune' };
+      if (age < graceMs) return { action: 'keep', reason: `incomplete, younger than ${formatDuration(graceMs)} (a backup may be running)` };
+      return { action: 'delete', reason: `incomplete (no manifest), older than ${formatDuration(graceMs)}` };
+    }
+    const reasons = retained.get(folder.id);
+    if (reasons) return { action: 'keep', reason: reasons.join(', ') };
+    return { action: 'delete', reason: folder.marked ? 'not in policy (marked by an earlier prune)' : 'not in policy' };
+  };
+
+  const decisions = folders.map((folder): Decision => {
+    const decision = { id: folder.id, folder, ...decide(folder) };
+    if (refusal && decision.action === 'delete') return { ...decision, action: 'keep', reason: `${decision.reason}; kept: pruning refused` };
+    return decision;
+  });
+  return { decisions, newest, refusal, future };
+};

@@ -1,0 +1,84 @@
+// `--resume`: finds the last unfinished run of a runbook and what its journal proves was done.
+import { readJournal, dropTornRecord, listRunIds, journalPath, type JournalRecord } from './journal.js';
+import { ExitCode, ExitError } from '../errors.js';
+import type { Plan } from './plan-types.js';
+import type { ResumeState } from './run.js';
+
+export interface ResumeCheck {
+  state: ResumeState;
+  /** Steps whose definition changed since the journal recorded them. */
+  changed: string[];
+  /** Set when a torn last record was dropped (with --force). */
+  droppedTorn?: string;
+}
+
+const lastRunOf = (stateDir: string, runbook: string) => {
+  for (const runId of listRunIds(stateDir).reverse()) {
+    const path = journalPath(stateDir, runId);
+    // Reading the first line is enough to know the runbook; full checks happen below.
+    const first = readJournalHead(path);
+    if (first?.runbook === runbook) return { runId, path };
+  }
+  return undefined;
+};
+
+const readJournalHead = (path: string): JournalRecord | undefined => {
+  try {
+    const { records } = readJournal(path);
+    return records[0];
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * The resume state of the last run of `plan` in `stateDir`. Refuses (exit 2) when there is none,
+ * when it succeeded, when its journal is damaged (a torn last record is dropped with `force`), or
+ * when a step it verified has changed since (unless `force`: then that step runs again).
+ */
+export const loadResume = (stateDir: string, plan: Plan, force: boolean): ResumeCheck => {
+  const last = lastRunOf(stateDir, plan.name);
+  if (!last) throw new ExitError(ExitCode.usage, `nothing to resume: no run of '${plan.name}' in ${stateDir}`);
+  const journal = readJournal(last.path);
+  let droppedTorn: string | undefined;
+  if (journal.torn) {
+    const where = `${last.path}:${journal.torn.line}`;
+    if (!force) {
+      throw new ExitError(
+        ExitCode.usage,
+        `journal ${where}: the last record is torn or corrupted (${journal.torn.reason}), probably by a crash while writing it: ${journal.torn.text.slice(0, 200)} — rerun with --force to drop it and resume`,
+      );
+    }
+    dropTornRecord(last.path, journal.torn.byteOffset);
+    droppedTorn = where;
+  }
+  const records = journal.records;
+  const lastEnd = records.findLast((r) => r.type === 'run-end' || r.type === 'run-start');
+  if (lastEnd?.type === 'run-end' && lastEnd.outcome === 'success') {
+    throw new ExitError(ExitCode.usage, `nothing to resume: the last run of '${plan.name}' (${last.runId}) succeeded`);
+  }
+  const done = new Map<string, { hash: string; outputs: Record<string, string> }>();
+  for (const record of records) {
+    if (record.type === 'step-done') done.set(String(record.id), { hash: String(record.hash), outputs: (record.outputs ?? {}) as Record<string, string> });
+  }
+  const changed: string[] = [];
+  const changedDone: string[] = [];
+  const recordedHash = new Map<string, string>();
+  for (const record of records) if ((record.type === 'step-start' || record.type === 'step-failed') && typeof record.hash === 'string') recordedHash.set(String(record.id), record.hash);
+  for (const step of plan.steps) {
+    const verified = done.get(step.id);
+    const before = verified?.hash ?? recordedHash.get(step.id);
+    if (before !== undefined && before !== step.hash) {
+      changed.push(step.id);
+      if (verified) changedDone.push(step.id);
+    }
+  }
+  if (changedDone.length > 0 && !force) {
+    throw new ExitError(
+      ExitCode.usage,
+      `cannot resume ${last.runId}: step(s) ${changedDone.map((id) => `'${id}'`).join(', ')} changed since they were verified; rerun with --force to run them again`,
+    );
+  }
+  const nextSeq = (records.at(-1)?.seq ?? 0) + 1;
+  return { state: { runId: last.runId, nextSeq, done }, changed, droppedTorn };
+};

@@ -1,0 +1,18 @@
+// Principle 1: a step is done only when its verification passed, so a `run` or `manual` step must
+// say how it is verified (built-in actions carry their own).
+import { listSteps, type Rule } from '../rule.js';
+import { describePath } from '../validate.js';
+
+export const missingVerify: Rule = {
+  id: 'missing-verify',
+  severity: 'error',
+  description: 'A run or manual step must have a verify that proves it worked.',
+  check: ({ runbook, report }) => {
+    for (const { step, path } of listSteps(runbook)) {
+      const kind = step.run !== undefined ? 'run' : step.manual !== undefined ? 'manual' : undefined;
+      if (kind && step.verify === undefined) {
+        report({ path, message: `${describePath(path)}.verify is required: step '${step.id}' has '${kind}' and nothing checks that it worked` });
+      }
+    }
+  },
+};

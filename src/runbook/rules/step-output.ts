@@ -1,0 +1,39 @@
+// `steps.ID.outputs.KEY` has a value only once step ID has run: ID must be a step this one waits
+// for through `needs`, or the value is missing (or a race under --concurrency).
+import { listExpressionSites, listSteps, parseSite, type LocatedStep, type Rule } from '../rule.js';
+
+/** Ids a step is sure to run after: its needs, transitively; cleanup also runs after every step. */
+const dependenciesOf = (located: LocatedStep, all: LocatedStep[]): Set<string> => {
+  const byId = new Map(all.map((s) => [s.step.id, s]));
+  const seen = new Set<string>(located.cleanup ? all.filter((s) => !s.cleanup).map((s) => s.step.id) : []);
+  const pending = [...(located.step.needs ?? [])];
+  while (pending.length > 0) {
+    const id = pending.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    pending.push(...(byId.get(id)?.step.needs ?? []));
+  }
+  return seen;
+};
+
+export const stepOutput: Rule = {
+  id: 'step-output',
+  severity: 'error',
+  description: 'steps.ID.outputs.KEY names a step that this one needs (directly or through others).',
+  check: ({ runbook, report }) => {
+    const all = listSteps(runbook);
+    const ids = new Set(all.map((s) => s.step.id));
+    for (const site of listExpressionSites(runbook)) {
+      for (const { ref, index } of parseSite(site).references) {
+        if (ref.root !== 'steps') continue;
+        const id = ref.path[0]!;
+        const text = `steps.${ref.path.join('.')}`;
+        if (!ids.has(id)) report({ path: site.path, index, message: `'${text}' refers to an unknown step '${id}'` });
+        else if (site.located && id === site.located.step.id) report({ path: site.path, index, message: `'${text}' refers to the step's own outputs, which exist only after it ran` });
+        else if (site.located && !dependenciesOf(site.located, all).has(id)) {
+          report({ path: site.path, index, message: `'${text}' refers to step '${id}', which step '${site.located.step.id}' does not need. note that add '${id}' to its 'needs' so that it runs first` });
+        }
+      }
+    }
+  },
+};
