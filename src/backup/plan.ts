@@ -36,6 +36,14 @@ export interface RetentionPlan {
   future: BackupFolder[];
 }
 
+/** `3d 4h`, `5h 02m 00s`: an age for people (days matter more than seconds for backups). */
+export const formatAge = (ms: number): string => {
+  const days = Math.floor(Math.abs(ms) / 86_400_000);
+  const hours = Math.floor((Math.abs(ms) % 86_400_000) / 3_600_000);
+  const text = days >= 1 ? (hours ? `${days}d ${hours}h` : `${days}d`) : formatDuration(Math.abs(ms));
+  return ms < 0 ? `-${text}` : text;
+};
+
 /** Complete backups whose id is not in the future: the ones retention and the RPO count. */
 export const trustedBackups = (folders: readonly BackupFolder[], now: Date, skewMs: number): BackupFolder[] =>
   folders.filter((folder) => folder.state === 'complete' && folder.time.getTime() <= now.getTime() + skewMs);
@@ -52,9 +60,9 @@ export const planRetention = (folders: readonly BackupFolder[], options: PlanOpt
 
   let refusal: string | undefined;
   if (options.rpoMs !== undefined) {
-    if (!newest) refusal = `no complete backup: refusing to prune (RPO ${formatDuration(options.rpoMs)})`;
+    if (!newest) refusal = `no complete backup (RPO ${formatAge(options.rpoMs)}): refusing to prune`;
     else if (now.getTime() - newest.time.getTime() > options.rpoMs) {
-      refusal = `newest complete backup ${newest.id} is ${formatDuration(now.getTime() - newest.time.getTime())} old, older than the RPO ${formatDuration(options.rpoMs)}: refusing to prune`;
+      refusal = `newest complete backup ${newest.id} is ${formatAge(now.getTime() - newest.time.getTime())} old, older than the RPO ${formatAge(options.rpoMs)}: refusing to prune`;
     }
   }
 
@@ -64,8 +72,8 @@ export const planRetention = (folders: readonly BackupFolder[], options: PlanOpt
     if (folder.state === 'damaged') return { action: 'keep', reason: `damaged (${folder.problem}): left for a person to look at` };
     if (folder.state === 'incomplete') {
       if (folder.marked) return { action: 'delete', reason: 'partly deleted by an earlier prune' };
-      if (age < graceMs) return { action: 'keep', reason: `incomplete, younger than ${formatDuration(graceMs)} (a backup may be running)` };
-      return { action: 'delete', reason: `incomplete (no manifest), older than ${formatDuration(graceMs)}` };
+      if (age < graceMs) return { action: 'keep', reason: `incomplete, younger than ${formatAge(graceMs)} (a backup may be running)` };
+      return { action: 'delete', reason: `incomplete (no manifest), older than ${formatAge(graceMs)}` };
     }
     const reasons = retained.get(folder.id);
     if (reasons) return { action: 'keep', reason: reasons.join(', ') };

@@ -32,6 +32,36 @@ const buildProgram = () => {
     .action(async (file: string, options) => (await import('./plan.js')).planCommand(file, options));
 
   program
+    .command('backups')
+    .description('list the backups under DEST (complete, incomplete, age, size); exit 1 when stale or the policy is not met')
+    .argument('<dest>', 'an rclone destination (remote:path) or a local folder')
+    .option('--rpo <duration>', 'fail when the newest complete backup is older than this (e.g. 26h)')
+    .option('--keep-daily <n>', 'retention policy: newest backup of each of the last N days (default 7 when any --keep-* is given)')
+    .option('--keep-weekly <n>', 'retention policy: newest backup of each of the last N ISO weeks (default 4)')
+    .option('--keep-monthly <n>', 'retention policy: newest backup of each of the last N months (default 6)')
+    .option('--prune', 'plan a grandfather-father-son prune (dry run unless --apply)')
+    .option('--apply', 'with --prune: delete what the plan deletes')
+    .option('--check-policy', 'fail when anything is left that the policy would delete')
+    .option('--verify', 're-hash every complete backup\'s stored data against its manifest')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (dest: string, options) => {
+      await (await import('./backups.js')).backupsCommand(dest, options);
+    });
+
+  program
+    .command('schedule')
+    .description('crontab lines or systemd timers for the scheduled backup and restore-test runbooks')
+    .argument('[paths...]', 'runbook files or folders', ['runbooks/'])
+    .addOption(new Option('--format <format>', 'output format').choices(['cron', 'systemd']).default('cron'))
+    .option('-o, --output <dir>', 'write the files into this folder instead of printing them')
+    .option('--env <name>', 'environment the jobs run with', 'production')
+    .option('--workdir <dir>', 'where the repository lives on the server (default: its root here)')
+    .option('--command <command>', 'how the jobs call runbook', 'runbook')
+    .option('--env-file <file>', 'secrets file the jobs pass to runbook exec')
+    .option('--log-dir <dir>', 'folder of the cron jobs\' log files', '/var/log/runbook')
+    .action(async (paths: string[], options) => (await import('./schedule.js')).scheduleCommand(paths, options));
+
+  program
     .command('schema')
     .description('print the JSON Schema of the runbook format')
     .action(async () => (await import('./schema.js')).schemaCommand());

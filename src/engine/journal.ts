@@ -113,3 +113,9 @@ export const listRunIds = (stateDir: string): string[] => {
 /** A run id sortable by time: `20261126T040512Z-<pid>`. */
 export const createRunId = (now = new Date(), pid = process.pid): string =>
   `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${pid}`;
+
+/** The last record matching `test` (ES2022 has no Array#findLast). */
+export const findLastRecord = (records: readonly JournalRecord[], test: (record: JournalRecord) => boolean): JournalRecord | undefined => {
+  for (let i = records.length - 1; i >= 0; i--) if (test(records[i]!)) return records[i];
+  return undefined;
+};

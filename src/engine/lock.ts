@@ -1,6 +1,6 @@
 // One run at a time per state dir and runbook: a lock file created with O_EXCL. A lock left by a
 // dead process on this host is taken over; one from another host is never broken automatically.
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync, fsyncSync, constants } from 'node:fs';
+import { writeFileSync, closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync, fsyncSync, constants } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode, ExitError } from '../errors.js';
@@ -17,6 +17,8 @@ export interface HeldLock {
   info: LockInfo;
   /** Set when a stale lock was taken over. */
   tookOver?: LockInfo;
+  /** Records the run id once known (a resumed run keeps its old one). */
+  setRunId: (runId: string) => void;
   release: () => void;
 }
 
@@ -78,6 +80,10 @@ export const acquireLock = (stateDir: string, runbook: string, runId: string, ho
     path,
     info,
     tookOver,
+    setRunId: (runId) => {
+      info.runId = runId;
+      writeFileSync(path, JSON.stringify(info) + '\n');
+    },
     release: () => {
       if (readLock(path)?.pid === process.pid) unlinkSync(path);
     },

@@ -364,10 +364,16 @@ export const resolvePlan = (file: string, options: ResolveOptions = {}): Plan =>
     vars: rootVars,
     secrets: secretNames,
     requires: [...requires],
-    notify: runbook.notify ? { on: runbook.notify.on ?? ['failure'], ping: runbook.notify.ping, webhook: runbook.notify.webhook } : undefined,
+    notify: runbook.notify ? resolveNotify(runbook.notify, { vars: rootVars, secrets: secretValues, steps: {}, env: processEnv }) : undefined,
     steps,
     cleanup,
   };
+};
+
+/** Notification targets with their expressions resolved; an empty URL means none. */
+const resolveNotify = (notify: NonNullable<Runbook['notify']>, scope: Scope): Plan['notify'] => {
+  const url = (value: string | undefined) => (value === undefined ? undefined : String(interpolate(value, scope) ?? '') || undefined);
+  return { on: notify.on ?? ['failure'], ping: url(notify.ping), webhook: url(notify.webhook) };
 };
 
 const refersToVars = (step: Step): boolean => /\$\{\{[^}]*\bvars\./.test(JSON.stringify(step));

@@ -1,5 +1,6 @@
 // `--resume`: finds the last unfinished run of a runbook and what its journal proves was done.
-import { readJournal, dropTornRecord, listRunIds, journalPath, type JournalRecord } from './journal.js';
+import { findLastRecord, readJournal, dropTornRecord, listRunIds, journalPath, type JournalRecord } from './journal.js';
+import { readFileSync } from 'node:fs';
 import { ExitCode, ExitError } from '../errors.js';
 import type { Plan } from './plan-types.js';
 import type { ResumeState } from './run.js';
@@ -24,8 +25,8 @@ const lastRunOf = (stateDir: string, runbook: string) => {
 
 const readJournalHead = (path: string): JournalRecord | undefined => {
   try {
-    const { records } = readJournal(path);
-    return records[0];
+    const text = readFileSync(path, 'utf8');
+    return JSON.parse(text.slice(0, text.indexOf('\n'))) as JournalRecord;
   } catch {
     return undefined;
   }
@@ -53,7 +54,7 @@ export const loadResume = (stateDir: string, plan: Plan, force: boolean): Resume
     droppedTorn = where;
   }
   const records = journal.records;
-  const lastEnd = records.findLast((r) => r.type === 'run-end' || r.type === 'run-start');
+  const lastEnd = findLastRecord(records, (r) => r.type === 'run-end' || r.type === 'run-start');
   if (lastEnd?.type === 'run-end' && lastEnd.outcome === 'success') {
     throw new ExitError(ExitCode.usage, `nothing to resume: the last run of '${plan.name}' (${last.runId}) succeeded`);
   }

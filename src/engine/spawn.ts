@@ -60,7 +60,7 @@ export const groupMembers = (pgid: number): number[] => {
 };
 
 /** Whether any live process of the group is left. */
-export const groupAlive = (pgid: number): boolean => signalGroup(pgid, 0 as NodeJS.Signals) && groupMembers(pgid).length > 0;
+export const groupAlive = (pgid: number): boolean => signalGroup(pgid, 0 as unknown as NodeJS.Signals) && groupMembers(pgid).length > 0;
 
 const lineSplitter = (emit: (line: string) => void) => {
   let partial = '';

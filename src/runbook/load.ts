@@ -99,8 +99,9 @@ const checkNodes = (file: string, doc: Document.Parsed, lineCounter: LineCounter
       }
       return undefined;
     },
-    Scalar(_key, node) {
-      if (node.type !== Scalar.PLAIN || !node.source) return;
+    Scalar(key, node) {
+      // Keys such as `on:` are read as strings by every YAML 1.2 tool; only values are ambiguous.
+      if (key === 'key' || node.type !== Scalar.PLAIN || !node.source) return;
       const pos = positionAt(lineCounter, node.range?.[0] ?? 0);
       if (yaml11Booleans.test(node.source)) {
         out.push(finding(file, pos, `bare '${node.source}' is a string in YAML 1.2 but a boolean in YAML 1.1; write true/false, or quote it`, 'yaml-boolean'));

@@ -58,6 +58,12 @@ const runShellcheck = (cwd: string, files: string[]): Promise<{ comments: Json1C
     });
   });
 
+/**
+ * `${{ … }}` in shell text is expression-in-shell's finding; to shellcheck it is a bad parameter
+ * expansion. Blank it out as a plain word of the same length so that columns stay put.
+ */
+const maskExpressions = (text: string): string => text.replace(/\$\{\{[\s\S]*?\}\}/g, (m) => m.replace(/[^\n]/g, '_'));
+
 /** Offset in `text` of a 1-based line and column (json1 counts a tab as one column). */
 const offsetOf = (text: string, line: number, column: number): number => {
   let offset = 0;
@@ -83,7 +89,7 @@ export const shellcheckSites = async (sites: readonly ShellTextSite[]): Promise<
   try {
     const byName = new Map<string, ShellTextSite[]>();
     for (const { name, sites: same } of byText.values()) {
-      writeFileSync(join(dir, name), header + same[0]!.text + '\n');
+      writeFileSync(join(dir, name), header + maskExpressions(same[0]!.text) + '\n');
       byName.set(name, same);
     }
     const names = [...byName.keys()];

@@ -6,7 +6,7 @@ export const unknownNeeds: Rule = {
   severity: 'error',
   description: 'Every needs entry names a step, an include, or INCLUDE.STEP.',
   check: ({ runbook, loaded, report }) => {
-    const known = [...listSteps(runbook).map(({ step }) => step.id), ...loaded.includes.map((edge) => edge.id)];
+    const known = [...new Set([...listSteps(runbook).map(({ step }) => step.id), ...loaded.includes.map((edge) => edge.id)])];
     const check = (ref: string, at: readonly (string | number)[], self?: string) => {
       if (ref === self) report({ path: at, message: `step '${self}' needs itself` });
       else if (!resolvesNeed(loaded, ref)) {

@@ -1,0 +1,146 @@
+// `exec` as a function: resolve, preflight, lock, run (or resume), release. Returns data; the CLI
+// and `drill` both build on it.
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { ExitCode, ExitError } from '../errors.js';
+import type { Plan } from './plan-types.js';
+import { createRunId } from './journal.js';
+import { acquireLock } from './lock.js';
+import { checkConfirmations, checkEnvironment, checkGit, checkRequires, checkSelection, collectSecrets, readEnvFile } from './preflight.js';
+import { loadResume } from './resume.js';
+import { runPlan, selectSteps, type RunResult, type StepResolver } from './run.js';
+import type { EventListener } from './events.js';
+import { createMasker } from './mask.js';
+
+export interface ExecOptions {
+  file: string;
+  /** `--env NAME`. */
+  env?: string;
+  /** `--var K=V`. */
+  vars?: Record<string, string>;
+  envFile?: string;
+  /** Answer yes to confirmations. @default false */
+  yes?: boolean;
+  resume?: boolean;
+  /** Resume despite changed verified steps or a torn last journal record. @default false */
+  force?: boolean;
+  from?: string;
+  only?: string[];
+  /** @default 1 */
+  concurrency?: number;
+  dryRun?: boolean;
+  allowDirty?: boolean;
+  /** @default $RUNBOOK_STATE_DIR, else .runbook in the working directory */
+  stateDir?: string;
+  /** Whether a person can answer prompts (a TTY). */
+  interactive: boolean;
+  ask?: (question: string) => Promise<string>;
+  signal?: AbortSignal;
+  cleanupSignal?: AbortSignal;
+  onEvent?: EventListener | EventListener[];
+  /** Refuse a `protected: true` environment (drill). @default false */
+  refuseProtected?: boolean;
+  /** @default 5000 */
+  graceMs?: number;
+  /** @default process.env */
+  processEnv?: Record<string, string | undefined>;
+  /** Builds the plan (resolve.ts's resolvePlan). */
+  resolvePlan: (file: string, options: { env?: string; vars?: Record<string, string>; envFile?: string; processEnv: Record<string, string | undefined> }) => Plan;
+  resolver: StepResolver;
+}
+
+export interface DryRun {
+  dryRun: true;
+  plan: Plan;
+  /** The steps that would run, in order. */
+  selected: string[];
+  /** Masks secret values in anything printed from the plan. */
+  mask: (text: string) => string;
+}
+
+export const defaultStateDir = (env: Record<string, string | undefined> = process.env): string => resolve(env.RUNBOOK_STATE_DIR || '.runbook');
+
+/** Maps a run's outcome to the exit code of DESIGN.md §4. */
+export const exitCodeOf = (result: RunResult, signal?: AbortSignal): number => {
+  if (result.outcome === 'success') return ExitCode.ok;
+  if (result.outcome === 'aborted') return ExitCode.aborted;
+  if (result.outcome === 'interrupted') return String(signal?.reason) === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
+  return ExitCode.failed;
+};
+
+export const executeRunbook = async (options: ExecOptions): Promise<RunResult | DryRun> => {
+  const fileEnv = options.envFile ? readEnvFile(options.envFile) : {};
+  const processEnv = { ...(options.processEnv ?? process.env), ...fileEnv };
+  const stateDir = resolve(options.stateDir ?? defaultStateDir(processEnv));
+  const plan = options.resolvePlan(options.file, { env: options.env, vars: options.vars, envFile: options.envFile, processEnv });
+  if (options.concurrency !== undefined && (!Number.isInteger(options.concurrency) || options.concurrency < 1)) {
+    throw new ExitError(ExitCode.usage, `--concurrency must be a whole number of at least 1, got ${options.concurrency}`);
+  }
+  if (options.resume && (options.from !== undefined || options.only?.length)) throw new ExitError(ExitCode.usage, '--resume cannot be combined with --from or --only');
+  checkSelection(plan, options.from, options.only);
+  checkRequires(plan, processEnv.PATH);
+  const secrets = collectSecrets(plan, processEnv);
+  checkEnvironment(plan, options.refuseProtected ?? false);
+  if (options.dryRun) {
+    return { dryRun: true, plan, selected: [...selectSteps(plan, options.from, options.only)], mask: createMasker(Object.values(secrets)) };
+  }
+  const { commit } = await checkGit(plan, options.allowDirty ?? false);
+  const runId = createRunId();
+  const lock = acquireLock(stateDir, plan.name, runId, hostname());
+  const warnings: string[] = [];
+  if (lock.tookOver) warnings.push(`took over a stale lock of pid ${lock.tookOver.pid} (started ${lock.tookOver.startedAt}, run ${lock.tookOver.runId}): that process is gone`);
+  try {
+    let resume;
+    if (options.resume) {
+      const check = loadResume(stateDir, plan, options.force ?? false);
+      resume = check.state;
+      lock.setRunId(resume.runId);
+      if (check.droppedTorn) warnings.push(`dropped the torn last journal record at ${check.droppedTorn} (--force)`);
+      if (check.changed.length > 0) warnings.push(`step(s) changed since the journal recorded them, they run again: ${check.changed.join(', ')}`);
+    }
+    checkConfirmations(plan, { yes: options.yes, interactive: options.interactive, from: options.from, only: options.only, skip: resume ? new Set(resume.done.keys()) : undefined });
+    const listeners = [options.onEvent ?? []].flat();
+    let warned = false;
+    return await runPlan({
+      plan,
+      resolver: options.resolver,
+      stateDir,
+      processEnv,
+      secrets,
+      runId,
+      resume,
+      yes: options.yes,
+      from: options.from,
+      only: options.only,
+      concurrency: options.concurrency,
+      graceMs: options.graceMs,
+      signal: options.signal,
+      cleanupSignal: options.cleanupSignal,
+      ask: options.interactive ? options.ask : undefined,
+      commit,
+      flags: {
+        env: options.env,
+        vars: options.vars,
+        envFile: options.envFile,
+        yes: options.yes,
+        resume: options.resume,
+        force: options.force,
+        from: options.from,
+        only: options.only,
+        concurrency: options.concurrency,
+        allowDirty: options.allowDirty,
+      },
+      onEvent: [
+        ...listeners,
+        // Warnings go out right after run-start, so renderers show them in context.
+        (event) => {
+          if (event.type !== 'run-start' || warned) return;
+          warned = true;
+          for (const message of warnings) for (const listener of listeners) listener({ type: 'warning', message, t: event.t });
+        },
+      ],
+    });
+  } finally {
+    lock.release();
+  }
+};

@@ -1,0 +1,121 @@
+// Everything knowable before the first step runs is checked here, so a run never stops halfway
+// for a reason it could have named up front.
+import { accessSync, constants, readFileSync, existsSync } from 'node:fs';
+import { delimiter, dirname, join, relative, resolve } from 'node:path';
+import { simpleGit } from 'simple-git';
+import { ExitCode, ExitError } from '../errors.js';
+import { minSecretLength } from './mask.js';
+import type { Plan } from './plan-types.js';
+import { selectSteps } from './run.js';
+
+/** Commands of `requires` not found on `path`. */
+export const missingCommands = (commands: readonly string[], path = process.env.PATH ?? ''): string[] =>
+  commands.filter(
+    (command) =>
+      !path.split(delimiter).some((dir) => {
+        try {
+          accessSync(join(dir || '.', command), constants.X_OK);
+          return true;
+        } catch {
+          return false;
+        }
+      }),
+  );
+
+/** Reads an env file: `KEY=value` lines, `#` comments, optional `export ` and surrounding quotes. */
+export const readEnvFile = (file: string): Record<string, string> => {
+  if (!existsSync(file)) throw new ExitError(ExitCode.usage, `--env-file ${file}: no such file`);
+  const values: Record<string, string> = {};
+  for (const [index, raw] of readFileSync(file, 'utf8').split('\n').entries()) {
+    const line = raw.replace(/\r$/, '').trim();
+    if (!line || line.startsWith('#')) continue;
+    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+    if (!match) throw new ExitError(ExitCode.usage, `${file}:${index + 1}: expected KEY=value`);
+    let value = match[2]!;
+    if (/^(['"]).*\1$/.test(value)) value = value.slice(1, -1);
+    values[match[1]!] = value;
+  }
+  return values;
+};
+
+/** The declared secrets' values; refuses missing ones and ones too short to mask safely. */
+export const collectSecrets = (plan: Plan, env: Record<string, string | undefined>): Record<string, string> => {
+  const missing = plan.secrets.filter((name) => !env[name]);
+  if (missing.length > 0) throw new ExitError(ExitCode.usage, `secret(s) not set in the environment: ${missing.join(', ')} (set them, or pass --env-file)`);
+  const short = plan.secrets.filter((name) => env[name]!.length < minSecretLength);
+  if (short.length > 0) {
+    throw new ExitError(ExitCode.usage, `secret(s) shorter than ${minSecretLength} characters cannot be masked safely: ${short.join(', ')}`);
+  }
+  return Object.fromEntries(plan.secrets.map((name) => [name, env[name]!]));
+};
+
+/** Checks `--from`/`--only` name existing steps. */
+export const checkSelection = (plan: Plan, from?: string, only?: string[]): void => {
+  const ids = plan.steps.map((step) => step.id);
+  const exists = (wanted: string) => ids.some((id) => id === wanted || id.startsWith(`${wanted}.`));
+  for (const wanted of [...(from === undefined ? [] : [from]), ...(only ?? [])]) {
+    if (!exists(wanted)) throw new ExitError(ExitCode.usage, `no step '${wanted}' in ${plan.file} (steps: ${ids.join(', ')})`);
+  }
+};
+
+/** Exit 3 before anything runs when a selected step needs a confirmation nobody can give. */
+export const checkConfirmations = (plan: Plan, options: { yes?: boolean; interactive: boolean; from?: string; only?: string[]; skip?: ReadonlySet<string> }): void => {
+  if (options.yes || options.interactive) return;
+  const selected = selectSteps(plan, options.from, options.only);
+  const asking = [...plan.steps.filter((s) => selected.has(s.id) && !options.skip?.has(s.id)), ...plan.cleanup].filter((s) => s.confirm !== undefined);
+  if (asking.length > 0) {
+    throw new ExitError(
+      ExitCode.aborted,
+      `step(s) ${asking.map((s) => `'${s.id}'`).join(', ')} need a confirmation, and there is no terminal to ask: pass --yes to confirm them; nothing was run`,
+    );
+  }
+};
+
+/** Files the plan comes from: the runbook and every file its steps are defined in. */
+export const planFiles = (plan: Plan): string[] => [...new Set([plan.file, ...plan.steps.map((s) => s.file), ...plan.cleanup.map((s) => s.file)].map((f) => resolve(f)))];
+
+/**
+ * The commit the runbook comes from. Refuses (exit 2) uncommitted or modified runbook files, and a
+ * runbook outside git, unless `allowDirty` (then the commit is recorded as far as known).
+ */
+export const checkGit = async (plan: Plan, allowDirty: boolean): Promise<{ commit?: string; dirty: string[] }> => {
+  const files = planFiles(plan);
+  const git = simpleGit({ baseDir: dirname(files[0]!) });
+  let root: string;
+  try {
+    root = (await git.revparse(['--show-toplevel'])).trim();
+  } catch {
+    if (allowDirty) return { dirty: files };
+    throw new ExitError(ExitCode.usage, `${plan.file} is not in a git repository: runbooks come from git (pass --allow-dirty to run it anyway)`);
+  }
+  const repo = simpleGit({ baseDir: root });
+  let commit: string | undefined;
+  try {
+    commit = (await repo.revparse(['HEAD'])).trim();
+  } catch {
+    commit = undefined;
+  }
+  const status = await repo.raw(['status', '--porcelain', '--untracked-files=all', '--', ...files.map((f) => relative(root, f))]);
+  const dirty = status
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.slice(3));
+  if ((dirty.length > 0 || !commit) && !allowDirty) {
+    const what = commit ? `uncommitted changes in ${dirty.join(', ')}` : 'no commit yet';
+    throw new ExitError(ExitCode.usage, `${plan.file}: ${what}; runbooks run from git (commit them, or pass --allow-dirty)`);
+  }
+  return { commit, dirty };
+};
+
+/** Refuses a protected environment where the caller forbids it (drill against production). */
+export const checkEnvironment = (plan: Plan, refuseProtected: boolean): void => {
+  if (refuseProtected && plan.protectedEnvironment) {
+    throw new ExitError(ExitCode.usage, `environment '${plan.environment}' is protected: refusing to run against it here`);
+  }
+};
+
+/** Refuses (exit 2) when commands the plan requires are missing. */
+export const checkRequires = (plan: Plan, path: string | undefined): void => {
+  const missing = missingCommands(plan.requires, path);
+  if (missing.length > 0) throw new ExitError(ExitCode.usage, `required command(s) not found on PATH: ${missing.join(', ')}`);
+};
