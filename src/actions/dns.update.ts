@@ -63,8 +63,13 @@ const checkInput = (input: DnsUpdateInput, context: ExpandContext): void => {
   if (input.provider === 'rfc2136' && input.server === undefined) throw fail(step, 'provider rfc2136 needs server (the zone\'s primary server)');
 };
 
-const head = (input: DnsUpdateInput, extra: Record<string, string | undefined> = {}) =>
-  shellAssignments({ SERVER: input.server, PORT: String(input.port ?? 53), ZONE: input.zone.replace(/\.$/, ''), ...extra });
+/** The assignments that open the text; the API flavour talks to no DNS server itself. */
+const head = (input: DnsUpdateInput, withServer = true, extra: Record<string, string | undefined> = {}) =>
+  shellAssignments({
+    ...(withServer ? { SERVER: input.server, PORT: String(input.port ?? 53) } : {}),
+    ZONE: input.zone.replace(/\.$/, ''),
+    ...extra,
+  });
 
 const nsupdateRun = (input: DnsUpdateInput): string => {
   const lines = [head(input)];
@@ -88,7 +93,7 @@ const nsupdateRun = (input: DnsUpdateInput): string => {
 
 const hetznerRun = (input: DnsUpdateInput): string => {
   const lines = [
-    head(input, { API_URL: (input.api_url ?? defaultApiUrl).replace(/\/$/, '') }),
+    head(input, false, { API_URL: (input.api_url ?? defaultApiUrl).replace(/\/$/, '') }),
     '# The API token goes to a private header file, never onto the command line.',
     'headers=$(mktemp)',
     `trap 'rm -f "$headers"' EXIT`,
@@ -119,7 +124,9 @@ const hetznerRun = (input: DnsUpdateInput): string => {
 const digVerify = (input: DnsUpdateInput): string => {
   const lines = [head(input)];
   if (input.server === undefined) {
-    lines.push('# No server given: ask the first of the zone\'s name servers.', 'SERVER=$(dig +short NS "$ZONE" | head -n 1)');
+    lines.push('# No server given: ask the first of the zone\'s name servers.', 'SERVER=$(dig +short NS "$ZONE" | head -n 1)',
+      '[ -n "$SERVER" ] || { echo "no name server found for $ZONE" >&2; exit 1; }',
+    );
   }
   lines.push(
     'expect_answer() {  # NAME TYPE VALUE: the authoritative server answers exactly VALUE',

@@ -1,14 +1,39 @@
-// STUB — to be written. See src/actions/action.ts for the contract.
+// files.restore: copies a files backup (latest complete, or an id) into a directory tree. Files
+// already there and not in the backup are left alone; files in the backup are written over.
 import type { Action } from './action.js';
 import type { FilesRestoreInput } from '../runbook/schema.generated.js';
+import { shellAssignments } from '../shell/quote.js';
+import { backupOfRunShell, resolveLatestShell, scratchShell } from '../backup/shell.js';
 
 export const filesRestore: Action<FilesRestoreInput> = {
   name: 'files.restore',
-  description: 'not yet written',
-  verifies: 'not yet written',
-  requires: () => [],
+  description: 'Copies the files of a backup (`latest` complete one, or an id) into a directory tree; files there that the backup lacks are kept.',
+  verifies: '`rclone check` finds every backed-up file in the tree, and every file\'s sha256 equals the manifest\'s (`sha256sum -c`).',
+  requires: () => ['rclone', 'jq', 'sha256sum'],
   destructive: () => false,
-  expand: () => {
-    throw new Error('files.restore is not yet written');
-  },
+  expand: (input) => ({
+    run: [
+      shellAssignments({ from: input.from, to: input.to, backup: input.backup ?? 'latest' }),
+      scratchShell(),
+      resolveLatestShell('from'),
+      'echo "backup=$backup" >> "${RUNBOOK_OUTPUT:-/dev/null}"',
+      '# Only a complete backup (its manifest exists and parses) is restored.',
+      'rclone cat "$from/$backup/manifest.json" > "$work/manifest.json"',
+      `jq -e '.kind == "files"' "$work/manifest.json" > /dev/null`,
+      'mkdir -p "$to"',
+      'rclone copy --fast-list "$from/$backup/files" "$to"',
+      'echo "restored $(jq \'.files | length\' "$work/manifest.json") files of $backup into $to"',
+    ].join('\n'),
+    verify: {
+      run: [
+        shellAssignments({ from: input.from, to: input.to }),
+        scratchShell(),
+        backupOfRunShell(input.backup ?? 'latest', 'from'),
+        'rclone cat "$from/$backup/manifest.json" > "$work/manifest.json"',
+        'rclone check --fast-list --one-way "$from/$backup/files" "$to"',
+        `jq -r '.files[] | "\\(.sha256)  \\(.name | ltrimstr("files/"))"' "$work/manifest.json" > "$work/SHA256SUMS"`,
+        'if [ -s "$work/SHA256SUMS" ]; then (cd "$to" && sha256sum --check --quiet --strict "$work/SHA256SUMS"); fi',
+      ].join('\n'),
+    },
+  }),
 };

@@ -15,7 +15,7 @@ const resolveRef = 'git -C "$TO" rev-parse --verify --quiet "origin/$REF^{commit
 export const gitCheckout: Action<GitCheckoutInput> = {
   name: 'git.checkout',
   description: 'Clones the configuration repository (or fetches into an existing clone) and checks out a ref, detached.',
-  verifies: "HEAD is the ref's commit and the working tree has no changes.",
+  verifies: "HEAD is the commit the repository holds under the ref right now, and the working tree has no changes.",
   requires: () => ['git'],
   destructive: () => false,
   expand: (input) => {
@@ -34,9 +34,15 @@ export const gitCheckout: Action<GitCheckoutInput> = {
     const verify = [
       head,
       'head=$(git -C "$TO" rev-parse HEAD)',
-      `want=$(${resolveRef})`,
+      '# What the repository holds under REF right now (a branch, else a tag\'s commit); a commit id stands for itself.',
+      `want=$(git ls-remote "$REPOSITORY" | awk -v ref="$REF" '`,
+      `  $2 == "refs/heads/" ref { branch = $1 }`,
+      `  $2 == "refs/tags/" ref { tag = $1 }`,
+      `  $2 == "refs/tags/" ref "^{}" { peeled = $1 }`,
+      `  END { print (branch != "" ? branch : peeled != "" ? peeled : tag) }')`,
+      '[ -n "$want" ] || want=$(git -C "$TO" rev-parse --verify "$REF^{commit}")',
       'if [ "$head" != "$want" ]; then',
-      '  echo "$TO is at $head, but $REF is $want" >&2',
+      '  echo "$TO is at $head, but $REF is $want in $REPOSITORY" >&2',
       '  exit 1',
       'fi',
       'changes=$(git -C "$TO" status --porcelain)',

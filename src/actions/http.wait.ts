@@ -9,8 +9,11 @@ import type { Action } from './action.js';
 const defaultTimeout = '5m';
 const defaultInterval = '2s';
 
-/** Whole seconds for the shell (`sleep`, `$SECONDS`), at least 1. */
-const seconds = (duration: string): number => Math.max(1, Math.ceil(parseDuration(duration)! / 1000));
+/** Whole seconds for bash's `$SECONDS`, at least 1. */
+const wholeSeconds = (duration: string): number => Math.max(1, Math.ceil(parseDuration(duration)! / 1000));
+
+/** Seconds for `sleep`, which takes fractions (`200ms` → `0.2`). */
+const sleepSeconds = (duration: string): string => String(parseDuration(duration)! / 1000);
 
 // One function both run and verify define, so the check that ends the wait is the check verified.
 const checkFunction = (input: HttpWaitInput): string[] => [
@@ -48,7 +51,7 @@ export const httpWait: Action<HttpWaitInput> = {
     const head = shellAssignments({ URL: input.url, STATUS: input.status ?? 200, BODY: input.body });
     const run = [
       head,
-      shellAssignments({ TIMEOUT_SECONDS: seconds(timeout), INTERVAL_SECONDS: seconds(interval) }),
+      shellAssignments({ TIMEOUT_SECONDS: wholeSeconds(timeout), INTERVAL_SECONDS: sleepSeconds(interval) }),
       ...checkFunction(input),
       'deadline=$((SECONDS + TIMEOUT_SECONDS))',
       'until check_health; do',

@@ -1,14 +1,133 @@
-// STUB — to be written. See src/actions/action.ts for the contract.
+// postgres.dump: one consistent snapshot of a database, compressed, checksummed and uploaded; the
+// manifest goes last so a folder without one is visibly incomplete.
 import type { Action } from './action.js';
 import type { PostgresDumpInput } from '../runbook/schema.generated.js';
+import { shellAssignments } from '../shell/quote.js';
+import { countRowsSql, describeTarget, isContainerTarget, pgCommand, psqlCommand, targetAssignments, targetRequires } from './postgres-target.js';
+import { resolveBackupShell } from './postgres-backup-shell.js';
+
+/** Compressor level when `level` is not given: zstd's fast default, gzip's own default. */
+const defaultLevel = { zstd: 3, gzip: 6 } as const;
+
+/** The data file's name inside the backup folder. */
+export const dumpFileName = (format: 'plain' | 'custom', compress: 'zstd' | 'gzip'): string =>
+  `dump.${format === 'plain' ? 'sql' : 'custom'}.${compress === 'zstd' ? 'zst' : 'gz'}`;
+
+const compressorCommand = (compress: 'zstd' | 'gzip', level: number): string =>
+  compress === 'zstd' ? `zstd -q -${level} -T2 -c` : `gzip -${level} -c`;
+
+const sourceJson = (input: PostgresDumpInput): string =>
+  isContainerTarget(input.target)
+    ? `{database: $database, container: $container}`
+    : `{database: $database, host: $host, port: ($port | tonumber)}`;
+
+const sourceArgs = (input: PostgresDumpInput): string =>
+  isContainerTarget(input.target) ? `--arg container "$PG_CONTAINER"` : `--arg host "$PG_HOST" --arg port "$PG_PORT"`;
+
+const expandRun = (input: PostgresDumpInput): string => {
+  const format = input.format ?? 'plain';
+  const compress = input.compress ?? 'zstd';
+  const level = input.level ?? defaultLevel[compress];
+  const psql = psqlCommand(input.target);
+  // -Z0: pg_dump's own zlib is single-threaded and slow; the compressor below does the work.
+  const formatFlags = format === 'custom' ? ' -Fc -Z0' : '';
+  return `# postgres.dump: ${format} dump of one snapshot | ${compress} -> staging file (sha256 in the same pass) -> upload -> verify stored bytes -> manifest.json last.
+${targetAssignments(input.target)}
+${shellAssignments({ DATABASE: input.database, DEST: input.to, FORMAT: format, COMPRESS: compress, DUMP_FILE: dumpFileName(format, compress) })}
+${input.staging === undefined ? 'STAGING="${TMPDIR:-/tmp}"' : shellAssignments({ STAGING: input.staging })}
+
+NOW="$(date -u +%s)"
+ID="$(date -u -d "@$NOW" +%Y-%m-%dT%H%M%SZ)"
+CREATED="$(date -u -d "@$NOW" +%Y-%m-%dT%H:%M:%SZ)"
+WORK="$(mktemp -d "$STAGING/runbook-pgdump.XXXXXX")"
+# The staging file goes whatever happens; the snapshot session ends when this shell does.
+trap 'rm -rf "$WORK"' EXIT
+
+# Hold one REPEATABLE READ transaction open: its snapshot is what pg_dump and the row counts see.
+coproc SNAPSHOT_SESSION { ${psql} -q -At -d "$DATABASE"; }
+SESSION_PID="$SNAPSHOT_SESSION_PID"
+echo 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;' >&"\${SNAPSHOT_SESSION[1]}"
+echo 'SELECT pg_export_snapshot();' >&"\${SNAPSHOT_SESSION[1]}"
+read -r SNAPSHOT <&"\${SNAPSHOT_SESSION[0]}" || { echo "postgres.dump: cannot open a snapshot on $DATABASE at ${describeTarget(input.target)}" >&2; exit 1; }
+echo 'SHOW server_version;' >&"\${SNAPSHOT_SESSION[1]}"
+read -r SERVER_VERSION <&"\${SNAPSHOT_SESSION[0]}"
+# Exact row counts, in the same snapshot, while pg_dump runs.
+cat >&"\${SNAPSHOT_SESSION[1]}" <<'SQL'
+${countRowsSql}
+SQL
+
+${pgCommand(input.target, 'pg_dump')} -w${formatFlags} --snapshot="$SNAPSHOT" -d "$DATABASE" \\
+  | ${compressorCommand(compress, level)} \\
+  | tee "$WORK/$DUMP_FILE" \\
+  | sha256sum > "$WORK/sha256"
+
+read -r TABLES <&"\${SNAPSHOT_SESSION[0]}" || { echo "postgres.dump: counting rows in $DATABASE failed" >&2; exit 1; }
+echo 'COMMIT;' >&"\${SNAPSHOT_SESSION[1]}"
+echo '\\q' >&"\${SNAPSHOT_SESSION[1]}"
+wait "$SESSION_PID"
+
+SHA256="$(cut -d ' ' -f 1 "$WORK/sha256")"
+BYTES="$(stat -c %s "$WORK/$DUMP_FILE")"
+echo "postgres.dump: $DATABASE -> $DUMP_FILE, $BYTES bytes, sha256 $SHA256"
+
+rclone copyto --checksum "$WORK/$DUMP_FILE" "$DEST/$ID/$DUMP_FILE"
+# --checksum falls back to comparing sizes when the remote has no usable hash (multipart S3
+# uploads): read the stored bytes back and compare their sha256 with the local one.
+STORED="$(rclone cat "$DEST/$ID/$DUMP_FILE" | sha256sum | cut -d ' ' -f 1)"
+if [ "$STORED" != "$SHA256" ]; then
+  echo "postgres.dump: $DEST/$ID/$DUMP_FILE has sha256 $STORED after upload, expected $SHA256" >&2
+  exit 1
+fi
+
+jq -n \\
+  --arg id "$ID" --arg created "$CREATED" --arg database "$DATABASE" ${sourceArgs(input)} \\
+  --arg name "$DUMP_FILE" --argjson bytes "$BYTES" --arg sha256 "$SHA256" \\
+  --argjson tables "$TABLES" --arg server_version "$SERVER_VERSION" \\
+  --arg format "$FORMAT" --arg compress "$COMPRESS" \\
+  --arg runbook "\${RUNBOOK_NAME:-}" --arg commit "\${RUNBOOK_COMMIT:-}" --arg run_id "\${RUNBOOK_RUN_ID:-}" --arg step "\${RUNBOOK_STEP:-}" \\
+  '{format: "runbook-backup/1", kind: "postgres", id: $id, created: $created,
+    source: ${sourceJson(input)},
+    files: [{name: $name, bytes: $bytes, sha256: $sha256}],
+    tables: $tables, server_version: $server_version,
+    dump: {format: $format, compress: $compress},
+    runbook: {name: $runbook, commit: $commit, run_id: $run_id, step: $step}}' > "$WORK/manifest.json"
+rclone copyto --checksum "$WORK/manifest.json" "$DEST/$ID/manifest.json"
+
+echo "postgres.dump: complete backup $DEST/$ID ($(jq 'length' <<< "$TABLES") tables)"
+if [ -n "\${RUNBOOK_OUTPUT:-}" ]; then
+  printf 'backup=%s\\npath=%s\\n' "$ID" "$DEST/$ID" >> "$RUNBOOK_OUTPUT"
+fi`;
+};
+
+const expandVerify = (input: PostgresDumpInput): string => `# postgres.dump verify: the stored data file's sha256 and size equal the manifest's; row counts are recorded.
+${shellAssignments({ LOCATION: input.to })}
+# The backup this step wrote (from its outputs), else the newest complete one.
+BACKUP="$(sed -n 's/^backup=//p' "\${RUNBOOK_OUTPUT:-/dev/null}" | tail -n 1)"
+BACKUP="\${BACKUP:-latest}"
+WORK="$(mktemp -d "\${TMPDIR:-/tmp}/runbook-pgdump-verify.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+${resolveBackupShell('postgres.dump')}
+jq -e '.format == "runbook-backup/1" and .kind == "postgres" and (.files | length) == 1
+  and (.tables | type) == "object" and all(.tables[]; type == "number")' "$WORK/manifest.json" > /dev/null \\
+  || { echo "postgres.dump: $LOCATION/$BACKUP/manifest.json lacks files or row counts" >&2; exit 1; }
+NAME="$(jq -r '.files[0].name' "$WORK/manifest.json")"
+EXPECTED_SHA256="$(jq -r '.files[0].sha256' "$WORK/manifest.json")"
+EXPECTED_BYTES="$(jq -r '.files[0].bytes' "$WORK/manifest.json")"
+# Streams the stored bytes (no local copy); equal sha256 means equal content.
+STORED_SHA256="$(rclone cat "$LOCATION/$BACKUP/$NAME" | sha256sum | cut -d ' ' -f 1)"
+STORED_BYTES="$(rclone size --json "$LOCATION/$BACKUP/$NAME" | jq '.bytes')"
+if [ "$STORED_SHA256" != "$EXPECTED_SHA256" ] || [ "$STORED_BYTES" != "$EXPECTED_BYTES" ]; then
+  echo "postgres.dump: $LOCATION/$BACKUP/$NAME is $STORED_BYTES bytes, sha256 $STORED_SHA256; manifest says $EXPECTED_BYTES bytes, sha256 $EXPECTED_SHA256" >&2
+  exit 1
+fi
+echo "verified $LOCATION/$BACKUP/$NAME: $STORED_BYTES bytes, sha256 $STORED_SHA256, $(jq '.tables | length' "$WORK/manifest.json") tables counted"`;
 
 export const postgresDump: Action<PostgresDumpInput> = {
   name: 'postgres.dump',
-  description: 'not yet written',
-  verifies: 'not yet written',
-  requires: () => [],
+  description:
+    'Dumps one database from a single snapshot (pg_dump --snapshot), compresses it (zstd by default), records exact row counts per table from the same snapshot, uploads to DEST/YYYY-MM-DDTHHMMSSZ/ and writes manifest.json last.',
+  verifies: "The stored data file, read back from the destination, has the manifest's sha256 and size, and the manifest holds a row count for every table.",
+  requires: (input) => [...targetRequires(input.target, ['psql', 'pg_dump']), input.compress === 'gzip' ? 'gzip' : 'zstd', 'sha256sum', 'rclone', 'jq'],
   destructive: () => false,
-  expand: () => {
-    throw new Error('postgres.dump is not yet written');
-  },
+  expand: (input) => ({ run: expandRun(input), verify: { run: expandVerify(input), timeout: '2h' } }),
 };

@@ -1,14 +1,141 @@
-// STUB — to be written. See src/actions/action.ts for the contract.
+// postgres.restore: a complete backup, checksum-checked before the database is touched, restored
+// into a scratch database, counted there, and only then renamed into place.
 import type { Action } from './action.js';
 import type { PostgresRestoreInput } from '../runbook/schema.generated.js';
+import { shellAssignments } from '../shell/quote.js';
+import { countRowsSql, countTablesSql, describeTarget, isContainerTarget, pgCommand, psqlCommand, targetAssignments, targetRequires } from './postgres-target.js';
+import { compareCountsShell, resolveBackupShell } from './postgres-backup-shell.js';
+
+const restoreCommand = (input: PostgresRestoreInput): string => {
+  const psql = psqlCommand(input.target);
+  const plain = `  "$DECOMPRESS" -dc "$WORK/$NAME" | ${psql} -q --single-transaction -d "$SCRATCH_DB" > /dev/null`;
+  // pg_restore -j needs a seekable file on the machine running it, which a container does not see.
+  const custom =
+    isContainerTarget(input.target) || !input.jobs || input.jobs < 2
+      ? `  "$DECOMPRESS" -dc "$WORK/$NAME" | ${pgCommand(input.target, 'pg_restore')} -w --exit-on-error -d "$SCRATCH_DB"`
+      : `  "$DECOMPRESS" -dc "$WORK/$NAME" > "$WORK/dump.custom"
+  ${pgCommand(input.target, 'pg_restore')} -w --exit-on-error -j "$JOBS" -d "$SCRATCH_DB" "$WORK/dump.custom"`;
+  return `if [ "$DUMP_FORMAT" = custom ]; then
+${custom}
+else
+${plain}
+fi`;
+};
+
+const expandRun = (input: PostgresRestoreInput): string => {
+  const psql = psqlCommand(input.target);
+  const where = describeTarget(input.target);
+  return `# postgres.restore: fetch a complete backup, check its sha256 before touching the database, restore into a scratch database, compare row counts, then rename it into place.
+${targetAssignments(input.target)}
+${shellAssignments({ DATABASE: input.database, LOCATION: input.from, BACKUP: input.backup ?? 'latest', REPLACE: input.replace ?? false, JOBS: input.jobs })}
+WORK="$(mktemp -d "\${TMPDIR:-/tmp}/runbook-pgrestore.XXXXXX")"
+# Names stay under PostgreSQL's 63-byte limit, so they can never be truncated into DATABASE itself.
+SCRATCH_DB="\${DATABASE:0:40}__restore_$$"
+OLD_DB="\${DATABASE:0:40}__replaced_$$"
+cleanup() {
+  rm -rf "$WORK"
+  # A failed restore leaves no half-restored database behind.
+  ${psql} -q -d postgres -v db="$SCRATCH_DB" > /dev/null 2>&1 <<'SQL' || true
+DROP DATABASE IF EXISTS :"db" WITH (FORCE);
+SQL
+}
+trap cleanup EXIT
+
+${resolveBackupShell('postgres.restore')}
+NAME="$(jq -r '.files[0].name' "$WORK/manifest.json")"
+EXPECTED_SHA256="$(jq -r '.files[0].sha256' "$WORK/manifest.json")"
+EXPECTED_BYTES="$(jq -r '.files[0].bytes' "$WORK/manifest.json")"
+DUMP_FORMAT="$(jq -r '.dump.format // "plain"' "$WORK/manifest.json")"
+CREATED="$(jq -r '.created' "$WORK/manifest.json")"
+case "$NAME" in
+  *.zst) DECOMPRESS=zstd ;;
+  *.gz) DECOMPRESS=gzip ;;
+  *) echo "postgres.restore: unknown data file $NAME in $LOCATION/$BACKUP/manifest.json" >&2; exit 1 ;;
+esac
+case "$NAME" in */* | .*) echo "postgres.restore: unsafe file name $NAME in the manifest" >&2; exit 1 ;; esac
+
+# Download and hash in one pass; nothing touches the database until the bytes are proven.
+rclone cat "$LOCATION/$BACKUP/$NAME" | tee "$WORK/$NAME" | sha256sum > "$WORK/sha256"
+GOT_SHA256="$(cut -d ' ' -f 1 "$WORK/sha256")"
+GOT_BYTES="$(stat -c %s "$WORK/$NAME")"
+if [ "$GOT_SHA256" != "$EXPECTED_SHA256" ] || [ "$GOT_BYTES" != "$EXPECTED_BYTES" ]; then
+  echo "postgres.restore: $LOCATION/$BACKUP/$NAME is $GOT_BYTES bytes, sha256 $GOT_SHA256; manifest says $EXPECTED_BYTES bytes, sha256 $EXPECTED_SHA256. The database was not touched." >&2
+  exit 1
+fi
+
+EXISTS="$(${psql} -At -d postgres -v db="$DATABASE" <<'SQL'
+SELECT count(*) FROM pg_database WHERE datname = :'db';
+SQL
+)"
+if [ "$EXISTS" = 1 ]; then
+  USER_TABLES="$(${psql} -At -d "$DATABASE" <<'SQL'
+${countTablesSql}
+SQL
+)"
+  if [ "$USER_TABLES" != 0 ] && [ "$REPLACE" != true ]; then
+    echo "postgres.restore: database $DATABASE at ${where} is not empty ($USER_TABLES tables); set replace: true to overwrite it. Nothing was changed." >&2
+    exit 1
+  fi
+fi
+
+echo "postgres.restore: restoring $LOCATION/$BACKUP ($CREATED) into $SCRATCH_DB"
+${psql} -q -d postgres -v db="$SCRATCH_DB" <<'SQL'
+CREATE DATABASE :"db" TEMPLATE template0;
+SQL
+${restoreCommand(input)}
+
+COUNTS="$(${psql} -At -d "$SCRATCH_DB" <<'SQL'
+${countRowsSql}
+SQL
+)"
+${compareCountsShell('postgres.restore', '$SCRATCH_DB')}
+
+# Both renames run in one transaction: if either fails (a client reconnected to DATABASE in
+# between), nothing is renamed, DATABASE keeps its old data under its own name, and the trap drops
+# the scratch database; stop the clients and run the step again.
+${psql} -q -d postgres -v db="$DATABASE" -v scratch="$SCRATCH_DB" -v old="$OLD_DB" -v exists="$EXISTS" > /dev/null <<'SQL'
+SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :'db' AND pid <> pg_backend_pid();
+BEGIN;
+\\if :exists
+ALTER DATABASE :"db" RENAME TO :"old";
+\\endif
+ALTER DATABASE :"scratch" RENAME TO :"db";
+COMMIT;
+SQL
+if [ "$EXISTS" = 1 ]; then
+  ${psql} -q -d postgres -v old="$OLD_DB" <<'SQL' || echo "postgres.restore: warning: could not drop the replaced database $OLD_DB; drop it by hand" >&2
+DROP DATABASE :"old" WITH (FORCE);
+SQL
+fi
+
+echo "postgres.restore: $DATABASE restored from $LOCATION/$BACKUP ($CREATED), $(jq '.tables | length' "$WORK/manifest.json") tables, row counts equal"
+if [ -n "\${RUNBOOK_OUTPUT:-}" ]; then
+  printf 'backup=%s\\ncreated=%s\\npath=%s\\n' "$BACKUP" "$CREATED" "$LOCATION/$BACKUP" >> "$RUNBOOK_OUTPUT"
+fi`;
+};
+
+const expandVerify = (input: PostgresRestoreInput): string => `# postgres.restore verify: exact count(*) of every table in the manifest equals the manifest's number.
+${targetAssignments(input.target)}
+${shellAssignments({ DATABASE: input.database, LOCATION: input.from, BACKUP: input.backup ?? 'latest' })}
+# The backup this step restored (from its outputs), else the one the inputs name.
+RESTORED="$(sed -n 's/^backup=//p' "\${RUNBOOK_OUTPUT:-/dev/null}" | tail -n 1)"
+BACKUP="\${RESTORED:-$BACKUP}"
+WORK="$(mktemp -d "\${TMPDIR:-/tmp}/runbook-pgrestore-verify.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+${resolveBackupShell('postgres.restore')}
+COUNTS="$(${psqlCommand(input.target)} -At -d "$DATABASE" <<'SQL'
+${countRowsSql}
+SQL
+)"
+${compareCountsShell('postgres.restore', '$DATABASE')}
+echo "verified $DATABASE: $(jq '.tables | length' "$WORK/manifest.json") tables match the row counts of backup $BACKUP"`;
 
 export const postgresRestore: Action<PostgresRestoreInput> = {
   name: 'postgres.restore',
-  description: 'not yet written',
-  verifies: 'not yet written',
-  requires: () => [],
-  destructive: () => false,
-  expand: () => {
-    throw new Error('postgres.restore is not yet written');
-  },
+  description:
+    'Fetches a complete backup (latest, or a named one), checks its sha256 before touching the database, refuses a non-empty database unless replace is true, restores into a scratch database and renames it into place once its row counts match.',
+  verifies: "Exact count(*) of every table in the backup's manifest equals the manifest's number.",
+  requires: (input) => [...targetRequires(input.target, ['psql', 'pg_restore']), 'zstd', 'gzip', 'sha256sum', 'rclone', 'jq'],
+  destructive: (input) => input.replace === true,
+  expand: (input) => ({ run: expandRun(input), verify: { run: expandVerify(input), timeout: '1h' } }),
 };

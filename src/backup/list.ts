@@ -47,7 +47,10 @@ const readManifest = async (file: string): Promise<{ manifest?: BackupManifest; 
 export const listBackups = async (dest: string, options: RcloneOptions = {}): Promise<BackupFolder[]> => {
   let entries: ListEntry[];
   try {
-    entries = JSON.parse(await runRclone(['lsjson', '-R', '--max-depth', '2', dest], options)) as ListEntry[];
+    // --fast-list: one recursive listing (filtered to depth 2 afterwards). It costs a listing of every
+    // object on S3, but per-directory listing misses folders that hold only subfolders on some
+    // S3 servers (s3rver), and those are exactly the incomplete backups that must be seen.
+    entries = JSON.parse(await runRclone(['lsjson', '-R', '--fast-list', '--max-depth', '2', dest], options)) as ListEntry[];
   } catch (error) {
     if (error instanceof RcloneError && error.exitCode === 3) return [];
     throw error;

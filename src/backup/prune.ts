@@ -1,8 +1,11 @@
 // Carries out a retention plan. Crash-safe by order: every folder to delete is first marked
 // (`.pruning`), then loses its manifest (so it can never be restored half-deleted), then the rest.
 // A prune killed at any point leaves marked or manifest-less folders that the next run finishes.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ExitCode, ExitError } from '../errors.js';
-import { pruneMarkName, type BackupFolder } from './list.js';
+import { pruneMarkName } from './list.js';
 import type { Decision, RetentionPlan } from './plan.js';
 import { joinRemote, runRclone, type RcloneOptions } from './rclone.js';
 
@@ -17,12 +20,6 @@ export interface PruneResult {
 /** The ids a prune would delete, in the order it deletes them (oldest first). */
 export const pendingDeletions = (plan: RetentionPlan): Decision[] => plan.decisions.filter((decision) => decision.action === 'delete');
 
-const deleteFolder = async (dest: string, folder: BackupFolder, options: RcloneOptions) => {
-  const path = joinRemote(dest, folder.id);
-  if (folder.state !== 'incomplete') await runRclone(['deletefile', joinRemote(path, 'manifest.json')], options);
-  await runRclone(['purge', path], options);
-};
-
 /**
  * Deletes what the plan deletes, when `apply` is true; a dry run returns what it would delete.
  * Refuses (exit 1) when the plan carries a refusal, and — the last guard — when a deletion names
@@ -35,13 +32,29 @@ export const applyRetention = async (dest: string, plan: RetentionPlan, apply: b
     throw new ExitError(ExitCode.failed, `refusing to delete the newest complete backup ${plan.newest.id} (this is a bug)`);
   }
   if (!apply) return { deleted: [], applied: false };
-  const note = `marked for deletion by runbook retention at ${new Date().toISOString()}\n`;
-  for (const { folder } of deletions) {
-    if (!folder.marked) await runRclone(['rcat', joinRemote(joinRemote(dest, folder.id), pruneMarkName)], { ...options, input: note });
+  if (!deletions.length) return { deleted: [], applied: true };
+  const scratch = await mkdtemp(join(tmpdir(), 'runbook-prune-'));
+  try {
+    // 1. Mark every folder first, in one upload: a prune killed from here on is visibly unfinished.
+    const note = `marked for deletion by runbook retention at ${new Date().toISOString()}\n`;
+    for (const { folder } of deletions) {
+      await mkdir(join(scratch, 'marks', folder.id), { recursive: true });
+      await writeFile(join(scratch, 'marks', folder.id, pruneMarkName), note);
+    }
+    await runRclone(['copy', join(scratch, 'marks'), dest], options);
+    // 2. Drop their manifests, in one call: from here on none of them can be restored or counted.
+    const manifests = deletions.filter(({ folder }) => folder.state !== 'incomplete').map(({ id }) => `${id}/manifest.json`);
+    if (manifests.length) {
+      await writeFile(join(scratch, 'manifests.txt'), manifests.join('\n') + '\n');
+      await runRclone(['delete', dest, '--files-from-raw', join(scratch, 'manifests.txt')], options);
+    }
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
   }
+  // 3. Then the data, folder by folder.
   const deleted: string[] = [];
   for (const { folder } of deletions) {
-    await deleteFolder(dest, folder, options);
+    await runRclone(['purge', joinRemote(dest, folder.id)], options);
     deleted.push(folder.id);
   }
   return { deleted, applied: true };

@@ -14,8 +14,11 @@ export interface RcloneOptions {
 
 type RcloneApi = (...args: unknown[]) => ChildProcess;
 
+// Under npx/npm, node_modules/.bin comes first on PATH and holds rclone.js's shim, which has no
+// binary behind it here and mangles flags (`-R` → `--R`): only real system folders count.
 const findOnPath = (command: string): string | undefined => {
   for (const folder of (process.env.PATH ?? '').split(delimiter)) {
+    if (!folder || /[\\/]node_modules[\\/]\.bin[\\/]?$/.test(folder)) continue;
     const candidate = join(folder, command);
     try {
       accessSync(candidate, constants.X_OK);

@@ -32,6 +32,36 @@ const buildProgram = () => {
     .action(async (file: string, options) => (await import('./plan.js')).planCommand(file, options));
 
   program
+    .command('exec')
+    .description('run a runbook: preflight, then every step verified, journaled and resumable')
+    .argument('<file>', 'runbook file')
+    .option('--env <name>', 'load environments/NAME.yaml beside the runbook')
+    .option('--var <key=value>', 'override a var (repeatable)', collect)
+    .option('--env-file <file>', 'KEY=value lines added to the environment (secrets)')
+    .option('--yes', 'answer yes to every confirmation')
+    .option('--resume', 'continue the last unfinished run of this runbook')
+    .option('--force', 'with --resume: re-run changed verified steps, drop a torn last journal record')
+    .option('--from <id>', 'skip the steps before this one')
+    .option('--only <ids...>', 'run only these steps')
+    .option('--concurrency <n>', 'run up to N independent steps at once', '1')
+    .option('--dry-run', 'print what would run, run nothing')
+    .option('--allow-dirty', 'run a runbook with uncommitted changes, or outside git')
+    .option('--state-dir <dir>', 'journals, logs and locks (default $RUNBOOK_STATE_DIR, else .runbook/)')
+    .addOption(new Option('--output <mode>', 'output').choices(['auto', 'tty', 'plain', 'json']).default('auto'))
+    .action(async (file: string, options) => {
+      await (await import('./exec.js')).execCommand(file, options);
+    });
+
+  program
+    .command('status')
+    .description('recent runs: runbook, run id, start, duration, outcome, failed step')
+    .option('--state-dir <dir>', 'state folder (default $RUNBOOK_STATE_DIR, else .runbook/)')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (options) => {
+      await (await import('./status.js')).statusCommand(options);
+    });
+
+  program
     .command('backups')
     .description('list the backups under DEST (complete, incomplete, age, size); exit 1 when stale or the policy is not met')
     .argument('<dest>', 'an rclone destination (remote:path) or a local folder')

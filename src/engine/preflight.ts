@@ -1,6 +1,6 @@
 // Everything knowable before the first step runs is checked here, so a run never stops halfway
 // for a reason it could have named up front.
-import { accessSync, constants, readFileSync, existsSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { ExitCode, ExitError } from '../errors.js';
@@ -21,22 +21,6 @@ export const missingCommands = (commands: readonly string[], path = process.env.
         }
       }),
   );
-
-/** Reads an env file: `KEY=value` lines, `#` comments, optional `export ` and surrounding quotes. */
-export const readEnvFile = (file: string): Record<string, string> => {
-  if (!existsSync(file)) throw new ExitError(ExitCode.usage, `--env-file ${file}: no such file`);
-  const values: Record<string, string> = {};
-  for (const [index, raw] of readFileSync(file, 'utf8').split('\n').entries()) {
-    const line = raw.replace(/\r$/, '').trim();
-    if (!line || line.startsWith('#')) continue;
-    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
-    if (!match) throw new ExitError(ExitCode.usage, `${file}:${index + 1}: expected KEY=value`);
-    let value = match[2]!;
-    if (/^(['"]).*\1$/.test(value)) value = value.slice(1, -1);
-    values[match[1]!] = value;
-  }
-  return values;
-};
 
 /** The declared secrets' values; refuses missing ones and ones too short to mask safely. */
 export const collectSecrets = (plan: Plan, env: Record<string, string | undefined>): Record<string, string> => {

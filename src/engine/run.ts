@@ -1,7 +1,8 @@
 // The scheduler: runs a resolved plan's steps in order (or in parallel where `needs` allows),
 // verifies each, retries, polls, skips, runs cleanup, and reports everything as events. A step
 // is done only when its run exited 0 and its verification passed.
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { shellQuote } from '../shell/quote.js';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,7 @@ import { isJournaled } from './events.js';
 import { createMasker, maskDeep, type Masker } from './mask.js';
 import { openJournal, runDirectory } from './journal.js';
 import { runShell, type ShellResult } from './spawn.js';
+import { startSupervisor } from './supervisor.js';
 import { readOutputs } from './outputs.js';
 
 /** Outputs of finished steps, by full step id. */
@@ -19,7 +21,7 @@ export type StepOutputs = Record<string, Record<string, string>>;
 /** The parts of resolution that happen while running (implemented by resolve.ts). */
 export interface StepResolver {
   resolveStepShell: (plan: Plan, step: PlannedStep, outputs: StepOutputs) => StepShell;
-  evaluateWhen: (plan: Plan, step: PlannedStep, outputs: StepOutputs) => boolean;
+  evaluateWhen: (plan: Plan, step: PlannedStep, outputs: StepOutputs, processEnv: Record<string, string | undefined>) => boolean;
   stepEnvironment: (plan: Plan, secrets: Record<string, string>) => Record<string, string>;
 }
 
@@ -67,6 +69,12 @@ export interface RunOptions {
   flags?: Record<string, unknown>;
   /** Working directory of the steps. @default process.cwd() */
   cwd?: string;
+  /**
+   * How shell texts are started: through one long-lived forker process (cheap per step), or by a
+   * fresh spawn from Node each time. `supervisor` falls back to `spawn` when Perl is missing.
+   * @default 'supervisor'
+   */
+  forker?: 'supervisor' | 'spawn';
 }
 
 export interface StepResult {
@@ -99,7 +107,15 @@ export interface RunResult {
   log: string;
 }
 
-const binDir = fileURLToPath(new URL('../../bin', import.meta.url));
+const cliEntry = fileURLToPath(new URL('../../bin/runbook.js', import.meta.url));
+
+/** A `runbook` command for steps to call (the package's bin is `runbook.js`, npm names it). */
+const writeShim = (runDir: string): string => {
+  const dir = join(runDir, 'bin');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'runbook'), `#!/bin/sh\nexec ${shellQuote(process.execPath)} ${shellQuote(cliEntry)} "$@"\n`, { mode: 0o755 });
+  return dir;
+};
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -157,7 +173,7 @@ export const runPlan = async (options: RunOptions): Promise<RunResult> => {
     RUNBOOK_RUN_ID: runId,
     RUNBOOK_NAME: plan.name,
     RUNBOOK_STATE_DIR: options.stateDir,
-    PATH: `${binDir}:${inherited.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`,
+    PATH: `${writeShim(runDir)}:${inherited.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`,
   };
 
   emit({
@@ -179,8 +195,9 @@ export const runPlan = async (options: RunOptions): Promise<RunResult> => {
 
   let abortedByOperator = false;
 
+  const supervisor = options.forker === 'spawn' ? undefined : startSupervisor();
   const runOnce = (text: string, env: Record<string, string>, step: PlannedStep, phase: 'run' | 'verify', timeoutMs: number | undefined, signal?: AbortSignal) =>
-    runShell({
+    (supervisor?.run ?? runShell)({
       text,
       env,
       cwd: options.cwd,
@@ -195,7 +212,7 @@ export const runPlan = async (options: RunOptions): Promise<RunResult> => {
     let reason: string | undefined;
     if (shell.timedOut) reason = `verification timed out after ${verify.timeoutMs} ms`;
     else if (shell.exitCode !== 0) reason = `verification exited ${shell.exitCode ?? shell.signal}`;
-    else if (verify.expect !== undefined && !new RegExp(verify.expect).test(shell.stdout)) reason = `verification output does not match /${verify.expect}/`;
+    else if (verify.expect !== undefined && !new RegExp(verify.expect, 'm').test(shell.stdout)) reason = `verification output does not match /${verify.expect}/`;
     return { shell, reason };
   };
 
@@ -234,7 +251,7 @@ export const runPlan = async (options: RunOptions): Promise<RunResult> => {
     if (step.when !== undefined) {
       let go: boolean;
       try {
-        go = resolver.evaluateWhen(plan, step, outputs);
+        go = resolver.evaluateWhen(plan, step, outputs, options.processEnv);
       } catch (error) {
         result.startedAt = new Date().toISOString();
         return fail(`when: ${(error as Error).message}`, performance.now());
@@ -276,6 +293,8 @@ export const runPlan = async (options: RunOptions): Promise<RunResult> => {
     const succeed = (): StepEnd => {
       result.status = 'done';
       result.outputs = readOutputs(outputFile);
+      // The raw file may hold a secret a step printed; the journal keeps the masked copy.
+      rmSync(outputFile, { force: true });
       result.durationMs = Math.round(performance.now() - began);
       outputs[step.id] = result.outputs;
       emit({ type: 'step-done', id: step.id, hash: step.hash, attempts: result.attempts, durationMs: result.durationMs, outputs: result.outputs });
@@ -424,8 +443,10 @@ export const runPlan = async (options: RunOptions): Promise<RunResult> => {
   const outcome: RunOutcome = interruptedBy ? 'interrupted' : abortedByOperator ? 'aborted' : failed ? 'failed' : 'success';
   const durationMs = Math.round(performance.now() - startedMs);
   emit({ type: 'run-end', outcome, durationMs, failedStep: failed?.id });
+  supervisor?.close();
   journal.close();
   closeSync(logFd);
+  rmSync(outputsDir, { recursive: true, force: true });
   return { runId, runbook: plan.name, outcome, startedAt: started.toISOString(), durationMs, steps: all, failedStep: failed?.id, journal: journal.path, log: logPath };
 };
 

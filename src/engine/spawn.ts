@@ -30,9 +30,9 @@ export interface ShellResult {
 }
 
 /** How long output may keep trickling in after bash exited (a daemon it started may hold the pipe). */
-const drainMs = 100;
+export const drainMs = 100;
 
-const signalGroup = (pid: number, signal: NodeJS.Signals): boolean => {
+export const signalGroup = (pid: number, signal: NodeJS.Signals): boolean => {
   try {
     process.kill(-pid, signal);
     return true;
@@ -62,7 +62,7 @@ export const groupMembers = (pgid: number): number[] => {
 /** Whether any live process of the group is left. */
 export const groupAlive = (pgid: number): boolean => signalGroup(pgid, 0 as unknown as NodeJS.Signals) && groupMembers(pgid).length > 0;
 
-const lineSplitter = (emit: (line: string) => void) => {
+export const lineSplitter = (emit: (line: string) => void) => {
   let partial = '';
   return {
     push: (chunk: string) => {

@@ -210,13 +210,16 @@ export interface Environment {
 export interface DnsUpdateInput {
   provider: 'rfc2136' | 'hetzner';
   /**
-   * The zone's authoritative server (address).
+   * The zone's authoritative server (address or name): rfc2136 sends the update there, and the verification of both providers asks it. Required for rfc2136; for hetzner the default is the zone's first NS record.
    */
   server?: string;
+  /**
+   * The server's DNS port.
+   */
   port?: number | string;
   zone: string;
   /**
-   * Secret holding the TSIG key (tsig-keygen output) for rfc2136.
+   * Secret holding the TSIG key (tsig-keygen output) for rfc2136; without it the update is unsigned.
    */
   key_secret?: string;
   /**
@@ -224,7 +227,7 @@ export interface DnsUpdateInput {
    */
   token_secret?: string;
   /**
-   * Base URL of the HTTP DNS API (default the provider's).
+   * Base URL of the HTTP DNS API; default https://dns.hetzner.com/api/v1.
    */
   api_url?: string;
   /**
@@ -294,8 +297,17 @@ export interface GitBackupInput {
  * Clone the configuration repository at a ref.
  */
 export interface GitCheckoutInput {
+  /**
+   * What git clone takes: a URL or a path.
+   */
   repository: string;
+  /**
+   * A branch, a tag or a commit id.
+   */
   ref?: string;
+  /**
+   * Folder of the clone; an existing clone there is fetched into.
+   */
   to: string;
 }
 
@@ -319,12 +331,21 @@ export interface GitRestoreInput {
  */
 export interface HttpWaitInput {
   url: string;
+  /**
+   * The HTTP status the endpoint must answer.
+   */
   status?: number;
   /**
-   * A regular expression the body must match.
+   * An extended regular expression (grep -E) the body must match.
    */
   body?: string;
+  /**
+   * How long to wait for the endpoint; default 5m.
+   */
   timeout?: string;
+  /**
+   * Pause between two polls; default 2s.
+   */
   interval?: string;
 }
 

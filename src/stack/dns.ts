@@ -1,7 +1,7 @@
 // An authoritative DNS server (BIND's named) on loopback that accepts RFC 2136 updates signed with TSIG.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, readdir, writeFile } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { findFreePort } from './ports.js';
 import { trackPid, untrackPid } from './registry.js';
@@ -88,7 +88,10 @@ const launch = async (dir: string, conf: string, port: number, zone: string) => 
   while (Date.now() < deadline) {
     if (!isAlive(pid) || child.exitCode !== null) break;
     const answer = await dig(port, `crm.${zone}`, 'A').catch(() => []);
-    if (answer.length) return pid;
+    if (answer.length) {
+      (child.stderr as unknown as Socket).unref(); // named's log must not keep the caller's process alive
+      return pid;
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   await terminatePid(pid, 1_000);
@@ -149,5 +152,3 @@ export const startDns = async ({ root, zone = 'example.test', keyName = 'runbook
   };
 };
 
-/** True when the BIND binaries the DNS server needs are installed (for messages, not for skipping). */
-export const hasBind = (): boolean => existsSync('/usr/sbin/named');

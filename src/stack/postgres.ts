@@ -61,6 +61,9 @@ const initCluster = async (clusterDir: string, dataDir: string) => {
   await mkdir(join(clusterDir, 'sock'), { recursive: true });
   await chown(clusterDir, uid, gid);
   await chown(join(clusterDir, 'sock'), uid, gid);
+  await asPostgres(['test', '-w', clusterDir]).catch(() => {
+    throw new Error(`the postgres user cannot reach ${clusterDir}: make every parent folder traversable (chmod o+x)`);
+  });
   await asPostgres([join(PG_BIN, 'initdb'), '-A', 'trust', '-U', 'postgres', '-D', dataDir, '--no-sync', '-E', 'UTF8', '--locale=C.UTF-8']);
 };
 

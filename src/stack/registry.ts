@@ -1,9 +1,18 @@
 // Every server PID started by this harness, so an interrupted run can still kill them all.
 
 const live = new Map<number, string>();
+let exitHandlerInstalled = false;
 
-/** Records a running server's PID (with a label for messages). */
+/**
+ * Records a running server's PID (with a label for messages). The first call installs an `exit`
+ * handler that kills whatever is still tracked: a script or test that forgets stop() leaves no
+ * server behind when it ends normally (a stack also handles SIGINT/SIGTERM, see stack.ts).
+ */
 export const trackPid = (pid: number, label: string): void => {
+  if (!exitHandlerInstalled) {
+    process.on('exit', () => void killTrackedPidsSync());
+    exitHandlerInstalled = true;
+  }
   live.set(pid, label);
 };
 

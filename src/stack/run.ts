@@ -1,6 +1,6 @@
 // One place that runs a command and collects its output, so every server module fails the same way.
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 
 /** Options of {@link runCommand}. */
 export interface RunOptions {
@@ -62,14 +62,24 @@ export const runCommand = (command: string, args: readonly string[], options: Ru
     child.stdin.end(options.input ?? '');
   });
 
-/** True when a process with this PID exists (signal 0 probes without sending anything). */
+/** True when `pid` has exited but its parent has not reaped it yet. */
+const isZombie = (pid: number): boolean => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
+  }
+};
+
+/** True when a process with this PID runs (signal 0 probes without sending anything; a zombie counts as gone). */
 export const isAlive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  return !isZombie(pid);
 };
 
 /** Resolves once `pid` is gone, or with false after `timeoutMs`. */

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { trackPid, untrackPid } from './registry.js';
@@ -93,9 +94,11 @@ export const startS3 = async ({ root, bucket = 'backups', port = 0 }: StartS3Opt
     untrackPid(pid);
     throw error;
   }
-  // Keep draining so a chatty child never blocks on a full pipe.
+  // Keep draining so a chatty child never blocks on a full pipe; unref so a script that forgets
+  // stop() can still exit — the child then sees its stdin close and exits too.
   child.stdout?.resume();
   child.stderr?.resume();
+  for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as Socket | null)?.unref();
   child.unref();
   const endpoint = `http://127.0.0.1:${actualPort}`;
 

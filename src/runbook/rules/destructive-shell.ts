@@ -20,9 +20,11 @@ const destructive: { pattern: RegExp; what: string }[] = [
 /** The first destructive command in `text`, with its offset. */
 export const findDestructive = (text: string): { index: number; command: string } | undefined => {
   let first: { index: number; command: string } | undefined;
-  for (const { pattern } of destructive) {
+  for (const { pattern, what } of destructive) {
     const match = pattern.exec(text);
-    if (match && (!first || match.index < first.index)) first = { index: match.index, command: match[0].trim() };
+    // The matched text names the command best, unless it spans half the command line.
+    const command = match && match[0].trim().length <= 24 ? match[0].trim() : what;
+    if (match && (!first || match.index < first.index)) first = { index: match.index, command };
   }
   return first;
 };

@@ -1,4 +1,5 @@
 // A `needs` entry that names no step would either be ignored or stall the run: both hide a typo.
+import { basename } from 'node:path';
 import { listSteps, quoteList, resolvesNeed, type Rule } from '../rule.js';
 
 export const unknownNeeds: Rule = {
@@ -7,10 +8,23 @@ export const unknownNeeds: Rule = {
   description: 'Every needs entry names a step, an include, or INCLUDE.STEP.',
   check: ({ runbook, loaded, report }) => {
     const known = [...new Set([...listSteps(runbook).map(({ step }) => step.id), ...loaded.includes.map((edge) => edge.id)])];
+    const unloaded = new Set(
+      (runbook.include ?? [])
+        .filter((entry, index) => !loaded.includes.some((edge) => edge.index === index))
+        .map((entry) => (typeof entry === 'object' && entry.id) || basename(typeof entry === 'string' ? entry : entry.path).replace(/\.ya?ml$/, '')),
+    );
     const check = (ref: string, at: readonly (string | number)[], self?: string) => {
+      // An include that failed to load has no edge; the loader said so already.
+      if (unloaded.has(ref.split('.')[0]!)) return;
       if (ref === self) report({ path: at, message: `step '${self}' needs itself` });
       else if (!resolvesNeed(loaded, ref)) {
-        const hint = ref.includes('.') ? `'${ref.split('.')[0]}' is no include id, or the include has no such step` : `known: ${quoteList(known)}`;
+        const prefix = ref.split('.')[0]!;
+        const includeIds = loaded.includes.map((edge) => edge.id);
+        const hint = !ref.includes('.')
+          ? `known: ${quoteList(known)}`
+          : includeIds.includes(prefix)
+            ? `include '${prefix}' has no step '${ref.slice(prefix.length + 1)}'`
+            : `'${prefix}' is no include id (${includeIds.length > 0 ? `includes: ${quoteList(includeIds)}` : 'there are no includes'})`;
         report({ path: at, message: `needs '${ref}', but there is no such step; ${hint}` });
       }
     };

@@ -1,0 +1,106 @@
+// Backup pipeline: the engine's postgres.dump (through `runbook exec` on a one-step runbook) against
+// the hand-written `pg_dump | compressor > file && rclone copy --checksum` on the same mixed-data
+// database and the same kind of destination (a local folder), plus the engine's peak RSS.
+// Runnable alone: `node bench/dump.mjs` (after `npm run build`). BENCH_DUMP_MB sets the database size
+// (default 1024); BENCH_DUMP_DEST=s3 uploads to a local s3rver instead of a folder.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const dist = (path) => new URL(`../dist/${path}`, import.meta.url);
+
+/** bash -euo pipefail TEXT with env; returns wall seconds and peak RSS (MB) of the top process. */
+const timed = (text, env, command = ['bash', '-euo', 'pipefail', '-c', text]) => {
+  const started = process.hrtime.bigint();
+  const result = spawnSync('/usr/bin/time', ['-f', '%M', ...command], { env, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (result.status !== 0) throw new Error(`${command.slice(0, 3).join(' ')} failed (${result.status}): ${result.stderr.slice(-2000)}`);
+  const rssKb = Number(result.stderr.trim().split('\n').pop());
+  return { seconds, rssMb: rssKb / 1024, stdout: result.stdout };
+};
+
+/** Orders and events with text, md5 strings, timestamps, numerics and jsonb: compresses ~4×, not 100×. */
+const seedSql = (mb) => {
+  const orders = Math.round(mb * 2200);
+  const events = Math.round(mb * 1470);
+  return `CREATE TABLE orders (id bigserial PRIMARY KEY, customer text, email text, token text, amount numeric(12,2), created_at timestamptz, note text);
+INSERT INTO orders (customer, email, token, amount, created_at, note)
+  SELECT 'customer ' || (random() * 100000)::int, md5(i::text) || '@example.com', md5(random()::text), (random() * 10000)::numeric(12,2),
+         now() - random() * interval '1000 days', repeat(md5(random()::text), 1 + (random() * 3)::int)
+  FROM generate_series(1, ${orders}) i;
+CREATE INDEX ON orders (created_at);
+CREATE TABLE events (id bigserial PRIMARY KEY, order_id bigint, kind text, payload jsonb, at timestamptz);
+INSERT INTO events (order_id, kind, payload, at)
+  SELECT (random() * ${orders})::bigint, (ARRAY['created', 'paid', 'shipped', 'refunded'])[1 + (random() * 3)::int],
+         jsonb_build_object('ip', md5(random()::text), 'n', random()), now() - random() * interval '500 days'
+  FROM generate_series(1, ${events});
+CREATE INDEX ON events (order_id);`;
+};
+
+const folderBytes = (dir) =>
+  readdirSync(dir, { recursive: true })
+    .map((name) => join(dir, String(name)))
+    .filter((path) => statSync(path).isFile())
+    .reduce((sum, path) => sum + statSync(path).size, 0);
+
+export const run = async () => {
+  if (!existsSync(dist('actions/postgres.dump.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+  const { startPostgres } = await import(dist('stack/postgres.js'));
+  const { startS3 } = await import(dist('stack/s3.js'));
+  const mb = Number(process.env.BENCH_DUMP_MB ?? 1024);
+  const root = mkdtempSync(join(tmpdir(), 'bench-dump-'));
+  const pg = await startPostgres({ root, name: 'bench' });
+  const s3 = process.env.BENCH_DUMP_DEST === 's3' ? await startS3({ root, bucket: 'bench' }) : undefined;
+  try {
+    await pg.createDatabase('mixed');
+    await pg.psql(seedSql(mb), 'mixed');
+    await pg.psql('VACUUM ANALYZE', 'mixed');
+    const dbBytes = Number((await pg.psql(`SELECT pg_database_size('mixed')`)).trim());
+    const staging = join(root, 'staging');
+    mkdirSync(staging);
+    const env = { ...process.env, ...(s3?.rcloneEnv() ?? {}), TMPDIR: staging, RCLONE_CONFIG: '/dev/null' };
+    delete env.AWS_CA_BUNDLE;
+    const dest = (name) => (s3 ? s3.remotePath(name) : join(root, name));
+    const target = `-h ${pg.host} -p ${pg.port} -U postgres -d mixed`;
+    const handWritten = (compressor, suffix) =>
+      timed(`pg_dump ${target} | ${compressor} > ${staging}/dump.sql.${suffix} && rclone copy --checksum ${staging}/dump.sql.${suffix} ${dest(`hand-${suffix}`)} && rm ${staging}/dump.sql.${suffix}`, env);
+
+    // Warm the cache once so the first contender does not pay for cold reads.
+    execFileSync('bash', ['-c', `pg_dump ${target} > /dev/null`], { env });
+    const runbookDir = join(root, 'runbooks');
+    mkdirSync(runbookDir);
+    writeFileSync(
+      join(runbookDir, 'dump.yaml'),
+      `runbook: 1\nname: bench-dump\ndescription: Benchmark of postgres.dump.\nkind: backup\nrequires: [psql, pg_dump, zstd, rclone, jq]\nsteps:\n  - id: dump\n    uses: postgres.dump\n    with:\n      target: { host: ${pg.host}, port: ${pg.port} }\n      database: mixed\n      to: ${dest('engine')}\n`,
+    );
+    const engine = timed('', env, [process.execPath, join(repo, 'bin/runbook.js'), 'exec', join(runbookDir, 'dump.yaml'), '--allow-dirty', '--yes', '--output', 'plain', '--state-dir', join(root, 'state')]);
+    const zstd = handWritten('zstd -q -3 -T2', 'zst');
+    const gzip9 = handWritten('gzip -9', 'gz');
+    const engineBytes = folderBytes(s3 ? join(s3.dir, 'bench', 'engine') : dest('engine'));
+    const gzipBytes = s3 ? 0 : folderBytes(dest('hand-gz'));
+    const dbMb = dbBytes / 1e6;
+    return {
+      name: 'dump',
+      rows: [
+        { what: `database size (BENCH_DUMP_MB=${mb}, ${s3 ? 's3rver' : 'local folder'} destination)`, value: dbMb, unit: 'MB' },
+        { what: 'postgres.dump via runbook exec (dump + verify + read-back + manifest)', value: engine.seconds, unit: 's', baseline: zstd.seconds, ratio: engine.seconds / zstd.seconds },
+        { what: 'throughput: postgres.dump', value: dbMb / engine.seconds, unit: 'MB/s', baseline: dbMb / zstd.seconds, ratio: zstd.seconds / engine.seconds },
+        { what: 'hand-written pg_dump | gzip -9 > file && rclone copy --checksum', value: gzip9.seconds, unit: 's', baseline: zstd.seconds, ratio: gzip9.seconds / zstd.seconds },
+        { what: 'engine peak RSS (runbook exec process)', value: engine.rssMb, unit: 'MB', goal: '< 150 MB, flat in database size' },
+        { what: 'backup size: postgres.dump (zstd -3)', value: engineBytes / 1e6, unit: 'MB', ...(gzipBytes ? { baseline: gzipBytes / 1e6, ratio: engineBytes / gzipBytes } : {}) },
+      ],
+    };
+  } finally {
+    await pg.destroy();
+    await s3?.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+};
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const result = await run();
+  for (const row of result.rows) console.log(`- ${row.what}: ${row.value.toFixed(2)} ${row.unit}${row.baseline !== undefined ? `   baseline ${row.baseline.toFixed(2)}   ratio ${row.ratio.toFixed(2)}×` : ''}`);
+}

@@ -1,0 +1,94 @@
+// Engine overhead: 200 steps (`run: true`, `verify: test -d /`) through the real scheduler,
+// journal fsyncs included, against a bash loop spawning the same 400 processes.
+// Runnable alone: `node bench/engine.mjs` (after `npm run build`).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL, fileURLToPath } from 'node:url';
+
+const steps = 200;
+const rounds = 5;
+const dist = new URL('../dist/engine/run.js', import.meta.url);
+
+const makePlan = () => ({
+  file: 'bench.yaml',
+  name: 'bench',
+  kind: 'task',
+  contentHash: 'bench',
+  protectedEnvironment: false,
+  vars: {},
+  secrets: [],
+  requires: [],
+  steps: Array.from({ length: steps }, (_, i) => ({
+    id: `s${i}`,
+    name: `step ${i}`,
+    file: 'bench.yaml',
+    line: 1,
+    col: 1,
+    kind: 'run',
+    run: 'true',
+    verify: { run: 'test -d /', retries: 0, intervalMs: 1000 },
+    env: {},
+    needs: [],
+    retries: 0,
+    continueOnError: false,
+    cleanup: false,
+    hash: `h${i}`,
+    deferred: false,
+  })),
+  cleanup: [],
+});
+
+const resolver = {
+  resolveStepShell: (_plan, step) => step,
+  evaluateWhen: () => true,
+  stepEnvironment: () => ({}),
+};
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+const timeBash = () => {
+  const script = `for i in $(seq ${steps}); do bash -c true; bash -c 'test -d /'; done`;
+  const started = performance.now();
+  execFileSync('bash', ['-c', script]);
+  return performance.now() - started;
+};
+
+const timeEngine = async (runPlan) => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'runbook-bench-'));
+  try {
+    const started = performance.now();
+    const result = await runPlan({ plan: makePlan(), resolver, stateDir, processEnv: process.env, secrets: {}, runId: `bench-${Date.now()}` });
+    const elapsed = performance.now() - started;
+    if (result.outcome !== 'success') throw new Error(`bench run failed: ${result.outcome}`);
+    return elapsed;
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+};
+
+export const run = async () => {
+  const { runPlan } = await import(dist.href);
+  await timeEngine(runPlan); // warm-up: module loading, page cache
+  const bash = [];
+  const engine = [];
+  for (let i = 0; i < rounds; i++) {
+    bash.push(timeBash());
+    engine.push(await timeEngine(runPlan));
+  }
+  const perStepBash = median(bash) / steps;
+  const perStepEngine = median(engine) / steps;
+  return {
+    name: 'engine',
+    rows: [
+      { what: `bash loop, ${steps} steps × (run + verify), per step`, value: +perStepBash.toFixed(2), unit: 'ms' },
+      { what: `runbook engine, ${steps} steps × (run + verify + 3 fsynced journal records), per step`, value: +perStepEngine.toFixed(2), unit: 'ms', baseline: +perStepBash.toFixed(2), ratio: +(perStepEngine / perStepBash).toFixed(2) },
+      { what: 'engine overhead per step over bash', value: +(perStepEngine - perStepBash).toFixed(2), unit: 'ms' },
+    ],
+  };
+};
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href || fileURLToPath(import.meta.url) === process.argv[1]) {
+  console.log(JSON.stringify(await run(), null, 2));
+}

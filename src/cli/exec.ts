@@ -1,0 +1,118 @@
+// `runbook exec`: flags → executeRunbook → renderer; signals become an AbortSignal for the core.
+import { createInterface } from 'node:readline/promises';
+import { ExitCode, ExitError, usageError } from '../errors.js';
+import { evaluateWhen, parseVarArguments, resolvePlan, resolveStepShell, stepEnvironment } from '../engine/resolve.js';
+import { executeRunbook, exitCodeOf, type DryRun } from '../engine/execute.js';
+import type { RunResult } from '../engine/run.js';
+import type { EventListener } from '../engine/events.js';
+import { createPlainRenderer } from '../engine/render/plain.js';
+import { createJsonRenderer } from '../engine/render/json.js';
+import { createTtyRenderer } from '../engine/render/tty.js';
+
+export interface ExecFlags {
+  env?: string;
+  var?: string[];
+  envFile?: string;
+  yes?: boolean;
+  resume?: boolean;
+  force?: boolean;
+  from?: string;
+  only?: string[];
+  concurrency?: string;
+  dryRun?: boolean;
+  allowDirty?: boolean;
+  stateDir?: string;
+  output?: 'auto' | 'tty' | 'plain' | 'json';
+}
+
+const ask = async (question: string): Promise<string> => {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
+};
+
+const printDryRun = (dry: DryRun) => {
+  const { plan, mask } = dry;
+  const out: string[] = [`dry run of ${plan.name} (${plan.file}): nothing is executed`];
+  const selected = new Set(dry.selected);
+  for (const step of [...plan.steps.filter((s) => selected.has(s.id)), ...plan.cleanup]) {
+    out.push('', `${step.cleanup ? 'cleanup ' : ''}step ${step.id}: ${step.name}${step.needs.length ? ` (needs ${step.needs.join(', ')})` : ''}`);
+    if (step.when) out.push(`  when: ${step.when}`);
+    if (step.confirm) out.push(`  confirm: ${step.confirm}`);
+    if (step.manual) out.push(`  manual: ${step.manual}`);
+    if (step.run !== undefined) out.push('  run:', ...step.run.replace(/\n$/, '').split('\n').map((l) => `    ${l}`));
+    out.push(`  verify${step.verify.retries ? ` (retries ${step.verify.retries}, every ${step.verify.intervalMs} ms)` : ''}:`, ...step.verify.run.split('\n').map((l) => `    ${l}`));
+    if (step.verify.expect) out.push(`  expect: /${step.verify.expect}/`);
+  }
+  process.stdout.write(mask(out.join('\n')) + '\n');
+};
+
+/** Runs the command; the result is returned for tests and drill, the exit code set on process. */
+export const execCommand = async (file: string, flags: ExecFlags): Promise<RunResult | DryRun> => {
+  const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) throw usageError(`--concurrency expects a whole number of at least 1, got '${flags.concurrency}'`);
+  const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
+  const output = flags.output ?? 'auto';
+  // Prompts and a redrawn task list do not share a terminal well: plain lines when asking.
+  const useTty = output === 'tty' || (output === 'auto' && Boolean(process.stderr.isTTY));
+
+  const main = new AbortController();
+  const cleanup = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!main.signal.aborted) main.abort(signal);
+    else cleanup.abort(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let tty: ReturnType<typeof createTtyRenderer> | undefined;
+  const listeners: EventListener[] = [];
+  if (output === 'json') listeners.push(createJsonRenderer());
+  else if (useTty && !interactiveNeeded(flags)) {
+    tty = createTtyRenderer({ concurrency: concurrency ?? 1 });
+    listeners.push(tty.listener);
+  } else listeners.push(createPlainRenderer());
+
+  try {
+    const result = await executeRunbook({
+      file,
+      env: flags.env,
+      vars: parseVarArguments(flags.var ?? []),
+      envFile: flags.envFile,
+      yes: flags.yes,
+      resume: flags.resume,
+      force: flags.force,
+      from: flags.from,
+      only: flags.only,
+      concurrency,
+      dryRun: flags.dryRun,
+      allowDirty: flags.allowDirty,
+      stateDir: flags.stateDir,
+      interactive,
+      ask,
+      signal: main.signal,
+      cleanupSignal: cleanup.signal,
+      onEvent: listeners,
+      graceMs: process.env.RUNBOOK_KILL_GRACE_MS ? Number(process.env.RUNBOOK_KILL_GRACE_MS) : undefined,
+      resolvePlan: (path, options) => resolvePlan(path, options),
+      resolver: { resolveStepShell, evaluateWhen, stepEnvironment },
+    });
+    await tty?.done();
+    if ('dryRun' in result) {
+      printDryRun(result);
+      return result;
+    }
+    const code = exitCodeOf(result, main.signal);
+    if (code !== ExitCode.ok) throw new ExitError(code, '');
+    return result;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+};
+
+// Whether this run might prompt (then the plain renderer keeps prompts readable).
+const interactiveNeeded = (flags: ExecFlags) => !flags.yes && Boolean(process.stdin.isTTY);

@@ -1,0 +1,181 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postgresDump } from '../../src/actions/postgres.dump.js';
+import type { ExpandContext } from '../../src/actions/action.js';
+import { startPostgres, type PgCluster } from '../../src/stack/postgres.js';
+import { startS3, type S3Server } from '../../src/stack/s3.js';
+import { expectOk, requireBinaries, runShell, runStep } from '../backup/shell.js';
+import { rowCounts, seedMixed } from './postgres-fixture.js';
+
+const context: ExpandContext = { runbook: 'test', stepId: 'dump', secrets: [] };
+
+describe('postgres.dump', () => {
+  let root: string;
+  let staging: string;
+  let pg: PgCluster;
+  let s3: S3Server;
+  const env = () => ({ ...s3.rcloneEnv(), TMPDIR: staging });
+  const expand = (to: string, extra: Partial<Parameters<typeof postgresDump.expand>[0]> = {}) =>
+    postgresDump.expand({ target: { host: pg.host, port: pg.port }, database: 'app', to, ...extra }, context);
+  const manifestsUnder = async (to: string) => {
+    const listing = await runShell(`rclone lsf -R --files-only ${to} || true`, env());
+    return listing.stdout.split('\n').filter((line) => line.endsWith('manifest.json'));
+  };
+
+  beforeAll(async () => {
+    requireBinaries('psql', 'pg_dump', 'zstd', 'gzip', 'rclone', 'jq', 'sha256sum');
+    root = await mkdtemp(join(tmpdir(), 'pg-dump-'));
+    staging = join(root, 'staging');
+    await mkdir(staging);
+    pg = await startPostgres({ root, name: 'source' });
+    s3 = await startS3({ root, bucket: 'backups' });
+    await seedMixed(pg, 'app');
+  });
+  afterAll(async () => {
+    await pg?.destroy();
+    await s3?.stop();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('writes a complete backup whose manifest matches the database and the stored bytes', async () => {
+    const to = s3.remotePath('postgres/app');
+    const { run, verify, outputs } = await runStep(expand(to), root, env());
+    expectOk(run, 'dump');
+    expectOk(verify, 'verify');
+
+    const id = outputs.backup!;
+    expect(id).toMatch(/^\d{4}-\d{2}-\d{2}T\d{6}Z$/);
+    expect(outputs.path).toBe(`${to}/${id}`);
+    const manifest = JSON.parse(await readFile(s3.objectFile(`postgres/app/${id}/manifest.json`), 'utf8'));
+    expect(manifest).toMatchObject({
+      format: 'runbook-backup/1',
+      kind: 'postgres',
+      id,
+      source: { database: 'app', host: '127.0.0.1', port: pg.port },
+      dump: { format: 'plain', compress: 'zstd' },
+      runbook: { name: 'test', commit: 'abc123', run_id: 'run-1', step: 'step' },
+    });
+    expect(manifest.created).toBe(`${id.slice(0, 13)}:${id.slice(13, 15)}:${id.slice(15, 17)}Z`);
+    expect(manifest.server_version).toMatch(/^15\./);
+    expect(manifest.tables).toEqual(await rowCounts(pg, 'app'));
+    expect(manifest.tables['public.Order Items']).toBe(2000);
+
+    const stored = await readFile(s3.objectFile(`postgres/app/${id}/dump.sql.zst`));
+    expect(manifest.files).toEqual([{ name: 'dump.sql.zst', bytes: stored.length, sha256: createHash('sha256').update(stored).digest('hex') }]);
+    expect(verify!.stdout).toContain(`verified ${to}/${id}/dump.sql.zst`);
+    expect(await readdir(staging)).toEqual([]);
+  });
+
+  it('writes gzip and custom format to a local folder', async () => {
+    const to = join(root, 'local-dest');
+    const { run, outputs } = await runStep(expand(to, { compress: 'gzip', format: 'custom' }), root, env());
+    expectOk(run, 'dump');
+    const manifest = JSON.parse(await readFile(join(to, outputs.backup!, 'manifest.json'), 'utf8'));
+    expect(manifest.files[0].name).toBe('dump.custom.gz');
+    const data = await readFile(join(to, outputs.backup!, 'dump.custom.gz'));
+    expect(data.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+    expect(manifest.tables['auth.users']).toBe(2000);
+  });
+
+  it('takes row counts and data from one snapshot, not from writes committed while it runs', async () => {
+    const to = join(root, 'snapshot-dest');
+    // The lock stalls pg_dump (and the counts) after the snapshot was exported; rows inserted then are not in it.
+    const locker = spawn('psql', ['-X', '-q', '-h', pg.host, '-p', String(pg.port), '-U', 'postgres', '-d', 'app'], { stdio: ['pipe', 'ignore', 'inherit'] });
+    locker.stdin.write('BEGIN; LOCK TABLE public.orders IN ACCESS EXCLUSIVE MODE;\n');
+    const step = runStep(expand(to), root, env());
+    let waiting = '';
+    for (let attempt = 0; attempt < 200 && waiting !== '1'; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      waiting = (await pg.psql(`SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg_dump' AND wait_event_type = 'Lock'`)).trim();
+    }
+    await pg.psql(`INSERT INTO auth.users (email, created_at) SELECT 'late' || i, now() FROM generate_series(1, 10) i`, 'app');
+    locker.stdin.end('COMMIT;\n');
+    const { run, outputs } = await step;
+    expectOk(run, 'dump');
+    await pg.psql(`DELETE FROM auth.users WHERE email LIKE 'late%'`, 'app');
+    expect(waiting).toBe('1');
+    const manifest = JSON.parse(await readFile(join(to, outputs.backup!, 'manifest.json'), 'utf8'));
+    expect(manifest.tables['auth.users']).toBe(2000);
+    const sql = (await runShell(`zstd -dc ${join(to, outputs.backup!, 'dump.sql.zst')}`)).stdout;
+    const copy = sql.slice(sql.indexOf('COPY auth.users'));
+    expect(copy.slice(0, copy.indexOf('\\.')).trim().split('\n').length - 1).toBe(2000);
+  });
+
+  it('fails and leaves no manifest when pg_dump dies half way', async () => {
+    const to = s3.remotePath('postgres/killed');
+    // A second session holds a lock, so pg_dump is provably running (waiting) when its backend is terminated.
+    const locker = spawn('psql', ['-X', '-q', '-h', pg.host, '-p', String(pg.port), '-U', 'postgres', '-d', 'app'], { stdio: ['pipe', 'ignore', 'inherit'] });
+    locker.stdin.write('BEGIN; LOCK TABLE public.orders IN ACCESS EXCLUSIVE MODE;\n');
+    const step = runStep(expand(to), root, env());
+    let terminated = '';
+    for (let attempt = 0; attempt < 200 && terminated !== 't'; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      terminated = (await pg.psql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pg_dump' AND datname = 'app'`)).trim();
+    }
+    locker.stdin.end('COMMIT;\n');
+    const { run } = await step;
+    expect(terminated).toBe('t');
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/pg_dump/);
+    expect(await manifestsUnder(to)).toEqual([]);
+    expect(await readdir(staging)).toEqual([]);
+  });
+
+  it('fails when a table cannot be read, and leaves no manifest', async () => {
+    await pg.psql(`CREATE ROLE dumper LOGIN; GRANT USAGE ON SCHEMA auth TO dumper; GRANT SELECT ON ALL TABLES IN SCHEMA public TO dumper;`, 'app');
+    const to = s3.remotePath('postgres/denied');
+    const { run } = await runStep(postgresDump.expand({ target: { host: pg.host, port: pg.port, user: 'dumper' }, database: 'app', to }, context), root, env());
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/permission denied for table users/);
+    expect(await manifestsUnder(to)).toEqual([]);
+  });
+
+  it('fails when the object store is down before the upload, and a re-run succeeds', async () => {
+    const to = s3.remotePath('postgres/outage');
+    const port = s3.port;
+    await s3.stop();
+    const failed = await runStep(expand(to), root, { ...env(), RCLONE_RETRIES: '1', RCLONE_LOW_LEVEL_RETRIES: '1' });
+    expect(failed.run.code).not.toBe(0);
+    expect(failed.outputs.backup).toBeUndefined();
+    expect(await readdir(staging)).toEqual([]);
+
+    s3 = await startS3({ root, bucket: 'backups', port });
+    expect(await manifestsUnder(to)).toEqual([]);
+    const again = await runStep(expand(to), root, env());
+    expectOk(again.run, 'dump after the outage');
+    expectOk(again.verify, 'verify after the outage');
+    expect(await manifestsUnder(to)).toEqual([`${again.outputs.backup}/manifest.json`]);
+  });
+
+  it('verify fails when the stored bytes differ from the manifest', async () => {
+    const to = s3.remotePath('postgres/tampered');
+    const { run, outputs } = await runStep(expand(to), root, env());
+    expectOk(run, 'dump');
+    const { writeFile } = await import('node:fs/promises');
+    const file = s3.objectFile(`postgres/tampered/${outputs.backup}/dump.sql.zst`);
+    const bytes = await readFile(file);
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
+    await writeFile(file, bytes);
+    const verify = await runShell(expand(to).verify.run, env());
+    expect(verify.code).toBe(1);
+    expect(verify.stderr).toContain(`${to}/${outputs.backup}/dump.sql.zst is ${bytes.length} bytes, sha256`);
+  });
+
+  it('expands a container target to docker exec, with the password only in the environment', () => {
+    const { run } = postgresDump.expand(
+      { target: { container: 'supabase-db', user: 'supabase_admin', password_secret: 'SUPABASE_DB_PASSWORD' }, database: 'postgres', to: 'backup:b/pg' },
+      context,
+    );
+    // Docker cannot run here: the text is what a person would run on the server.
+    expect(run).toContain('PG_CONTAINER=supabase-db\nPG_USER=supabase_admin\nexport PGPASSWORD="${SUPABASE_DB_PASSWORD}"');
+    expect(run).toContain('coproc SNAPSHOT_SESSION { docker exec -i -e PGPASSWORD "$PG_CONTAINER" psql -U "$PG_USER" -X');
+    expect(run).toContain('docker exec -i -e PGPASSWORD "$PG_CONTAINER" pg_dump -U "$PG_USER" -w --snapshot="$SNAPSHOT" -d "$DATABASE"');
+    expect(run).toContain('source: {database: $database, container: $container}');
+    expect(run).not.toMatch(/-h "\$PG_HOST"/);
+    expect(postgresDump.requires({ target: { container: 'x' }, database: 'd', to: 't' })).toEqual(['docker', 'zstd', 'sha256sum', 'rclone', 'jq']);
+  });
+});

@@ -1,0 +1,44 @@
+// Seed data and content checks shared by the postgres action tests: several schemas, awkward names,
+// mixed types and sequences, small enough for a test.
+import type { PgCluster } from '../../src/stack/postgres.js';
+
+/** Creates `database` with tables in `public` and `auth` (one with a quoted, spaced name). */
+export const seedMixed = async (cluster: PgCluster, database: string, rows = 2000): Promise<void> => {
+  await cluster.createDatabase(database);
+  await cluster.psql(
+    `CREATE SCHEMA auth;
+CREATE TABLE auth.users (id bigserial PRIMARY KEY, email text UNIQUE NOT NULL, created_at timestamptz NOT NULL);
+INSERT INTO auth.users (email, created_at)
+  SELECT md5(i::text) || '@example.com', timestamptz '2026-01-01' + i * interval '1 minute' FROM generate_series(1, ${rows}) i;
+CREATE TABLE public.orders (id bigserial PRIMARY KEY, user_id bigint REFERENCES auth.users(id), amount numeric(12,2), note text);
+INSERT INTO public.orders (user_id, amount, note)
+  SELECT 1 + (i % ${rows}), (i * 37 % 100000) / 100.0, repeat(md5(i::text), 1 + i % 4) FROM generate_series(1, ${rows * 2}) i;
+CREATE TABLE public."Order Items" ("order" bigint, sku text, payload jsonb);
+INSERT INTO public."Order Items" SELECT i, 'sku-' || i, jsonb_build_object('i', i, 'tag', md5(i::text)) FROM generate_series(1, ${rows}) i;
+CREATE TABLE public.empty_table (id int);`,
+    database,
+  );
+};
+
+/** `{"schema.table": "rows:md5 of the rows in order"}` for every user table: equal content, equal map. */
+export const tableContents = async (cluster: PgCluster, database: string): Promise<Record<string, string>> => {
+  const names = (
+    await cluster.psql(
+      `SELECT format('%I.%I', n.nspname, c.relname) || '|' || n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_' ORDER BY 1`,
+      database,
+    )
+  )
+    .split('\n')
+    .filter(Boolean);
+  const result: Record<string, string> = {};
+  for (const line of names) {
+    const [quoted, key] = line.split('|') as [string, string];
+    result[key] = (await cluster.psql(`SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), '') FROM ${quoted} t`, database)).trim();
+  }
+  return result;
+};
+
+/** Exact row count per table, keyed like the manifest. */
+export const rowCounts = async (cluster: PgCluster, database: string): Promise<Record<string, number>> =>
+  Object.fromEntries(Object.entries(await tableContents(cluster, database)).map(([key, value]) => [key, Number(value.split(':')[0])]));

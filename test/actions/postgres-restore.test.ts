@@ -1,0 +1,159 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExpandContext } from '../../src/actions/action.js';
+import { postgresDump } from '../../src/actions/postgres.dump.js';
+import { postgresRestore } from '../../src/actions/postgres.restore.js';
+import type { PostgresRestoreInput } from '../../src/runbook/schema.generated.js';
+import { startPostgres, type PgCluster } from '../../src/stack/postgres.js';
+import { startS3, type S3Server } from '../../src/stack/s3.js';
+import { expectOk, requireBinaries, runShell, runStep } from '../backup/shell.js';
+import { seedMixed, tableContents } from './postgres-fixture.js';
+
+const context: ExpandContext = { runbook: 'test', stepId: 'restore', secrets: [] };
+
+describe('postgres.restore', () => {
+  let root: string;
+  let source: PgCluster;
+  let target: PgCluster;
+  let s3: S3Server;
+  let sourceContents: Record<string, string>;
+  let backupId: string;
+  const from = () => s3.remotePath('postgres/app');
+  const env = () => ({ ...s3.rcloneEnv(), TMPDIR: join(root, 'staging') });
+  const restore = (input: Partial<PostgresRestoreInput> = {}) =>
+    postgresRestore.expand({ target: { host: target.host, port: target.port }, database: 'app', from: from(), ...input }, context);
+  const databases = async () => (await target.psql(`SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database WHERE datname NOT LIKE 'template%'`)).trim();
+
+  beforeAll(async () => {
+    requireBinaries('psql', 'pg_dump', 'zstd', 'rclone', 'jq', 'sha256sum');
+    root = await mkdtemp(join(tmpdir(), 'pg-restore-'));
+    await mkdir(join(root, 'staging'));
+    [source, target, s3] = await Promise.all([
+      startPostgres({ root, name: 'source' }),
+      startPostgres({ root, name: 'target' }),
+      startS3({ root, bucket: 'backups' }),
+    ]);
+    await seedMixed(source, 'app');
+    sourceContents = await tableContents(source, 'app');
+    const dump = await runStep(postgresDump.expand({ target: { host: source.host, port: source.port }, database: 'app', to: from() }, context), root, env());
+    expectOk(dump.run, 'dump');
+    backupId = dump.outputs.backup!;
+    // A newer folder without manifest.json is an incomplete backup: `latest` must never pick it.
+    await mkdir(join(root, 'incomplete'));
+    await writeFile(join(root, 'incomplete', 'dump.sql.zst'), 'not a dump');
+    expectOk(await runShell(`rclone copyto ${join(root, 'incomplete', 'dump.sql.zst')} ${from()}/2099-01-01T000000Z/dump.sql.zst`, env()), 'upload incomplete');
+  });
+  afterAll(async () => {
+    await Promise.all([source?.destroy(), target?.destroy(), s3?.stop()]);
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('restores the latest complete backup into a fresh cluster with equal content', async () => {
+    const { run, verify, outputs } = await runStep(restore(), root, env());
+    expectOk(run, 'restore');
+    expectOk(verify, 'verify');
+    expect(outputs.backup).toBe(backupId);
+    expect(outputs.created).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+    expect(await tableContents(target, 'app')).toEqual(sourceContents);
+    expect(await databases()).toBe('app,postgres');
+    // Sequences continue past the restored rows.
+    expect((await target.psql(`INSERT INTO auth.users (email, created_at) VALUES ('new@example.com', now()) RETURNING id`, 'app')).split('\n')[0]).toBe('2001');
+    await target.psql(`DELETE FROM auth.users WHERE email = 'new@example.com'`, 'app');
+    expect(verify!.stdout).toContain(`verified app: 4 tables match the row counts of backup ${backupId}`);
+  });
+
+  it('refuses a non-empty database without replace, and leaves it unchanged', async () => {
+    await target.psql(`UPDATE public.orders SET note = 'changed' WHERE id = 1`, 'app');
+    const before = await tableContents(target, 'app');
+    const { run } = await runStep(restore(), root, env());
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`postgres.restore: database app at 127.0.0.1:${target.port} is not empty (4 tables); set replace: true to overwrite it. Nothing was changed.`);
+    expect(await tableContents(target, 'app')).toEqual(before);
+    expect(await databases()).toBe('app,postgres');
+  });
+
+  it('replaces a non-empty database when replace is true', async () => {
+    expect(postgresRestore.destructive({ target: { host: 'h', port: 1 }, database: 'app', from: 'x', replace: true })).toBe(true);
+    expect(postgresRestore.destructive({ target: { host: 'h', port: 1 }, database: 'app', from: 'x' })).toBe(false);
+    const { run, verify } = await runStep(restore({ replace: true, backup: backupId }), root, env());
+    expectOk(run, 'restore with replace');
+    expectOk(verify, 'verify');
+    expect(await tableContents(target, 'app')).toEqual(sourceContents);
+    expect(await databases()).toBe('app,postgres');
+  });
+
+  it('refuses altered bytes in the object store before touching the database', async () => {
+    await target.psql(`UPDATE public.orders SET note = 'changed again' WHERE id = 2`, 'app');
+    const before = await tableContents(target, 'app');
+    const file = s3.objectFile(`postgres/app/${backupId}/dump.sql.zst`);
+    const original = await readFile(file);
+    const altered = Buffer.from(original);
+    altered[100] = altered[100]! ^ 0x01;
+    await writeFile(file, altered);
+    try {
+      const { run } = await runStep(restore({ replace: true }), root, env());
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(new RegExp(`${backupId}/dump\\.sql\\.zst is ${original.length} bytes, sha256 [0-9a-f]{64}; manifest says ${original.length} bytes, sha256 [0-9a-f]{64}\\. The database was not touched\\.`));
+      expect(await tableContents(target, 'app')).toEqual(before);
+      expect(await databases()).toBe('app,postgres');
+    } finally {
+      await writeFile(file, original);
+    }
+  });
+
+  it('verify names every table whose row count differs from the manifest', async () => {
+    await target.psql(`DELETE FROM public.orders WHERE id <= 10; DROP TABLE public.empty_table;`, 'app');
+    const verify = await runShell(restore().verify.run, env());
+    expect(verify.code).toBe(1);
+    expect(verify.stderr).toContain('public.empty_table: expected 0, got no such table\npublic.orders: expected 4000, got 3990\n');
+  });
+
+  it('fails with a clear message naming the path when the backup does not exist', async () => {
+    const named = await runShell(restore({ backup: '2001-01-01T000000Z' }).run, env());
+    expect(named.code).toBe(1);
+    expect(named.stderr).toContain(`postgres.restore: backup ${from()}/2001-01-01T000000Z not found or incomplete (no manifest.json)`);
+    const nothing = await runShell(restore({ from: s3.remotePath('postgres/none') }).run, env());
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toContain(`postgres.restore: no complete backup (a folder with manifest.json) under ${s3.remotePath('postgres/none')}`);
+  });
+
+  it('leaves no half-restored database when the restore fails', async () => {
+    // The target cluster lacks the role that owns the table: the restore stops at that statement.
+    await source.createDatabase('owned');
+    await source.psql(`CREATE ROLE app_owner; CREATE TABLE t (id int); INSERT INTO t VALUES (1); ALTER TABLE t OWNER TO app_owner;`, 'owned');
+    const to = s3.remotePath('postgres/owned');
+    expectOk((await runStep(postgresDump.expand({ target: { host: source.host, port: source.port }, database: 'owned', to }, context), root, env())).run, 'dump');
+    const { run } = await runStep(restore({ database: 'owned', from: to }), root, env());
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('role "app_owner" does not exist');
+    expect(await databases()).toBe('app,postgres');
+  });
+
+  it('restores a gzip custom-format backup from a local folder with parallel jobs', async () => {
+    const to = join(root, 'local-backups');
+    const dump = postgresDump.expand({ target: { host: source.host, port: source.port }, database: 'app', to, format: 'custom', compress: 'gzip' }, context);
+    expectOk((await runStep(dump, root, env())).run, 'dump');
+    const { run, verify } = await runStep(restore({ database: 'app_custom', from: to, jobs: 2 }), root, env());
+    expectOk(run, 'restore');
+    expectOk(verify, 'verify');
+    expect(run.stdout).toMatch(/restored from .*local-backups\/\d{4}-/);
+    expect(await tableContents(target, 'app_custom')).toEqual(sourceContents);
+  });
+
+  it('expands a container target to docker exec', () => {
+    const { run, verify } = postgresRestore.expand(
+      { target: { container: 'twenty-db', user: 'twenty', password_secret: 'CRM_DB_PASSWORD' }, database: 'twenty', from: 'backup:b/crm', jobs: 4 },
+      context,
+    );
+    // Docker cannot run here: the text is what a person would run on the server.
+    expect(run).toContain('PG_CONTAINER=twenty-db\nPG_USER=twenty\nexport PGPASSWORD="${CRM_DB_PASSWORD}"');
+    expect(run).toContain('"$DECOMPRESS" -dc "$WORK/$NAME" | docker exec -i -e PGPASSWORD "$PG_CONTAINER" psql -U "$PG_USER" -X -v ON_ERROR_STOP=1 -w -q --single-transaction -d "$SCRATCH_DB"');
+    // pg_restore -j needs a file the container cannot see: a container restore streams instead.
+    expect(run).toContain('| docker exec -i -e PGPASSWORD "$PG_CONTAINER" pg_restore -U "$PG_USER" -w --exit-on-error -d "$SCRATCH_DB"');
+    expect(run).not.toContain('-j "$JOBS"');
+    expect(verify.run).toContain('docker exec -i -e PGPASSWORD "$PG_CONTAINER" psql -U "$PG_USER"');
+    expect(run).not.toContain('CRM_DB_PASSWORD=');
+  });
+});

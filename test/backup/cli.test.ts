@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/index.js';
+import { formatBackupId } from '../../src/backup/id.js';
+import { requireBinaries } from './shell.js';
+
+/** Runs the CLI in-process; returns what it printed and the exit code it set. */
+const runCli = async (args: string[]) => {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
+  process.exitCode = undefined;
+  try {
+    await main(args);
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+  const code = process.exitCode;
+  process.exitCode = undefined;
+  return { stdout, stderr, code };
+};
+
+describe('runbook backups DEST', () => {
+  let dest: string;
+  const recent = formatBackupId(new Date(Date.now() - 3_600_000));
+  beforeAll(async () => {
+    requireBinaries('rclone');
+    dest = await mkdtemp(join(tmpdir(), 'backups-cli-'));
+    for (const id of ['2026-01-01T020000Z', recent]) {
+      await mkdir(join(dest, id), { recursive: true });
+      await writeFile(join(dest, id, 'd.bin'), 'x'.repeat(2048));
+      await writeFile(join(dest, id, 'manifest.json'), JSON.stringify({ kind: 'postgres', files: [{ name: 'd.bin', bytes: 2048, sha256: id === recent ? createHash('sha256').update('x'.repeat(2048)).digest('hex') : 'a'.repeat(64) }] }));
+    }
+    await mkdir(join(dest, '2026-01-02T020000Z'));
+    await writeFile(join(dest, '2026-01-02T020000Z', 'partial'), 'x');
+  });
+  afterAll(async () => {
+    await rm(dest, { recursive: true, force: true });
+  });
+
+  it('prints a table of complete and incomplete backups and exits 0 when fresh', async () => {
+    const result = await runCli(['backups', dest, '--rpo', '2h']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^BACKUP\s+AGE\s+SIZE\s+KIND\s+STATE\s+VERIFICATION$/m);
+    expect(result.stdout).toMatch(new RegExp(`^${recent}\\s+1h 00m 0\\ds\\s+2\\.0 KiB\\s+postgres\\s+complete\\s+manifest$`, 'm'));
+    expect(result.stdout).toMatch(/^2026-01-02T020000Z\s+.*\s+-\s+-\s+incomplete\s+no manifest$/m);
+    expect(result.stdout).toContain(`newest complete backup: ${recent}`);
+  });
+
+  it('exits 1 with one clear line when the newest backup is older than the RPO', async () => {
+    const result = await runCli(['backups', dest, '--rpo', '30m']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`^runbook: newest complete backup ${recent} is 1h 00m 0\\ds old, older than the RPO 30m 00s\\n$`));
+  });
+
+  it('--verify re-hashes stored data: a match verifies, a mismatch fails; --format json returns the data', async () => {
+    const result = await runCli(['backups', dest, '--verify', '--format', 'json']);
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout);
+    expect(report.backups.map((b: { id: string; verification: string }) => [b.id, b.verification.slice(0, 6)])).toEqual([
+      ['2026-01-01T020000Z', 'FAILED'],
+      ['2026-01-02T020000Z', 'no man'],
+      [recent, 'verifi'],
+    ]);
+  });
+
+  it('rejects flags that do not combine as a usage error', async () => {
+    expect((await runCli(['backups', dest, '--apply'])).code).toBe(2);
+    expect((await runCli(['backups', dest, '--prune'])).code).toBe(2);
+    expect((await runCli(['backups', dest, '--rpo', 'soon'])).code).toBe(2);
+  });
+});
