@@ -61,7 +61,7 @@ const timeEngine = async (runPlan) => {
     const started = performance.now();
     const result = await runPlan({ plan: makePlan(), resolver, stateDir, processEnv: process.env, secrets: {}, runId: `bench-${Date.now()}` });
     const elapsed = performance.now() - started;
-    if (result.outcome !== 'success') throw new Error(`bench run failed: ${result.outcome}`);
+    if (result.outcome !== 'success') throw new Error(`bench run failed: ${result.outcome}: ${JSON.stringify(result.steps.find((s) => s.status === "failed"))}`);
     return elapsed;
   } finally {
     rmSync(stateDir, { recursive: true, force: true });

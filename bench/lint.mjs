@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(repo, 'bin/runbook.js');
 
-/** One runbook of `steps` steps; shell text differs per runbook so shellcheck cannot dedupe it all. */
+/** One runbook of `steps` steps; every run text is unique (shellcheck cannot dedupe it), verify texts repeat. */
 const generate = (index, steps) => {
   const lines = [
     'runbook: 1',
@@ -29,7 +29,7 @@ const generate = (index, steps) => {
       lines.push('    uses: http.wait', '    with:', `      url: "http://127.0.0.1:${8000 + s}/health"`);
     } else {
       lines.push('    env:', `      TARGET: "\${{ vars.dest }}/${index}-${s}"`);
-      lines.push('    run: |', `      mkdir -p "$TARGET"`, `      systemctl restart "$service-${s}"`, `      echo "done=${s}" >> "$RUNBOOK_OUTPUT"`);
+      lines.push('    run: |', `      mkdir -p "$TARGET/${index}"`, `      systemctl restart "$service-${s}"`, `      echo "done=${s}" >> "$RUNBOOK_OUTPUT"`);
       lines.push(`    verify: systemctl is-active --quiet "$service-${s}"`);
     }
   }

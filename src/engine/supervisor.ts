@@ -11,7 +11,8 @@ $| = 1; binmode STDIN; binmode STDOUT;
 my $sel = IO::Select->new(\*STDIN);
 my (%fh, %open, %pidreq);
 my $inbuf = ''; my $stdin_open = 1;
-$SIG{CHLD} = sub {}; $SIG{PIPE} = 'IGNORE';
+# Without SA_RESTART a child's exit interrupts select() at once instead of waiting for its timeout.
+POSIX::sigaction(POSIX::SIGCHLD(), POSIX::SigAction->new(sub {}, POSIX::SigSet->new(), 0)); $SIG{PIPE} = 'IGNORE';
 sub out { my $d = $_[0]; while (length $d) { my $n = syswrite(STDOUT, $d); die unless defined $n; substr($d, 0, $n) = ''; } }
 sub reap { while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) { my $req = delete $pidreq{$pid}; out("X $req $?\n") if defined $req; } }
 sub spawn_req {
@@ -132,6 +133,7 @@ export const startSupervisor = (): Supervisor | undefined => {
       let status: number | undefined;
       let finished = false;
       let spawnFailed = false;
+      let outputEnded = false;
       const timers: NodeJS.Timeout[] = [];
       const out = lineSplitter((line) => options.onLine?.('stdout', line));
       const err = lineSplitter((line) => options.onLine?.('stderr', line));
@@ -196,9 +198,11 @@ export const startSupervisor = (): Supervisor | undefined => {
         exited: (code) => {
           status = code;
           if (killing) waitGroupGone();
+          else if (outputEnded) finish();
           else timers.push(setTimeout(finish, drainMs));
         },
         ended: () => {
+          outputEnded = true;
           if (status !== undefined && !killing) finish();
         },
         failed: () => {

@@ -48,11 +48,20 @@ export interface LocatedStep {
   cleanup: boolean;
 }
 
+/** Several rules walk the same runbook: derive each list once per runbook object. */
+const memoize = <T extends object, R>(derive: (input: T) => R): ((input: T) => R) => {
+  const cache = new WeakMap<T, R>();
+  return (input) => {
+    if (!cache.has(input)) cache.set(input, derive(input));
+    return cache.get(input)!;
+  };
+};
+
 /** Steps and cleanup steps in file order: they share one id namespace. */
-export const listSteps = (runbook: Runbook): LocatedStep[] => [
+export const listSteps = memoize((runbook: Runbook): LocatedStep[] => [
   ...runbook.steps.map((step, i): LocatedStep => ({ step, path: ['steps', i], order: i, cleanup: false })),
   ...(runbook.cleanup ?? []).map((step, i): LocatedStep => ({ step, path: ['cleanup', i], order: runbook.steps.length + i, cleanup: true })),
-];
+]);
 
 /** A piece of shell text of a step: `run`, a string `verify`, or `verify.run`. */
 export interface ShellText {
@@ -62,7 +71,7 @@ export interface ShellText {
   role: 'run' | 'verify';
 }
 
-export const listShellTexts = (runbook: Runbook): ShellText[] =>
+export const listShellTexts = memoize((runbook: Runbook): ShellText[] =>
   listSteps(runbook).flatMap((located) => {
     const { step, path } = located;
     const texts: ShellText[] = [];
@@ -70,7 +79,8 @@ export const listShellTexts = (runbook: Runbook): ShellText[] =>
     if (typeof step.verify === 'string') texts.push({ text: step.verify, path: [...path, 'verify'], located, role: 'verify' });
     else if (step.verify) texts.push({ text: step.verify.run, path: [...path, 'verify', 'run'], located, role: 'verify' });
     return texts;
-  });
+  }),
+);
 
 /** A string value where `${{ … }}` expressions are resolved (not shell text). */
 export interface ExpressionSite {
@@ -83,14 +93,17 @@ export interface ExpressionSite {
 }
 
 const stringsIn = (value: unknown, path: NodePath, out: { text: string; path: NodePath }[]) => {
-  if (typeof value === 'string') out.push({ text: value, path });
+  // Only strings holding an expression matter (`when` is handled apart).
+  if (typeof value === 'string') {
+    if (value.includes('${{')) out.push({ text: value, path });
+  }
   else if (Array.isArray(value)) value.forEach((item, i) => stringsIn(item, [...path, i], out));
   else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) stringsIn(v, [...path, k], out);
   return out;
 };
 
 /** Every place an expression is evaluated: `with`, `env`, `when`, `notify`, include `vars`. */
-export const listExpressionSites = (runbook: Runbook): ExpressionSite[] => {
+export const listExpressionSites = memoize((runbook: Runbook): ExpressionSite[] => {
   const sites: ExpressionSite[] = [];
   for (const located of listSteps(runbook)) {
     const { step, path } = located;
@@ -104,7 +117,7 @@ export const listExpressionSites = (runbook: Runbook): ExpressionSite[] => {
     if (typeof entry === 'object') for (const s of stringsIn(entry.vars, ['include', i, 'vars'], [])) sites.push({ ...s, bare: false });
   });
   return sites;
-};
+});
 
 /** `'a', 'b' and 'c'`. */
 export const quoteList = (items: readonly string[]): string => {
@@ -124,7 +137,7 @@ export interface ParsedSite {
 }
 
 /** Parses every expression of a site; errors come back with their offset in the site's text. */
-export const parseSite = (site: ExpressionSite): ParsedSite => {
+export const parseSite = memoize((site: ExpressionSite): ParsedSite => {
   const parsed: ParsedSite = { references: [], errors: [] };
   const parseAt = (source: string, base: number) => {
     try {
@@ -148,7 +161,7 @@ export const parseSite = (site: ExpressionSite): ParsedSite => {
   }
   for (const expression of found) parseAt(expression.source, expression.sourceStart);
   return parsed;
-};
+});
 
 /**
  * Whether `ref` names a step of `loaded`: a local step id, an include's id (all of its steps) or

@@ -18,7 +18,7 @@ try {
 }
 
 /** `LINE:COL: message [rule]` for the fixture itself, `path:LINE:COL: …` for other files. */
-export const render = (d: Diagnostic, fixture: string): string => {
+const render = (d: Diagnostic, fixture: string): string => {
   const file = resolve(d.file) === resolve(fixture) ? '' : `${relative(errDir, resolve(d.file))}:`;
   return `${file}${d.line}:${d.col}: ${d.severity === 'warning' ? 'warning: ' : ''}${d.message} [${d.rule}]`;
 };

@@ -90,7 +90,7 @@ const cases: Record<string, string | Buffer> = {
   'unknown-action': valid.replace('run: rclone copy /tmp/app.sql remote:app', 'uses: rclone.copy'),
   'with-a-string': valid.replace('run: rclone copy /tmp/app.sql remote:app', 'uses: http.wait\n    with: fast'),
   'truncated-quarter': valid.slice(0, Math.floor(valid.length / 4)),
-  'truncated-half': valid.slice(0, Math.floor(valid.length / 2)),
+  'truncated-before-verify': valid.slice(0, valid.indexOf('    verify: test -s')),
   'truncated-mid-key': valid.slice(0, valid.indexOf('verify') + 3),
   'truncated-mid-quote': valid.slice(0, valid.indexOf('"0 2') + 4),
   'include-missing': valid.replace('steps:', 'include: [nowhere.yaml]\nsteps:'),

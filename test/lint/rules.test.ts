@@ -176,3 +176,30 @@ describe('undefined-var across includes', () => {
     expect(result.diagnostics.map((d) => `${d.file.split('/').pop()}:${d.line}:${d.col}: ${d.message.split(' (')[0]}`)).toEqual([`part.yaml:6:50: undefined variable 'vars.code'`]);
   });
 });
+
+describe('step-output ordering', () => {
+  it('a step without needs waits for the one before it, so it may read its outputs (transitively)', async () => {
+    const text = `runbook: 1
+name: o
+steps:
+  - id: a
+    run: echo "x=1" >> "$RUNBOOK_OUTPUT"
+    verify: grep -q x= "$RUNBOOK_OUTPUT"
+  - id: b
+    run: echo "y=1" >> "$RUNBOOK_OUTPUT"
+    verify: grep -q y= "$RUNBOOK_OUTPUT"
+  - id: c
+    env: { X: "\${{ steps.a.outputs.x }}", Y: "\${{ steps.b.outputs.y }}" }
+    run: test -n "$X$Y"
+    verify: test -n "$X"
+  - id: d
+    needs: []
+    env: { X: "\${{ steps.a.outputs.x }}" }
+    run: test -n "$X"
+    verify: test -n "$X"
+`;
+    expect(await lintWith(ruleById('step-output'), text)).toEqual([
+      `16:20: 'steps.a.outputs.x' refers to step 'a', which step 'd' does not need; add 'a' to its 'needs' so that it runs first [step-output]`,
+    ]);
+  });
+});

@@ -1,17 +1,26 @@
 // `steps.ID.outputs.KEY` has a value only once step ID has run: ID must be a step this one waits
-// for through `needs`, or the value is missing (or a race under --concurrency).
+// for — through `needs`, or, without `needs`, the step before it — or the value is missing (or a
+// race under --concurrency).
 import { listExpressionSites, listSteps, parseSite, type LocatedStep, type Rule } from '../rule.js';
 
-/** Ids a step is sure to run after: its needs, transitively; cleanup also runs after every step. */
+/** What a step waits for: its `needs`, or else (as the engine orders steps) the step before it. */
+const directNeeds = (located: LocatedStep, all: LocatedStep[]): string[] => {
+  if (located.step.needs !== undefined) return located.step.needs;
+  const previous = all[located.order - 1];
+  return previous && previous.cleanup === located.cleanup ? [previous.step.id] : [];
+};
+
+/** Ids a step is sure to run after, transitively; cleanup also runs after every step. */
 const dependenciesOf = (located: LocatedStep, all: LocatedStep[]): Set<string> => {
   const byId = new Map(all.map((s) => [s.step.id, s]));
   const seen = new Set<string>(located.cleanup ? all.filter((s) => !s.cleanup).map((s) => s.step.id) : []);
-  const pending = [...(located.step.needs ?? [])];
+  const pending = [...directNeeds(located, all)];
   while (pending.length > 0) {
     const id = pending.pop()!;
     if (seen.has(id)) continue;
     seen.add(id);
-    pending.push(...(byId.get(id)?.step.needs ?? []));
+    const next = byId.get(id);
+    if (next) pending.push(...directNeeds(next, all));
   }
   return seen;
 };
@@ -19,7 +28,7 @@ const dependenciesOf = (located: LocatedStep, all: LocatedStep[]): Set<string> =
 export const stepOutput: Rule = {
   id: 'step-output',
   severity: 'error',
-  description: 'steps.ID.outputs.KEY names a step that this one needs (directly or through others).',
+  description: 'steps.ID.outputs.KEY names a step that this one waits for (its needs, or the step before it, transitively).',
   check: ({ runbook, report }) => {
     const all = listSteps(runbook);
     const ids = new Set(all.map((s) => s.step.id));
