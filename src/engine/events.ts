@@ -54,7 +54,17 @@ export type EngineEvent =
       durationMs: number;
       verify?: VerifyResult;
     }
-  | { type: 'step-done'; id: string; hash: string; attempts: number; durationMs: number; outputs: Record<string, string> }
+  | {
+      type: 'step-done';
+      id: string;
+      hash: string;
+      attempts: number;
+      durationMs: number;
+      outputs: Record<string, string>;
+      /** The passing attempt's run exit code and verification (one fsynced record, not two). */
+      exitCode: number | null;
+      verify: VerifyResult;
+    }
   | { type: 'step-skipped'; id: string; reason: string }
   | { type: 'step-failed'; id: string; hash: string; attempts: number; durationMs: number; error: string; tolerated: boolean }
   | { type: 'interrupted'; signal: string; steps: string[] }

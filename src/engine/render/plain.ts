@@ -26,7 +26,7 @@ export const formatPlain = (event: TimedEvent): string | undefined => {
       return `${at} [${event.id}] attempt ${event.attempt}: ${run}${verify ? `, ${verify}` : ''} (${seconds(event.durationMs)})`;
     }
     case 'step-done':
-      return `${at} [${event.id}] ${chalk.green('done')} (${seconds(event.durationMs)}${event.attempts > 1 ? `, ${event.attempts} attempts` : ''})`;
+      return `${at} [${event.id}] ${chalk.green('done')}: exit ${event.exitCode ?? '-'}, verified${event.verify.polls > 1 ? ` after ${event.verify.polls} polls` : ''} (${seconds(event.durationMs)}${event.attempts > 1 ? `, ${event.attempts} attempts` : ''})`;
     case 'step-skipped':
       return `${at} [${event.id}] ${chalk.dim(`skipped: ${event.reason}`)}`;
     case 'step-failed':
