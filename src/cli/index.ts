@@ -79,6 +79,16 @@ const buildProgram = () => {
     });
 
   program
+    .command('docs')
+    .description('render RECOVERY.md from runbooks (the exact shell exec runs), or check it for drift')
+    .argument('<files...>', 'runbook files')
+    .option('--env <name>', 'load environments/NAME.yaml beside the runbook (default: production when it exists)')
+    .option('--env-file <file>', 'KEY=value lines added to the environment (for vars that read env.X)')
+    .option('-o, --output <file>', 'write the document to this file instead of printing it')
+    .option('--check <file>', 'exit 1 when this file differs from what would be generated')
+    .action(async (files: string[], options) => (await import('./docs.js')).docsCommand(files, options));
+
+  program
     .command('schedule')
     .description('crontab lines or systemd timers for the scheduled backup and restore-test runbooks')
     .argument('[paths...]', 'runbook files or folders', ['runbooks/'])

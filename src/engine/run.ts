@@ -12,7 +12,6 @@ import { isJournaled } from './events.js';
 import { createMasker, maskDeep, type Masker } from './mask.js';
 import { openJournal, runDirectory } from './journal.js';
 import { runShell, type ShellResult } from './spawn.js';
-import { startSupervisor } from './supervisor.js';
 import { readOutputs } from './outputs.js';
 
 /** Outputs of finished steps, by full step id. */
@@ -69,12 +68,6 @@ export interface RunOptions {
   flags?: Record<string, unknown>;
   /** Working directory of the steps. @default process.cwd() */
   cwd?: string;
-  /**
-   * How shell texts are started: through one long-lived forker process (cheap per step), or by a
-   * fresh spawn from Node each time. `supervisor` falls back to `spawn` when Perl is missing.
-   * @default 'supervisor'
-   */
-  forker?: 'supervisor' | 'spawn';
 }
 
 export interface StepResult {
@@ -195,9 +188,8 @@ export const runPlan = async (options: RunOptions): Promise<RunResult> => {
 
   let abortedByOperator = false;
 
-  const supervisor = options.forker === 'spawn' ? undefined : startSupervisor();
   const runOnce = (text: string, env: Record<string, string>, step: PlannedStep, phase: 'run' | 'verify', timeoutMs: number | undefined, signal?: AbortSignal) =>
-    (supervisor?.run ?? runShell)({
+    runShell({
       text,
       env,
       cwd: options.cwd,
@@ -444,7 +436,6 @@ export const runPlan = async (options: RunOptions): Promise<RunResult> => {
   const outcome: RunOutcome = interruptedBy ? 'interrupted' : abortedByOperator ? 'aborted' : failed ? 'failed' : 'success';
   const durationMs = Math.round(performance.now() - startedMs);
   emit({ type: 'run-end', outcome, durationMs, failedStep: failed?.id });
-  supervisor?.close();
   journal.close();
   closeSync(logFd);
   rmSync(outputsDir, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { byPosition, type Diagnostic } from './diagnostic.js';
 import { loadSource, positionInScalar, positionOf } from './load.js';
-import { loadTree, type IncludeEdge, type LoadedRunbook } from './project.js';
+import { loadTree, type IncludeEdge, type LoadedRunbook, type SourceCache } from './project.js';
 import { listShellTexts, type Rule } from './rule.js';
 import { rules as allRules } from './rules/index.js';
 import { validateEnvironment } from './validate.js';
@@ -70,8 +70,9 @@ export const lintPaths = async (paths: readonly string[], options: LintOptions =
   // Each file once, even when several linted runbooks include it.
   const unique = new Map<string, LoadedRunbook>();
   const includers = new Map<string, Map<string, IncludeEdge>>();
+  const sources: SourceCache = new Map();
   for (const file of runbooks) {
-    const tree = loadTree(file);
+    const tree = loadTree(file, { sources });
     for (const d of tree.diagnostics) {
       add(d);
       if (d.severity === 'error') invalid = true;

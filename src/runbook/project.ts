@@ -52,8 +52,22 @@ const isInside = (root: string, path: string): boolean => {
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 };
 
+/** Parsed and schema-checked files by absolute path, shared by several {@link loadTree} calls. */
+export type SourceCache = Map<string, { source: SourceFile; schemaFindings: Diagnostic[] }>;
+
+export interface LoadTreeOptions extends ValidateOptions {
+  /** @default the nearest folder holding `.git` ({@link findRepositoryRoot}) */
+  repositoryRoot?: string;
+  /**
+   * Reuse files already parsed and validated by an earlier call (same `allowExpressions`): lint
+   * loads every runbook of a folder, and a runbook included by others would otherwise be read again
+   * for each of them. @default a fresh cache per call
+   */
+  sources?: SourceCache;
+}
+
 /** Loads and validates `file` and, recursively, what it includes. */
-export const loadTree = (file: string, options: ValidateOptions & { repositoryRoot?: string } = {}): LoadedTree => {
+export const loadTree = (file: string, options: LoadTreeOptions = {}): LoadedTree => {
   const repositoryRoot = options.repositoryRoot ?? findRepositoryRoot(file);
   const diagnostics: Diagnostic[] = [];
   const byPath = new Map<string, LoadedRunbook>();
@@ -63,8 +77,13 @@ export const loadTree = (file: string, options: ValidateOptions & { repositoryRo
     const path = resolve(displayPath);
     const known = byPath.get(path);
     if (known) return known;
-    const source = loadSource(displayPath);
-    const schemaFindings = validateRunbook(source, { allowExpressions: options.allowExpressions ?? true });
+    let cached = options.sources?.get(path);
+    if (!cached) {
+      const source = loadSource(displayPath);
+      cached = { source, schemaFindings: validateRunbook(source, { allowExpressions: options.allowExpressions ?? true }) };
+      options.sources?.set(path, cached);
+    }
+    const { source, schemaFindings } = cached;
     diagnostics.push(...source.diagnostics, ...schemaFindings);
     const loaded: LoadedRunbook = { source, path, includes: [] };
     if (source.value !== undefined && source.diagnostics.length === 0 && schemaFindings.length === 0) loaded.runbook = source.value as Runbook;

@@ -190,6 +190,18 @@ describe('runbook exec (CLI)', () => {
     expect(missing.stderr).toMatch(/not set in the environment: PIN/);
   });
 
+  it('prints what would run with --dry-run, running nothing, honouring --only', () => {
+    setup({ 'rb.yaml': tenSteps(0) });
+    const dry = exec(['rb.yaml', '--dry-run', '--only', 's2', 's3']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('step s2: Step 2');
+    expect(dry.stdout).toContain('echo x >> "$WORK/c3"');
+    expect(dry.stdout).not.toContain('step s4');
+    expect(counts()).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(existsSync(join(repo.dir, '.state'))).toBe(false);
+    expect(exec(['rb.yaml', '--only', 'nope']).code).toBe(2);
+  });
+
   it('lists runs with their outcome and failed step in `runbook status`', () => {
     setup({ 'rb.yaml': tenSteps(0).replace('test -s "$WORK/c6"', 'test -e "$WORK/never"') });
     expect(exec(['rb.yaml']).code).toBe(1);

@@ -14,7 +14,6 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-let forker: 'supervisor' | 'spawn' = 'supervisor';
 const run = (steps: StepSpec[], options: Partial<RunOptions> & { cleanupSteps?: StepSpec[]; secretsDeclared?: string[] } = {}) => {
   const { cleanupSteps, secretsDeclared, ...rest } = options;
   const events: TimedEvent[] = [];
@@ -27,7 +26,6 @@ const run = (steps: StepSpec[], options: Partial<RunOptions> & { cleanupSteps?: 
     secrets: {},
     runId: 'run-1',
     graceMs: 300,
-    forker,
     onEvent: (e) => events.push(e),
     ...rest,
   }).then((result) => ({ result, events, status: (id: string) => result.steps.find((s) => s.id === id)!.status }));
@@ -36,10 +34,7 @@ const run = (steps: StepSpec[], options: Partial<RunOptions> & { cleanupSteps?: 
 const counter = (name: string) => (existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8').split('\n').filter(Boolean).length : 0);
 const bump = (name: string) => `echo x >> "$WORK/${name}"`;
 
-describe.each(['supervisor', 'spawn'] as const)('runPlan (forker: %s)', (which) => {
-  beforeEach(() => {
-    forker = which;
-  });
+describe('runPlan', () => {
   it('fails a step whose pipeline fails in the middle (pipefail)', async () => {
     const { result, status } = await run([{ id: 'pipe', run: 'false | cat' }]);
     expect(status('pipe')).toBe('failed');
@@ -246,8 +241,7 @@ describe.each(['supervisor', 'spawn'] as const)('runPlan (forker: %s)', (which) 
       processEnv: { ...process.env, PW: secret, PEM: pem },
       secrets: { PW: secret, PEM: pem },
       runId: 'run-s',
-      forker,
-      onEvent: (e) => events.push(e),
+        onEvent: (e) => events.push(e),
     });
     expect(result.outcome).toBe('failed');
     const files: string[] = [];
