@@ -9,9 +9,10 @@ import { acquireLock } from './lock.js';
 import { checkConfirmations, checkEnvironment, checkGit, checkRequires, checkSelection, collectSecrets } from './preflight.js';
 import { readEnvFile } from './env-file.js';
 import { loadResume } from './resume.js';
-import { runPlan, selectSteps, type RunResult, type StepResolver } from './run.js';
+import { runPlan, selectSteps, stepPath, type RunResult, type StepResolver } from './run.js';
 import type { EventListener } from './events.js';
 import { createMasker } from './mask.js';
+import { notify, type NotifyEvent } from './notify.js';
 
 export interface ExecOptions {
   file: string;
@@ -79,7 +80,7 @@ export const executeRunbook = async (options: ExecOptions): Promise<RunResult | 
   }
   if (options.resume && (options.from !== undefined || options.only?.length)) throw new ExitError(ExitCode.usage, '--resume cannot be combined with --from or --only');
   checkSelection(plan, options.from, options.only);
-  checkRequires(plan, processEnv.PATH);
+  checkRequires(plan, stepPath(processEnv.PATH));
   const secrets = collectSecrets(plan, processEnv);
   checkEnvironment(plan, options.refuseProtected ?? false);
   if (options.dryRun) {
@@ -102,7 +103,23 @@ export const executeRunbook = async (options: ExecOptions): Promise<RunResult | 
     checkConfirmations(plan, { yes: options.yes, interactive: options.interactive, from: options.from, only: options.only, skip: resume ? new Set(resume.done.keys()) : undefined });
     const listeners = [options.onEvent ?? []].flat();
     let warned = false;
-    return await runPlan({
+    const notifyRun = async (event: NotifyEvent, result?: RunResult) => {
+      if (!plan.notify?.on.includes(event) || (!plan.notify.ping && !plan.notify.webhook)) return;
+      const mask = createMasker(Object.values(secrets));
+      const summary = {
+        runbook: plan.name,
+        runId: result?.runId ?? runId,
+        outcome: result?.outcome ?? 'started',
+        failedStep: result?.failedStep,
+        durationMs: result?.durationMs ?? 0,
+        host: hostname(),
+      };
+      const sent = await notify(plan.notify, event, JSON.parse(mask(JSON.stringify(summary))) as typeof summary);
+      // A notification that did not go out is reported, never allowed to change the run's outcome.
+      for (const error of sent.errors) for (const listener of [options.onEvent ?? []].flat()) listener({ type: 'warning', message: `notification failed: ${mask(error)}`, t: new Date().toISOString() } as never);
+    };
+    await notifyRun('start');
+    const result = await runPlan({
       plan,
       resolver: options.resolver,
       stateDir,
@@ -141,6 +158,8 @@ export const executeRunbook = async (options: ExecOptions): Promise<RunResult | 
         },
       ],
     });
+    await notifyRun(result.outcome === 'success' ? 'success' : 'failure', result);
+    return result;
   } finally {
     lock.release();
   }

@@ -75,7 +75,7 @@ export interface Plan {
   secrets: string[];
   /** Commands that must be on PATH: the runbook's `requires` and those of the actions it uses. */
   requires: string[];
-  notify?: { on: string[]; ping?: string; webhook?: string };
+  notify?: { on: ('start' | 'success' | 'failure')[]; ping?: string; webhook?: string };
   steps: PlannedStep[];
   cleanup: PlannedStep[];
 }

@@ -38,6 +38,8 @@ interface StepContext {
 
 /** How to re-resolve a deferred step once the outputs it refers to exist. */
 const resolvers = new WeakMap<PlannedStep, (outputs: Outputs) => StepShell>();
+/** The vars a step sees (an included runbook's own among them), for its `when`. */
+const stepVars = new WeakMap<PlannedStep, Record<string, unknown>>();
 
 const fail = (diagnostics: Diagnostic[]): never => {
   throw new ExitError(ExitCode.usage, diagnostics.map(formatDiagnostic).join('\n'));
@@ -302,7 +304,9 @@ export const resolvePlan = (file: string, options: ResolveOptions = {}): Plan =>
 
     let shell: StepShell;
     try {
-      shell = shellFor(undefined);
+      // A step whose `when` is already false here (it reads no step outputs) never runs in this
+      // environment: its inputs may be empty on purpose, so they are neither validated nor expanded.
+      shell = staticallySkipped(step, vars, processEnv) ? skippedShell(step) : shellFor(undefined);
     } catch (error) {
       if (error instanceof ExpressionError) {
         diagnostics.push(diagnosticAt(loaded, at, `step '${id}': ${error.message}`, 'expression'));
@@ -341,6 +345,7 @@ export const resolvePlan = (file: string, options: ResolveOptions = {}): Plan =>
     // The hash covers the definition and the text it resolved to, but not secret values.
     planned.hash = sha256(JSON.stringify({ step, prefix, run: shell.run, verify: shell.verify, envKeys: Object.keys(shell.env), vars: refersToVars(step) ? vars : undefined }));
     if (deferred) resolvers.set(planned, (outputs) => shellFor(outputs));
+    stepVars.set(planned, vars);
     return planned;
   };
 
@@ -376,6 +381,20 @@ const resolveNotify = (notify: NonNullable<Runbook['notify']>, scope: Scope): Pl
   return { on: notify.on ?? ['failure'], ping: url(notify.ping), webhook: url(notify.webhook) };
 };
 
+const staticallySkipped = (step: Step, vars: Record<string, unknown>, env: Record<string, string | undefined>): boolean => {
+  if (step.when === undefined || /\bsteps\./.test(step.when)) return false;
+  try {
+    return !isTrue(interpolate(step.when.trim(), { vars, secrets: {}, steps: {}, env }));
+  } catch {
+    return false;
+  }
+};
+
+const skippedShell = (step: Step): StepShell => {
+  const note = `# skipped: \`when: ${step.when}\` is false in this environment`;
+  return { run: note, verify: { run: note, retries: 0, intervalMs: 1000 }, env: {} };
+};
+
 const refersToVars = (step: Step): boolean => /\$\{\{[^}]*\bvars\./.test(JSON.stringify(step));
 
 /** The real shell of a step right before it runs (deferred steps get their outputs filled in). */
@@ -388,7 +407,7 @@ export const resolveStepShell = (_plan: Plan, step: PlannedStep, outputs: Output
 export const evaluateWhen = (plan: Plan, step: PlannedStep, outputs: Outputs, processEnv: Record<string, string | undefined> = process.env): boolean => {
   if (step.when === undefined) return true;
   const prefix = step.id.includes('.') ? step.id.slice(0, step.id.lastIndexOf('.') + 1) : '';
-  const scope: Scope = { vars: plan.vars, secrets: {}, steps: scopedOutputs(outputs, prefix), env: processEnv };
+  const scope: Scope = { vars: stepVars.get(step) ?? plan.vars, secrets: {}, steps: scopedOutputs(outputs, prefix), env: processEnv };
   const text = step.when.trim();
   const found = findExpressions(text);
   const only = found[0];

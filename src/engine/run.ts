@@ -100,6 +100,16 @@ export interface RunResult {
   log: string;
 }
 
+/**
+ * The PATH steps see: npm and npx put `node_modules/.bin` first, where shims such as rclone.js's
+ * `rclone` would hide the system binaries a runbook means.
+ */
+export const stepPath = (path: string | undefined): string =>
+  (path ?? '/usr/local/bin:/usr/bin:/bin')
+    .split(':')
+    .filter((dir) => dir !== '' && !/(^|\/)node_modules\/\.bin\/?$/.test(dir))
+    .join(':');
+
 const cliEntry = fileURLToPath(new URL('../../bin/runbook.js', import.meta.url));
 
 /** A `runbook` command for steps to call (the package's bin is `runbook.js`, npm names it). */
@@ -166,7 +176,7 @@ export const runPlan = async (options: RunOptions): Promise<RunResult> => {
     RUNBOOK_RUN_ID: runId,
     RUNBOOK_NAME: plan.name,
     RUNBOOK_STATE_DIR: options.stateDir,
-    PATH: `${writeShim(runDir)}:${inherited.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`,
+    PATH: `${writeShim(runDir)}:${stepPath(inherited.PATH)}`,
   };
 
   emit({

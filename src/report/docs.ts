@@ -104,16 +104,33 @@ interface StepContext {
   root: string;
 }
 
+/**
+ * Whether a step's `when` lets it run in the plan's environment; undefined when it depends on
+ * earlier steps' outputs (the reader decides on the spot).
+ */
+export const decideWhen = (plan: Plan, step: PlannedStep, processEnv: Record<string, string | undefined> = process.env): boolean | undefined => {
+  if (step.when === undefined) return true;
+  if (/\bsteps\./.test(step.when)) return undefined;
+  // evaluateWhen reads the runbook's vars; an included step's `when` may read its include's own
+  // vars, which the step's env carries as text.
+  try {
+    return evaluateWhen({ ...plan, vars: { ...step.env, ...plan.vars } }, step, {}, processEnv);
+  } catch {
+    // resolvePlan leaves a step whose `when` it already found false as a comment, env empty.
+    return step.run?.startsWith('# skipped:') ? false : undefined;
+  }
+};
+
 const describeWhen = (step: PlannedStep, context: StepContext): string => {
   const expression = inline(step.when!.trim());
-  let verdict: string;
-  try {
-    const value = evaluateWhen(context.plan, step, {}, context.processEnv);
-    const where = context.plan.environment ? `with environment ${context.plan.environment}` : 'with the default vars';
-    verdict = value ? ` ${where[0]!.toUpperCase()}${where.slice(1)} it is **true**: run this step.` : ` ${where[0]!.toUpperCase()}${where.slice(1)} it is **false**: skip this step.`;
-  } catch {
-    verdict = ' It depends on what earlier steps wrote: decide when you get here.';
-  }
+  const value = decideWhen(context.plan, step, context.processEnv);
+  const where = context.plan.environment ? `With environment ${context.plan.environment}` : 'With the default vars';
+  const verdict =
+    value === undefined
+      ? ' It depends on what earlier steps wrote: decide when you get here.'
+      : value
+        ? ` ${where} it is **true**: run this step.`
+        : ` ${where} it is **false**: skip this step.`;
   return `**Only when** ${expression} is true — skip this step when it is false.${verdict}`;
 };
 

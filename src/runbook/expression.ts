@@ -202,7 +202,9 @@ const lookup = (node: Extract<ExpressionNode, { type: 'ref' }>, scope: Scope): u
       if (!Object.hasOwn(scope.secrets, name)) throw missing(`secrets.${name}`);
       return scope.secrets[name];
     case 'env':
-      return scope.env[name] ?? '';
+      // An unset variable is a mistake to report before the run, not an empty string to run with.
+      if (scope.env[name] === undefined) throw new ExpressionError(`env.${name} is not set`, node.offset);
+      return scope.env[name];
     case 'steps': {
       const outputs = scope.steps[name]?.outputs;
       if (!outputs || !Object.hasOwn(outputs, rest[1]!)) throw missing(`steps.${node.path.join('.')}`);

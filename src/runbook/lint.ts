@@ -4,7 +4,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { byPosition, type Diagnostic } from './diagnostic.js';
 import { loadSource, positionInScalar, positionOf } from './load.js';
-import { loadTree, type IncludeEdge, type LoadedRunbook, type SourceCache } from './project.js';
+import { findRepositoryRoot, loadTree, type IncludeEdge, type LoadedRunbook, type SourceCache } from './project.js';
 import { listShellTexts, type Rule } from './rule.js';
 import { rules as allRules } from './rules/index.js';
 import { validateEnvironment } from './validate.js';
@@ -71,8 +71,15 @@ export const lintPaths = async (paths: readonly string[], options: LintOptions =
   const unique = new Map<string, LoadedRunbook>();
   const includers = new Map<string, Map<string, IncludeEdge>>();
   const sources: SourceCache = new Map();
+  // Runbooks of one folder share a repository root: look for .git once per folder, not per file.
+  const roots = new Map<string, string>();
+  const rootOf = (file: string) => {
+    const dir = dirname(resolve(file));
+    if (!roots.has(dir)) roots.set(dir, findRepositoryRoot(file));
+    return roots.get(dir)!;
+  };
   for (const file of runbooks) {
-    const tree = loadTree(file, { sources });
+    const tree = loadTree(file, { sources, repositoryRoot: rootOf(file) });
     for (const d of tree.diagnostics) {
       add(d);
       if (d.severity === 'error') invalid = true;

@@ -14,6 +14,7 @@
 //   RUNBOOK_STACK_SCRATCH              ROOT/scratch (world-writable, for throw-away clusters)
 //   RUNBOOK_STACK_S3_ENDPOINT          http://127.0.0.1:PORT
 //   RUNBOOK_STACK_S3_BUCKET            backups
+//   RCLONE_CONFIG                      ROOT/rclone.conf, empty (quiets rclone's notice about a missing config)
 //   RCLONE_CONFIG_BACKUP_*             the rclone remote `backup` (TYPE, PROVIDER, ENDPOINT, ACCESS_KEY_ID,
 //                                      SECRET_ACCESS_KEY, FORCE_PATH_STYLE, REGION)
 //   with DNS only:
@@ -175,6 +176,9 @@ const defaultTree = (scale: number): FileTreeSize => ({ files: Math.min(2000, Ma
 export const startStack = async ({ root: rootOption, scale = 1, withDns = true, storage, dam, repositories }: StartStackOptions = {}): Promise<Stack> => {
   const root = rootOption ?? mkdtempSync(join(tmpdir(), 'runbook-stack-'));
   await mkdir(root, { recursive: true });
+  // An empty rclone config: remotes come from RCLONE_CONFIG_* variables, and rclone would otherwise
+  // print a notice about a missing ~/.config/rclone/rclone.conf on every call.
+  await writeFile(join(root, 'rclone.conf'), '');
   await chmod(root, 0o755);
   const paths: StackPaths = {
     root,
@@ -248,6 +252,7 @@ export const startStack = async ({ root: rootOption, scale = 1, withDns = true, 
       RUNBOOK_STACK_S3_ENDPOINT: liveS3.endpoint,
       RUNBOOK_STACK_S3_BUCKET: liveS3.bucket,
       ...liveS3.rcloneEnv('backup'),
+      RCLONE_CONFIG: join(root, 'rclone.conf'),
     });
     if (dns) {
       Object.assign(values, {
