@@ -31,7 +31,7 @@ const expandRun = (input: PostgresDumpInput): string => {
   const psql = psqlCommand(input.target);
   // -Z0: pg_dump's own zlib is single-threaded and slow; the compressor below does the work.
   const formatFlags = format === 'custom' ? ' -Fc -Z0' : '';
-  return `# postgres.dump: ${format} dump of one snapshot | ${compress} -> staging file (sha256 in the same pass) -> upload -> verify stored bytes -> manifest.json last.
+  return `# postgres.dump: ${format} dump of one snapshot | ${compress} -> staging file (sha256 in the same pass) -> upload -> manifest.json last; the verification reads the stored bytes back.
 ${targetAssignments(input.target)}
 ${shellAssignments({ DATABASE: input.database, DEST: input.to, FORMAT: format, COMPRESS: compress, DUMP_FILE: dumpFileName(format, compress) })}
 ${input.staging === undefined ? 'STAGING="${TMPDIR:-/tmp}"' : shellAssignments({ STAGING: input.staging })}
@@ -70,14 +70,10 @@ SHA256="$(cut -d ' ' -f 1 "$WORK/sha256")"
 BYTES="$(stat -c %s "$WORK/$DUMP_FILE")"
 echo "postgres.dump: $DATABASE -> $DUMP_FILE, $BYTES bytes, sha256 $SHA256"
 
-rclone copyto --checksum "$WORK/$DUMP_FILE" "$DEST/$ID/$DUMP_FILE"
 # --checksum falls back to comparing sizes when the remote has no usable hash (multipart S3
-# uploads): read the stored bytes back and compare their sha256 with the local one.
-STORED="$(rclone cat "$DEST/$ID/$DUMP_FILE" | sha256sum | cut -d ' ' -f 1)"
-if [ "$STORED" != "$SHA256" ]; then
-  echo "postgres.dump: $DEST/$ID/$DUMP_FILE has sha256 $STORED after upload, expected $SHA256" >&2
-  exit 1
-fi
+# uploads); the step's verification reads the stored bytes back and compares their sha256 with
+# the manifest's, so the run does not read them a second time.
+rclone copyto --checksum "$WORK/$DUMP_FILE" "$DEST/$ID/$DUMP_FILE"
 
 jq -n \\
   --arg id "$ID" --arg created "$CREATED" --arg database "$DATABASE" ${sourceArgs(input)} \\
@@ -113,9 +109,16 @@ jq -e '.format == "runbook-backup/1" and .kind == "postgres" and (.files | lengt
 NAME="$(jq -r '.files[0].name' "$WORK/manifest.json")"
 EXPECTED_SHA256="$(jq -r '.files[0].sha256' "$WORK/manifest.json")"
 EXPECTED_BYTES="$(jq -r '.files[0].bytes' "$WORK/manifest.json")"
-# Streams the stored bytes (no local copy); equal sha256 means equal content.
-STORED_SHA256="$(rclone cat "$LOCATION/$BACKUP/$NAME" | sha256sum | cut -d ' ' -f 1)"
-STORED_BYTES="$(rclone size --json "$LOCATION/$BACKUP/$NAME" | jq '.bytes')"
+# One read of the stored bytes (streamed, no local copy) gives both their sha256 and their size:
+# this is the only read-back of the upload, whatever hash the remote has or lacks. The hasher
+# reads a FIFO as a job of this shell, so it can be waited for (a process substitution inside a
+# pipeline cannot).
+mkfifo "$WORK/stored"
+sha256sum < "$WORK/stored" > "$WORK/stored.sha256" &
+HASHER="$!"
+STORED_BYTES="$(rclone cat "$LOCATION/$BACKUP/$NAME" | tee "$WORK/stored" | wc -c)"
+wait "$HASHER"
+STORED_SHA256="$(cut -d ' ' -f 1 "$WORK/stored.sha256")"
 if [ "$STORED_SHA256" != "$EXPECTED_SHA256" ] || [ "$STORED_BYTES" != "$EXPECTED_BYTES" ]; then
   echo "postgres.dump: $LOCATION/$BACKUP/$NAME is $STORED_BYTES bytes, sha256 $STORED_SHA256; manifest says $EXPECTED_BYTES bytes, sha256 $EXPECTED_SHA256" >&2
   exit 1
