@@ -38,7 +38,7 @@ const generate = (index, steps) => {
 
 const hasHyperfine = () => spawnSync('hyperfine', ['--version']).status === 0;
 
-/** Mean seconds of `command` (argv), by hyperfine when present, else by repeated timing. */
+/** Median seconds of `command` (argv), by hyperfine when present, else by repeated timing; the median, not the mean, because other jobs share the machine and their bursts land in single runs. */
 const time = (command, { runs, warmup = 1 }) => {
   if (hasHyperfine()) {
     const out = join(mkdtempSync(join(tmpdir(), 'runbook-bench-')), 'h.json');
@@ -47,7 +47,7 @@ const time = (command, { runs, warmup = 1 }) => {
     execFileSync('hyperfine', ['-N', '-i', '--warmup', String(warmup), '--runs', String(runs), '--export-json', out, quoted], { stdio: 'ignore', cwd: repo });
     const result = JSON.parse(readFileSync(out, 'utf8')).results[0];
     rmSync(join(out, '..'), { recursive: true, force: true });
-    return result.mean;
+    return result.median;
   }
   for (let i = 0; i < warmup; i++) spawnSync(command[0], command.slice(1), { cwd: repo });
   const times = [];
@@ -56,7 +56,7 @@ const time = (command, { runs, warmup = 1 }) => {
     spawnSync(command[0], command.slice(1), { cwd: repo });
     times.push(Number(process.hrtime.bigint() - start) / 1e9);
   }
-  return times.reduce((a, b) => a + b, 0) / times.length;
+  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
 };
 
 export const run = async ({ count = 1000, steps = 20 } = {}) => {

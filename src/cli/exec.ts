@@ -2,7 +2,7 @@
 import { createInterface } from 'node:readline/promises';
 import { ExitCode, ExitError, usageError } from '../errors.js';
 import { evaluateWhen, parseVarArguments, resolvePlan, resolveStepShell, stepEnvironment } from '../engine/resolve.js';
-import { executeRunbook, exitCodeOf, type DryRun } from '../engine/execute.js';
+import { executeRunbook, exitCodeOf, type DryRun, type ExecOptions } from '../engine/execute.js';
 import type { RunResult } from '../engine/run.js';
 import type { EventListener } from '../engine/events.js';
 import { createPlainRenderer } from '../engine/render/plain.js';
@@ -50,14 +50,18 @@ const printDryRun = (dry: DryRun) => {
   process.stdout.write(mask(out.join('\n')) + '\n');
 };
 
-/** Runs the command; the result is returned for tests and drill, the exit code set on process. */
-export const execCommand = async (file: string, flags: ExecFlags): Promise<RunResult | DryRun> => {
+/**
+ * Runs the command; the result is returned for tests and drill, the exit code set on process.
+ * `execute` lets `drill` wrap the run (report writing) while sharing flags, renderers and signals.
+ */
+export const execCommand = async (file: string, flags: ExecFlags, execute: (options: ExecOptions) => Promise<RunResult | DryRun> = executeRunbook): Promise<RunResult | DryRun> => {
   const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) throw usageError(`--concurrency expects a whole number of at least 1, got '${flags.concurrency}'`);
   const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
   const output = flags.output ?? 'auto';
   // Prompts and a redrawn task list do not share a terminal well: plain lines when asking.
-  const useTty = output === 'tty' || (output === 'auto' && Boolean(process.stderr.isTTY));
+  // A terminal that reports no width (some CI pseudo-terminals) would wrap the task list per character.
+  const useTty = output === 'tty' || (output === 'auto' && Boolean(process.stderr.isTTY) && (process.stderr.columns ?? 0) >= 40);
 
   const main = new AbortController();
   const cleanup = new AbortController();
@@ -68,16 +72,23 @@ export const execCommand = async (file: string, flags: ExecFlags): Promise<RunRe
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  // The renderer is chosen once the plan is known: only a run that may prompt (confirm or manual
+  // steps, a terminal, no --yes) gives up the task list for plain lines.
+  let mayPrompt = false;
   let tty: ReturnType<typeof createTtyRenderer> | undefined;
-  const listeners: EventListener[] = [];
-  if (output === 'json') listeners.push(createJsonRenderer());
-  else if (useTty && !interactiveNeeded(flags)) {
-    tty = createTtyRenderer({ concurrency: concurrency ?? 1 });
-    listeners.push(tty.listener);
-  } else listeners.push(createPlainRenderer());
+  let renderer: EventListener | undefined;
+  const chooseRenderer = (): EventListener => {
+    if (output === 'json') return createJsonRenderer();
+    if (useTty && !(mayPrompt && interactiveNeeded(flags))) {
+      tty = createTtyRenderer({ concurrency: concurrency ?? 1 });
+      return tty.listener;
+    }
+    return createPlainRenderer();
+  };
+  const listeners: EventListener[] = [(event) => (renderer ??= chooseRenderer())(event)];
 
   try {
-    const result = await executeRunbook({
+    const result = await execute({
       file,
       env: flags.env,
       vars: parseVarArguments(flags.var ?? []),
@@ -97,7 +108,11 @@ export const execCommand = async (file: string, flags: ExecFlags): Promise<RunRe
       cleanupSignal: cleanup.signal,
       onEvent: listeners,
       graceMs: process.env.RUNBOOK_KILL_GRACE_MS ? Number(process.env.RUNBOOK_KILL_GRACE_MS) : undefined,
-      resolvePlan: (path, options) => resolvePlan(path, options),
+      resolvePlan: (path, options) => {
+        const plan = resolvePlan(path, options);
+        mayPrompt = [...plan.steps, ...plan.cleanup].some((step) => step.confirm !== undefined || step.kind === 'manual');
+        return plan;
+      },
       resolver: { resolveStepShell, evaluateWhen, stepEnvironment },
     });
     await tty?.done();

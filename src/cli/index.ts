@@ -53,9 +53,33 @@ const buildProgram = () => {
     });
 
   program
+    .command('drill')
+    .description('run a recovery against a non-protected environment and write a drill report (md, json, junit xml)')
+    .argument('<file>', 'runbook file')
+    .option('--env <name>', 'load environments/NAME.yaml beside the runbook (refused when marked protected)')
+    .option('--var <key=value>', 'override a var (repeatable)', collect)
+    .option('--env-file <file>', 'KEY=value lines added to the environment (secrets)')
+    .option('--yes', 'answer yes to every confirmation')
+    .option('--resume', 'continue the last unfinished run of this runbook')
+    .option('--force', 'with --resume: re-run changed verified steps, drop a torn last journal record')
+    .option('--from <id>', 'skip the steps before this one')
+    .option('--only <ids...>', 'run only these steps')
+    .option('--concurrency <n>', 'run up to N independent steps at once', '1')
+    .option('--dry-run', 'print what would run, run nothing, write no report')
+    .option('--allow-dirty', 'run a runbook with uncommitted changes, or outside git')
+    .option('--state-dir <dir>', 'journals, logs and locks (default $RUNBOOK_STATE_DIR, else .runbook/)')
+    .option('--report-dir <dir>', 'where reports are written and compared (default: drills/ beside the runbook)')
+    .addOption(new Option('--output <mode>', 'output').choices(['auto', 'tty', 'plain', 'json']).default('auto'))
+    .action(async (file: string, options) => {
+      await (await import('./drill.js')).drillCommand(file, options);
+    });
+
+  program
     .command('status')
     .description('recent runs: runbook, run id, start, duration, outcome, failed step')
     .option('--state-dir <dir>', 'state folder (default $RUNBOOK_STATE_DIR, else .runbook/)')
+    .option('--report-dir <dir>', 'drill reports checked for freshness', 'runbooks/drills')
+    .option('--runbooks <dir>', 'folder of the recovery runbooks that need drills', 'runbooks')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .action(async (options) => {
       await (await import('./status.js')).statusCommand(options);

@@ -1,9 +1,9 @@
 // `npm run demo`: the whole mission on one machine — seeded local services, the shipped backup
 // runbooks, a simulated disaster, the shipped recovery, and a check that everything came back.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listDrillReports } from '../report/drill-files.js';
 import { systemPath } from './run.js';
 import { startStack, type Stack, type StackSnapshot } from './stack.js';
 
@@ -67,10 +67,11 @@ const main = async () => {
     await stack.destroyServices();
     await stack.recreateEmptyClusters();
 
-    const drill = existsSync(join(repository, 'dist', 'cli', 'drill.js'));
-    const verb = drill ? ['drill', 'runbooks/recover-full.yaml', ...common, '--report-dir', join(stack.root, 'reports')] : ['exec', 'runbooks/recover-full.yaml', ...common];
-    say(`runbook ${verb.slice(0, 2).join(' ')} --env demo --yes`);
-    const exit = await runRunbook(verb, env);
+    // Kept after the demo (the stack's folder is removed): .runbook/ is gitignored, and a second
+    // demo's report is compared with the first one's.
+    const reportDir = join(repository, '.runbook', 'demo-drills');
+    say('runbook drill runbooks/recover-full.yaml --env demo --yes --report-dir .runbook/demo-drills');
+    const exit = await runRunbook(['drill', 'runbooks/recover-full.yaml', ...common, '--report-dir', reportDir], env);
     if (exit !== 0) throw new Error(`runbooks/recover-full.yaml failed (exit ${exit})`);
 
     say('Comparing every table, file and git ref with what was there before the disaster');
@@ -81,7 +82,13 @@ const main = async () => {
       `all equal: ${tables} tables (rows and ordered content), ${Object.keys(before.repositories).length} git repositories, ` +
         `${Object.keys(before.storage).length + Object.keys(before.damOriginals).length} files\n`,
     );
-    await runRunbook(['status', '--state-dir', join(stack.root, 'state')], env);
+    await runRunbook(['status', '--state-dir', join(stack.root, 'state'), '--report-dir', reportDir], env);
+    const report = listDrillReports(reportDir, 'recover-full').at(-1);
+    if (report) {
+      const base = relative(process.cwd(), report.path).replace(/\.json$/, '');
+      say('The drill report stays after the demo');
+      process.stdout.write(`${base}.md (for people), ${base}.json (for the next drill's comparison), ${base}.xml (JUnit, for CI)\n`);
+    }
     code = 0;
   } catch (error) {
     process.stderr.write(`demo: ${(error as Error).message}\n`);

@@ -207,6 +207,6 @@ describe('runbook exec (CLI)', () => {
     expect(exec(['rb.yaml']).code).toBe(1);
     const status = spawnSync(process.execPath, [cli, 'status', '--state-dir', join(repo.dir, '.state'), '--format', 'json'], { encoding: 'utf8' });
     expect(status.status).toBe(0);
-    expect(JSON.parse(status.stdout)).toEqual([expect.objectContaining({ runbook: 'ten', outcome: 'failed', failedStep: 's6' })]);
+    expect(JSON.parse(status.stdout).runs).toEqual([expect.objectContaining({ runbook: 'ten', outcome: 'failed', failedStep: 's6' })]);
   });
 });

@@ -1,0 +1,131 @@
+// The built CLI as the reliability suites drive it: a real `node bin/runbook.js` process per call,
+// plus the /proc readers the fault tests use to find and check processes by PID.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import { systemPath } from '../../../src/stack/run.js';
+
+export const root = fileURLToPath(new URL('../../..', import.meta.url));
+export const cli = join(root, 'bin/runbook.js');
+
+/** tsc emits even when another part of the tree has type errors; dist must hold this engine. */
+export const buildDist = () => {
+  spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { stdio: 'ignore' });
+  expect(existsSync(join(root, 'dist/cli/exec.js'))).toBe(true);
+};
+
+/** The environment of a CLI run: system PATH (no node_modules/.bin shims), no AWS_CA_BUNDLE (rclone 1.60). */
+export const cliEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: systemPath(), NO_COLOR: '1', RUNBOOK_KILL_GRACE_MS: '500', RCLONE_CONFIG: '/dev/null', ...extra };
+  delete env.AWS_CA_BUNDLE;
+  return env;
+};
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export const runCli = (args: string[], options: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): CliResult => {
+  const result = spawnSync(process.execPath, [cli, ...args], { cwd: options.cwd, env: cliEnv(options.env), encoding: 'utf8', timeout: options.timeoutMs ?? 120_000 });
+  return { code: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
+};
+
+export const startCli = (args: string[], options: { cwd: string; env?: Record<string, string> }): ChildProcess & { output: () => { stdout: string; stderr: string } } => {
+  const child = spawn(process.execPath, [cli, ...args], { cwd: options.cwd, env: cliEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return Object.assign(child, { output: () => ({ stdout, stderr }) });
+};
+
+export const exited = (child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> =>
+  new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
+    else child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `test` until it returns a value other than undefined/false. */
+export const waitUntil = async <T>(test: () => T | undefined | false | Promise<T | undefined | false>, what: string, ms = 30_000, every = 20): Promise<T> => {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = await test();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(every);
+  }
+};
+
+export interface ProcInfo {
+  pid: number;
+  ppid: number;
+  pgrp: number;
+  state: string;
+  comm: string;
+  argv: string[];
+}
+
+/** Every live process from /proc (zombies included, marked by state Z). */
+export const processes = (): ProcInfo[] => {
+  const list: ProcInfo[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const [state, ppid, pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      list.push({ pid: Number(entry), ppid: Number(ppid), pgrp: Number(pgrp), state: state!, comm, argv });
+    } catch {
+      // gone between readdir and read
+    }
+  }
+  return list;
+};
+
+/** The live (non-zombie) descendants of `pid`, whatever process group they moved to. */
+export const descendants = (pid: number, all = processes()): ProcInfo[] => {
+  const found: ProcInfo[] = [];
+  const parents = new Set([pid]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const proc of all) {
+      if (parents.has(proc.ppid) && !parents.has(proc.pid)) {
+        parents.add(proc.pid);
+        if (proc.state !== 'Z') found.push(proc);
+        grew = true;
+      }
+    }
+  }
+  return found;
+};
+
+/** Whether a PID names a live (non-zombie) process. */
+export const pidAlive = (pid: number): boolean => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+};
+
+/** Every file under `dir`, recursively. */
+export const filesUnder = (dir: string): string[] => {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) out.push(...filesUnder(path));
+    else out.push(path);
+  }
+  return out;
+};
