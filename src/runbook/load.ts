@@ -130,12 +130,19 @@ export const parseSource = (file: string, text: string): SourceFile => {
     const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '');
     diagnostics.push(finding(file, positionAt(lineCounter, error.pos[0]), lowerFirst(message), rule));
   }
+  // The parser's warnings (an unsupported `%YAML 1.3`, an unknown directive or tag) mean the file
+  // would be read differently elsewhere: for a runbook they are errors.
+  for (const warning of doc.warnings) {
+    const rule = warning.code === 'BAD_DIRECTIVE' ? 'yaml-directive' : warning.code === 'TAG_RESOLVE_FAILED' ? 'yaml-tag' : 'yaml-syntax';
+    const message = warning.message.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '');
+    diagnostics.push(finding(file, positionAt(lineCounter, warning.pos[0]), lowerFirst(message), rule));
+  }
   if (doc.directives?.yaml.explicit && doc.directives.yaml.version !== '1.2') {
     diagnostics.push(finding(file, { line: 1, col: 1 }, `'%YAML ${doc.directives.yaml.version}' directive: runbooks are YAML 1.2; remove the directive`, 'yaml-version'));
   }
   const nodesOk = checkNodes(file, doc, lineCounter, diagnostics);
   let value: unknown;
-  if (nodesOk && doc.errors.length === 0) {
+  if (nodesOk && doc.errors.length === 0 && doc.warnings.length === 0) {
     try {
       value = doc.toJS({ maxAliasCount });
     } catch (error) {

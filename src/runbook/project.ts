@@ -1,6 +1,6 @@
 // A runbook together with the runbooks it includes: paths resolved relative to the including file,
 // never outside the repository, cycles refused.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, basename } from 'node:path';
 import type { Diagnostic } from './diagnostic.js';
 import { loadSource, positionOf, type SourceFile } from './load.js';
@@ -108,6 +108,10 @@ export const loadTree = (file: string, options: LoadTreeOptions = {}): LoadedTre
       }
       if (!existsSync(targetPath)) {
         report(`include '${includePath(entry)}' does not exist`, 'include-missing');
+        return;
+      }
+      if (statSync(targetPath).isDirectory()) {
+        report(`include '${includePath(entry)}' is a folder; name a runbook file`, 'include-missing');
         return;
       }
       const target = load(display, [...stack, targetPath]);

@@ -34,13 +34,13 @@ const release = () => {
 };
 
 /** `runbook exec` under bash, whose `times` reports the CLI's own CPU time whatever the load. */
-const execRunbook = async (file: string) => {
+const execRunbook = async (file: string, stateDir = join(dir, 'state')) => {
   await acquire();
   try {
     return await new Promise<{ code: number | null; stdout: string; stderr: string; cpuSeconds: number }>((resolve) => {
       const child = spawn(
         'bash',
-        ['-c', '"$@"; code=$?; times >&2; exit $code', 'bash', process.execPath, cli, 'exec', file, '--allow-dirty', '--yes', '--state-dir', join(dir, 'state'), '--output', 'plain'],
+        ['-c', '"$@"; code=$?; times >&2; exit $code', 'bash', process.execPath, cli, 'exec', file, '--allow-dirty', '--yes', '--state-dir', stateDir, '--output', 'plain'],
         { cwd: repoDir, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let stdout = '';
@@ -73,7 +73,7 @@ describe('runbook exec refuses hostile runbooks', () => {
     const mark = join(markers, 'valid');
     const file = join(repoDir, 'runbooks', 'valid.yaml');
     writeFileSync(file, validRunbook(mark));
-    const result = await execRunbook(file);
+    const result = await execRunbook(file, join(dir, 'valid-state'));
     expect(result.code, result.stderr).toBe(0);
     expect(existsSync(mark)).toBe(true);
   }, 30_000);
