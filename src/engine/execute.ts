@@ -3,6 +3,8 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ExitCode, ExitError } from '../errors.js';
+import { formatDiagnostic } from '../runbook/diagnostic.js';
+import { lintPaths } from '../runbook/lint.js';
 import type { Plan } from './plan-types.js';
 import { createRunId } from './journal.js';
 import { acquireLock } from './lock.js';
@@ -74,6 +76,10 @@ export const executeRunbook = async (options: ExecOptions): Promise<RunResult | 
   const fileEnv = options.envFile ? readEnvFile(options.envFile) : {};
   const processEnv = { ...(options.processEnv ?? process.env), ...fileEnv };
   const stateDir = resolve(options.stateDir ?? defaultStateDir(processEnv));
+  // Preflight begins with lint: a runbook that CI would reject never starts (shellcheck is CI's job).
+  const lint = await lintPaths([options.file], { shellcheck: false });
+  const lintErrors = lint.diagnostics.filter((d) => d.severity === 'error');
+  if (lintErrors.length) throw new ExitError(ExitCode.usage, lintErrors.map(formatDiagnostic).join('\n'));
   const plan = options.resolvePlan(options.file, { env: options.env, vars: options.vars, envFile: options.envFile, processEnv });
   if (options.concurrency !== undefined && (!Number.isInteger(options.concurrency) || options.concurrency < 1)) {
     throw new ExitError(ExitCode.usage, `--concurrency must be a whole number of at least 1, got ${options.concurrency}`);
