@@ -109,16 +109,11 @@ jq -e '.format == "runbook-backup/1" and .kind == "postgres" and (.files | lengt
 NAME="$(jq -r '.files[0].name' "$WORK/manifest.json")"
 EXPECTED_SHA256="$(jq -r '.files[0].sha256' "$WORK/manifest.json")"
 EXPECTED_BYTES="$(jq -r '.files[0].bytes' "$WORK/manifest.json")"
-# One read of the stored bytes (streamed, no local copy) gives both their sha256 and their size:
-# this is the only read-back of the upload, whatever hash the remote has or lacks. The hasher
-# reads a FIFO as a job of this shell, so it can be waited for (a process substitution inside a
-# pipeline cannot).
-mkfifo "$WORK/stored"
-sha256sum < "$WORK/stored" > "$WORK/stored.sha256" &
-HASHER="$!"
-STORED_BYTES="$(rclone cat "$LOCATION/$BACKUP/$NAME" | tee "$WORK/stored" | wc -c)"
-wait "$HASHER"
-STORED_SHA256="$(cut -d ' ' -f 1 "$WORK/stored.sha256")"
+# The one read-back of the upload, whatever hash the remote has or lacks: the stored bytes are
+# streamed (no local copy) through sha256sum; equal sha256 means equal content. The size comes from
+# the listing (no second read): teeing the stream into wc -c measured slower than asking for it.
+STORED_SHA256="$(rclone cat "$LOCATION/$BACKUP/$NAME" | sha256sum | cut -d ' ' -f 1)"
+STORED_BYTES="$(rclone size --json "$LOCATION/$BACKUP/$NAME" | jq '.bytes')"
 if [ "$STORED_SHA256" != "$EXPECTED_SHA256" ] || [ "$STORED_BYTES" != "$EXPECTED_BYTES" ]; then
   echo "postgres.dump: $LOCATION/$BACKUP/$NAME is $STORED_BYTES bytes, sha256 $STORED_SHA256; manifest says $EXPECTED_BYTES bytes, sha256 $EXPECTED_SHA256" >&2
   exit 1

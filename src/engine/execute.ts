@@ -8,7 +8,7 @@ import { lintPaths } from '../runbook/lint.js';
 import type { Plan } from './plan-types.js';
 import { createRunId } from './journal.js';
 import { acquireLock } from './lock.js';
-import { checkConfirmations, checkEnvironment, checkGit, checkRequires, checkSelection, collectSecrets } from './preflight.js';
+import { checkConfirmations, checkEnvironment, checkGit, checkRequires, checkSelection, checkShellSyntax, collectSecrets } from './preflight.js';
 import { readEnvFile } from './env-file.js';
 import { loadResume } from './resume.js';
 import { runPlan, selectSteps, stepPath, type RunResult, type StepResolver } from './run.js';
@@ -87,6 +87,7 @@ export const executeRunbook = async (options: ExecOptions): Promise<RunResult | 
   if (options.resume && (options.from !== undefined || options.only?.length)) throw new ExitError(ExitCode.usage, '--resume cannot be combined with --from or --only');
   checkSelection(plan, options.from, options.only);
   checkRequires(plan, stepPath(processEnv.PATH));
+  checkShellSyntax(plan);
   const secrets = collectSecrets(plan, processEnv);
   checkEnvironment(plan, options.refuseProtected ?? false);
   if (options.dryRun) {

@@ -1,5 +1,6 @@
 // Everything knowable before the first step runs is checked here, so a run never stops halfway
 // for a reason it could have named up front.
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { simpleGit } from 'simple-git';
@@ -102,4 +103,24 @@ export const checkEnvironment = (plan: Plan, refuseProtected: boolean): void => 
 export const checkRequires = (plan: Plan, path: string | undefined): void => {
   const missing = missingCommands(plan.requires, path);
   if (missing.length > 0) throw new ExitError(ExitCode.usage, `required command(s) not found on PATH: ${missing.join(', ')}`);
+};
+
+/**
+ * Refuses (exit 2) a step whose `run` or `verify` text bash cannot parse (`bash -n`): an unclosed
+ * quote would otherwise surface only after the steps before it ran. Deferred steps (text that
+ * depends on earlier outputs) are checked when they run.
+ */
+export const checkShellSyntax = (plan: Plan): void => {
+  const problems: string[] = [];
+  for (const step of [...plan.steps, ...plan.cleanup]) {
+    if (step.deferred) continue;
+    for (const [field, text] of [['run', step.run], ['verify', step.verify.run]] as const) {
+      if (text === undefined) continue;
+      const checked = spawnSync('bash', ['-n'], { input: text, encoding: 'utf8' });
+      if (checked.error || checked.status === 0) continue;
+      const reason = checked.stderr.split('\n').filter(Boolean).map((line) => line.replace(/^bash: /, '')).join('; ');
+      problems.push(`${step.file}:${step.line}:${step.col}: step '${step.id}': ${field} is not valid bash: ${reason} [shell-syntax]`);
+    }
+  }
+  if (problems.length > 0) throw new ExitError(ExitCode.usage, `${problems.join('\n')}\nnothing was run`);
 };

@@ -255,9 +255,13 @@ export const resolvePlan = (file: string, options: ResolveOptions = {}): Plan =>
       throw usageError(`${where}: ${(error as Error).message} (vars may refer to env.NAME only)`);
     }
   };
+  // One environment file serves many runbooks: only the vars this runbook (or an include) declares
+  // are taken from it, so a value another runbook needs cannot break or leak into this one.
+  const declared = new Set(tree.files.flatMap((f) => Object.keys(f.runbook?.vars ?? {})));
+  const environmentVars = Object.fromEntries(Object.entries(environment?.vars ?? {}).filter(([name]) => declared.has(name)));
   const rootVars = {
     ...resolveVarValues(runbook.vars ?? {}, file),
-    ...(environment ? resolveVarValues(environment.vars, environment.path) : {}),
+    ...(environment ? resolveVarValues(environmentVars, environment.path) : {}),
     ...(options.vars ?? {}),
   };
 

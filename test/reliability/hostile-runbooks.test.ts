@@ -87,7 +87,7 @@ describe('runbook exec refuses hostile runbooks', () => {
         mkdirSync(dirname(join(repoDir, 'runbooks', path)), { recursive: true });
         writeFileSync(join(repoDir, 'runbooks', path), text.replaceAll(join(markers, 'MARK'), c.mark));
       }
-      const result = await execRunbook(file);
+      const result = await execRunbook(file, join(dir, 'state', c.name));
       const output = `${result.stdout}\n${result.stderr}`;
       expect(result.code, output).toBe(2);
       expect(output).toMatch(/\.yaml:\d+:\d+: /);
@@ -97,7 +97,7 @@ describe('runbook exec refuses hostile runbooks', () => {
       expect(output).not.toMatch(/internal error/i);
       expect(result.cpuSeconds, output).toBeLessThan(1);
       expect(existsSync(c.mark) || existsSync(`${c.mark}.second`), 'a step ran').toBe(false);
-      expect(existsSync(join(dir, 'state', 'runs')), 'a run was started').toBe(false);
+      expect(existsSync(join(dir, 'state', c.name, 'runs')), 'a run was started').toBe(false);
     }, 60_000);
   }
 });

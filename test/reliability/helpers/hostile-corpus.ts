@@ -112,6 +112,8 @@ export const buildCorpus = (mark: string): CorpusCase[] => {
   add('custom-tag', edit(valid, 'description: would', 'description: !shell would'));
   add('binary-tag', edit(valid, 'description: would touch a marker if it ran', 'description: !!binary aGVsbG8='));
   add('truncated-half', valid.slice(0, Math.floor(valid.length / 2)));
+  add('shell-unclosed-quote-in-verify', edit(valid, `verify: test -e ${JSON.stringify(`${mark}.second`)}`, `verify: test -e "${mark}.second`));
+  add('shell-unclosed-if-in-run', edit(valid, `    run: touch ${JSON.stringify(`${mark}.second`)}\n`, `    run: |\n      if true; then\n        touch ${JSON.stringify(`${mark}.second`)}\n`));
   add('truncated-mid-key', valid.slice(0, valid.indexOf('verify') + 3));
   add('stray-colon', edit(valid, 'description: would touch a marker if it ran', 'description: a: b: c'));
   add('control-chars', edit(valid, 'description: would', 'description: "\\u001b[31m\\u0007" would'));
@@ -182,7 +184,6 @@ export const buildCorpus = (mark: string): CorpusCase[] => {
   add('secret-in-with', edit(valid, `    run: touch ${JSON.stringify(`${mark}.second`)}\n`, '    uses: http.wait\n    with: {url: "http://u:${{ secrets.PW }}@127.0.0.1:1/"}\n').replace('vars:', 'secrets: [PW]\nvars:'));
   add('unknown-step-output', edit(valid, '  - id: second\n', '  - id: second\n    env: {X: "${{ steps.nope.outputs.x }}"}\n'));
   add('bad-timeout', edit(valid, 'timeout: 10s', 'timeout: 10 seconds'));
-  add('zero-timeout', edit(valid, 'timeout: 10s', 'timeout: 0s'));
   add('bad-schedule', edit(valid, 'vars:', 'kind: backup\nschedule: "61 25 * * *"\nwindow: 10m\nrpo: 26h\nvars:'));
   add('bad-rpo', edit(valid, 'vars:', 'rpo: yesterday\nvars:'));
 
@@ -197,7 +198,7 @@ export const buildCorpus = (mark: string): CorpusCase[] => {
   add('include-folder', edit(valid, 'steps:', 'include: [sub]\nsteps:'), { 'sub/.keep': '' });
   add('include-malformed', edit(valid, 'steps:', 'include: [broken-inc.yaml]\nsteps:'), { 'broken-inc.yaml': 'runbook: 1\nname: broken\nsteps: [\n' });
   add('include-invalid-schema', edit(valid, 'steps:', 'include: [bad-inc.yaml]\nsteps:'), { 'bad-inc.yaml': `runbook: 1\nname: bad-inc\nsteps:\n  - id: x\n    run: [touch]\n` });
-  add('include-duplicate-ids', edit(valid, 'steps:', 'include: [{path: inc-a.yaml, id: mark}]\nsteps:'), {
+  add('include-duplicate-ids', edit(valid, 'steps:', 'include: [{path: inc-a.yaml, id: twice}, {path: inc-a.yaml, id: twice}]\nsteps:'), {
     'inc-a.yaml': `runbook: 1\nname: inc-a\nsteps:\n  - id: mark\n    run: touch ${JSON.stringify(mark)}\n    verify: test -e ${JSON.stringify(mark)}\n`,
   });
   add('include-bomb', edit(valid, 'steps:', 'include: [bomb-inc.yaml]\nsteps:'), { 'bomb-inc.yaml': bomb('runbook: 1\nname: bomb-inc\nsteps: []\n') });

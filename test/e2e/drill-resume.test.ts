@@ -1,0 +1,135 @@
+// A drill whose engine dies (SIGKILL: no cleanup, no journal flush beyond what was fsynced) in the
+// middle of the CRM restore, with the restore's own process group killed too, as a lost VPS would.
+// `runbook exec … --resume` must then reach the same final state: every table, file and git ref,
+// and the DNS record.
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readJournal } from '../../src/engine/journal.js';
+import { compareSnapshots, demoEnvironment } from '../../src/stack/demo.js';
+import { startStack, type Stack, type StackSnapshot } from '../../src/stack/stack.js';
+
+const repo = resolve(import.meta.dirname, '../..');
+const cli = join(repo, 'bin', 'runbook.js');
+const backups = ['backup-supabase', 'backup-twenty', 'backup-gitea-db', 'backup-dam-db', 'backup-gitea-repos', 'backup-files'];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const runCli = (args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> =>
+  new Promise((done, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => done({ code, output }));
+  });
+
+/** Direct children of `pid`, from /proc (each step runs in its own process group, led by its bash). */
+const childrenOf = (pid: number): number[] =>
+  readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        // The command name is in parentheses and may hold spaces: the fields after it are fixed.
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+
+const killGroup = (pgid: number) => {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+};
+
+describe('a drill killed in the middle of the CRM restore, then exec --resume', () => {
+  let stack: Stack;
+  let before: StackSnapshot;
+  let killedAt: { scratch: string[]; groups: number[] };
+  let resumed: { code: number | null; output: string };
+  let leftovers: string[];
+  let runDir: string;
+
+  beforeAll(async () => {
+    stack = await startStack({ scale: 3 });
+    const envFile = join(stack.root, 'stack.env');
+    await stack.writeEnvFile(envFile);
+    const stateDir = join(stack.root, 'state');
+    const env = demoEnvironment({ RUNBOOK_STATE_DIR: stateDir, NO_COLOR: '1' });
+    const common = ['--env', 'demo', '--env-file', envFile, '--yes', '--allow-dirty', '--output', 'plain'];
+    before = await stack.snapshot();
+    for (const name of backups) {
+      const run = await runCli(['exec', `runbooks/${name}.yaml`, ...common], env);
+      if (run.code !== 0) throw new Error(`runbooks/${name}.yaml exited ${run.code}:\n${run.output}`);
+    }
+    await stack.destroyServices();
+    await stack.recreateEmptyClusters();
+
+    const engine = spawn(process.execPath, [cli, 'drill', 'runbooks/recover-full.yaml', ...common, '--report-dir', join(stack.root, 'reports')], { cwd: repo, env, stdio: 'ignore' });
+    const exited = new Promise<void>((r) => engine.on('close', () => r()));
+    // The restore is in its middle once its scratch database exists: data is going in, not yet renamed.
+    const twenty = stack.clusters.twenty;
+    let scratch: string[] = [];
+    for (const started = Date.now(); Date.now() - started < 120_000; ) {
+      const runs = existsSync(join(stateDir, 'runs')) ? readdirSync(join(stateDir, 'runs')) : [];
+      const journal = runs[0] && join(stateDir, 'runs', runs[0], 'journal.jsonl');
+      const begun = journal && existsSync(journal) && readJournal(journal).records.some((r) => r.type === 'step-start' && r.id === 'restore-twenty.restore');
+      if (begun) {
+        scratch = (await twenty.psql(`SELECT datname FROM pg_database WHERE datname LIKE 'twenty__restore_%'`)).split('\n').filter(Boolean);
+        if (scratch.length) break;
+      }
+      await sleep(10);
+    }
+    if (!scratch.length) throw new Error('the CRM restore never reached its scratch database');
+    // Children first: once the engine is dead they are re-parented and no longer findable by it.
+    const groups = childrenOf(engine.pid!);
+    engine.kill('SIGKILL');
+    for (const group of groups) killGroup(group);
+    await exited;
+    killedAt = { scratch, groups };
+    runDir = join(stateDir, 'runs', readdirSync(join(stateDir, 'runs'))[0]!);
+
+    resumed = await runCli(['exec', 'runbooks/recover-full.yaml', ...common, '--resume'], env);
+    leftovers = (await stack.clusters.twenty.psql(`SELECT datname FROM pg_database WHERE datname LIKE 'twenty\\_\\_%' ORDER BY 1`)).split('\n').filter(Boolean);
+  }, 600_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('was killed while the CRM restore ran, with its process group', () => {
+    expect(killedAt.groups.length).toBeGreaterThan(0);
+    const { records } = readJournal(join(runDir, 'journal.jsonl'));
+    const firstSession = records.slice(0, records.findIndex((r, i) => i > 0 && r.type === 'run-start'));
+    expect(firstSession.some((r) => r.type === 'step-done' && r.id === 'restore-supabase.restore')).toBe(true);
+    expect(firstSession.some((r) => r.type === 'step-done' && r.id === 'restore-twenty.restore')).toBe(false);
+    expect(firstSession.some((r) => r.type === 'run-end')).toBe(false);
+  });
+
+  it('resumes: supabase is not restored again, the CRM restore runs again and everything after it', () => {
+    expect(resumed.output).toMatch(/took over a stale lock/);
+    expect(resumed.code, resumed.output).toBe(0);
+    const { records } = readJournal(join(runDir, 'journal.jsonl'));
+    const second = records.slice(records.findIndex((r, i) => i > 0 && r.type === 'run-start'));
+    expect(second.some((r) => r.type === 'step-start' && r.id === 'restore-supabase.restore')).toBe(false);
+    expect(second.some((r) => r.type === 'step-done' && r.id === 'restore-twenty.restore')).toBe(true);
+    expect(second.at(-1)).toMatchObject({ type: 'run-end', outcome: 'success' });
+  });
+
+  it('reaches the same final state as an uninterrupted drill', async () => {
+    expect(compareSnapshots(before, await stack.snapshot())).toEqual([]);
+    expect(await stack.dns!.query('crm')).toEqual(['198.51.100.7']);
+  });
+
+  it('leaves no scratch database of the killed restore behind', () => {
+    expect(killedAt.scratch).toHaveLength(1);
+    // The killed restore's trap never ran: whatever it left must not survive the re-run unnoticed.
+    expect(leftovers).toEqual([]);
+  });
+});
