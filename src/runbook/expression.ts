@@ -45,6 +45,15 @@ export interface FoundExpression {
 
 const tokenPattern = /\s*(?:(\d+(?:\.\d+)?)|('(?:[^']|'')*')|("(?:[^"\\]|\\.)*")|(==|!=|&&|\|\||[!(),.])|([A-Za-z_][A-Za-z0-9_-]*))/y;
 
+/** A double-quoted literal with JSON escapes; an escape JSON does not know (`\\v`) is an ExpressionError, not a crash. */
+const parseDoubleQuoted = (text: string, offset: number): string => {
+  try {
+    return JSON.parse(text) as string;
+  } catch {
+    throw new ExpressionError(`invalid escape in string ${text} (known: \\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)`, offset);
+  }
+};
+
 /** Every `${{ … }}` in `text`; an unclosed one is an error at its start. */
 export const findExpressions = (text: string): FoundExpression[] => {
   const found: FoundExpression[] = [];
@@ -76,7 +85,7 @@ const tokenize = (source: string): Token[] => {
     const [, number, single, double, punct, word] = match;
     if (number !== undefined) tokens.push({ kind: 'number', text: number, offset });
     else if (single !== undefined) tokens.push({ kind: 'string', text: single.slice(1, -1).replace(/''/g, "'"), offset });
-    else if (double !== undefined) tokens.push({ kind: 'string', text: JSON.parse(double) as string, offset });
+    else if (double !== undefined) tokens.push({ kind: 'string', text: parseDoubleQuoted(double, offset), offset });
     else if (punct !== undefined) tokens.push({ kind: 'punct', text: punct, offset });
     else tokens.push({ kind: 'word', text: word!, offset });
   }
