@@ -95,7 +95,7 @@ export const run = async () => {
       const file = join(runbookDir, `dump-${i}.yaml`);
       writeFileSync(
         file,
-        `runbook: 1\nname: bench-dump\ndescription: Benchmark of postgres.dump.\nkind: backup\nrequires: [psql, pg_dump, zstd, rclone, jq]\nsteps:\n  - id: dump\n    uses: postgres.dump\n    with:\n      target: { host: ${pg.host}, port: ${pg.port} }\n      database: mixed\n      to: ${dest(`engine-${i}`)}\n`,
+        `runbook: 1\nname: bench-dump\ndescription: Benchmark of postgres.dump.\nkind: backup\nschedule: '0 2 * * *'\nrequires: [psql, pg_dump, zstd, rclone, jq]\nsteps:\n  - id: dump\n    uses: postgres.dump\n    with:\n      target: { host: ${pg.host}, port: ${pg.port} }\n      database: mixed\n      to: ${dest(`engine-${i}`)}\n`,
       );
       const state = join(root, `state-${i}`);
       const result = timed('', env, [process.execPath, join(repo, 'bin/runbook.js'), 'exec', file, '--allow-dirty', '--yes', '--output', 'plain', '--state-dir', state]);

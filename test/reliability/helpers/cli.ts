@@ -129,3 +129,29 @@ export const filesUnder = (dir: string): string[] => {
   }
   return out;
 };
+
+const binDir = join(root, 'bin');
+
+export interface StartedShell {
+  pid: number;
+  result: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+}
+
+/**
+ * Runs shell text the way the engine does (`bash -euo pipefail -c`, its own process group), with
+ * rclone's environment (`AWS_CA_BUNDLE` unset), and hands back the PID so a test can hunt down
+ * one process of the pipeline and kill it.
+ */
+export const startShell = (text: string, env: Record<string, string> = {}): StartedShell => {
+  const merged: NodeJS.ProcessEnv = { ...process.env, RCLONE_CONFIG: '/dev/null', PATH: `${binDir}:${systemPath()}`, ...env };
+  delete merged.AWS_CA_BUNDLE;
+  const child = spawn('bash', ['-euo', 'pipefail', '-c', text], { env: merged, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const result = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  return { pid: child.pid!, result };
+};

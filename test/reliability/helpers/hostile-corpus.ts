@@ -179,6 +179,7 @@ export const buildCorpus = (mark: string): CorpusCase[] => {
   add('expression-syntax', edit(valid, '  - id: second\n', '  - id: second\n    when: ${{ vars.db == }}\n'));
   add('expression-unknown-root', edit(valid, '  - id: second\n', '  - id: second\n    env: {X: "${{ process.env.HOME }}"}\n'));
   add('expression-unknown-function', edit(valid, '  - id: second\n', '  - id: second\n    when: ${{ exec("touch /tmp/x") }}\n'));
+  add('expression-bad-escape', edit(valid, '  - id: second\n', '  - id: second\n    when: ${{ vars.db == "\\v" }}\n'));
   add('undefined-var', edit(valid, '  - id: second\n', '  - id: second\n    env: {X: "${{ vars.nope }}"}\n'));
   add('undefined-secret', edit(valid, '  - id: second\n', '  - id: second\n    env: {X: "${{ secrets.NOPE }}"}\n'));
   add('secret-in-with', edit(valid, `    run: touch ${JSON.stringify(`${mark}.second`)}\n`, '    uses: http.wait\n    with: {url: "http://u:${{ secrets.PW }}@127.0.0.1:1/"}\n').replace('vars:', 'secrets: [PW]\nvars:'));
