@@ -103,12 +103,13 @@ BACKUP="\${BACKUP:-latest}"
 WORK="$(mktemp -d "\${TMPDIR:-/tmp}/runbook-pgdump-verify.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 ${resolveBackupShell('postgres.dump')}
-jq -e '.format == "runbook-backup/1" and .kind == "postgres" and (.files | length) == 1
-  and (.tables | type) == "object" and all(.tables[]; type == "number")' "$WORK/manifest.json" > /dev/null \\
+# One jq for the checks and the fields (each jq start costs more than the work).
+FIELDS="$(jq -er 'if .format == "runbook-backup/1" and .kind == "postgres" and (.files | length) == 1
+  and (.tables | type) == "object" and all(.tables[]; type == "number")
+  then [.files[0].name, .files[0].sha256, (.files[0].bytes | tostring), (.tables | length | tostring)] | join(" ")
+  else false end' "$WORK/manifest.json")" \\
   || { echo "postgres.dump: $LOCATION/$BACKUP/manifest.json lacks files or row counts" >&2; exit 1; }
-NAME="$(jq -r '.files[0].name' "$WORK/manifest.json")"
-EXPECTED_SHA256="$(jq -r '.files[0].sha256' "$WORK/manifest.json")"
-EXPECTED_BYTES="$(jq -r '.files[0].bytes' "$WORK/manifest.json")"
+read -r NAME EXPECTED_SHA256 EXPECTED_BYTES TABLE_COUNT <<< "$FIELDS"
 # The one read-back of the upload, whatever hash the remote has or lacks: the stored bytes are
 # streamed (no local copy) through sha256sum; equal sha256 means equal content. The size comes from
 # the listing (no second read): teeing the stream into wc -c measured slower than asking for it.
@@ -118,7 +119,7 @@ if [ "$STORED_SHA256" != "$EXPECTED_SHA256" ] || [ "$STORED_BYTES" != "$EXPECTED
   echo "postgres.dump: $LOCATION/$BACKUP/$NAME is $STORED_BYTES bytes, sha256 $STORED_SHA256; manifest says $EXPECTED_BYTES bytes, sha256 $EXPECTED_SHA256" >&2
   exit 1
 fi
-echo "verified $LOCATION/$BACKUP/$NAME: $STORED_BYTES bytes, sha256 $STORED_SHA256, $(jq '.tables | length' "$WORK/manifest.json") tables counted"`;
+echo "verified $LOCATION/$BACKUP/$NAME: $STORED_BYTES bytes, sha256 $STORED_SHA256, $TABLE_COUNT tables counted"`;
 
 export const postgresDump: Action<PostgresDumpInput> = {
   name: 'postgres.dump',

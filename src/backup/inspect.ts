@@ -65,15 +65,28 @@ export const inspectBackups = async (dest: string, options: InspectOptions = {})
   const now = options.now ?? new Date();
   const rclone: RcloneOptions = { env: options.env };
   const folders = await listBackups(dest, rclone);
-  const plan = planRetention(folders, { policy: options.policy ?? { daily: 1, weekly: 0, monthly: 0 }, now, rpoMs: options.rpoMs });
-  const futureIds = new Set(plan.future.map((folder) => folder.id));
   const problems: string[] = [];
+  // With --verify, a backup whose data does not match its manifest is not a good backup: it is
+  // neither the newest nor counted by the policy (kept as damaged, for a person to look at).
+  const failed = new Map<string, string[]>();
+  if (options.verify) {
+    for (const folder of folders) {
+      if (!folder.manifest) continue;
+      const differences = await verifyBackupData(dest, folder.id, folder.manifest, rclone);
+      if (differences.length) failed.set(folder.id, differences);
+    }
+  }
+  const counted = folders.map((folder) =>
+    failed.has(folder.id) ? { ...folder, state: 'damaged' as const, problem: `data does not match the manifest: ${failed.get(folder.id)!.join('; ')}` } : folder,
+  );
+  const plan = planRetention(counted, { policy: options.policy ?? { daily: 1, weekly: 0, monthly: 0 }, now, rpoMs: options.rpoMs });
+  const futureIds = new Set(plan.future.map((folder) => folder.id));
 
   const backups: BackupRow[] = [];
   for (const folder of folders) {
     let verification = folder.state === 'complete' ? 'manifest' : folder.state === 'damaged' ? folder.problem! : 'no manifest';
     if (options.verify && folder.manifest) {
-      const differences = await verifyBackupData(dest, folder.id, folder.manifest, rclone);
+      const differences = failed.get(folder.id) ?? [];
       verification = differences.length ? `FAILED: ${differences.join('; ')}` : 'verified';
       if (differences.length) problems.push(`${folder.id} does not match its manifest: ${differences.join('; ')}`);
     }
@@ -99,7 +112,7 @@ export const inspectBackups = async (dest: string, options: InspectOptions = {})
   let applied = false;
   if (options.policy) {
     decisions = plan.decisions.map(({ id, action, reason }) => ({ id, action, reason }));
-    gaps = findGaps(trustedBackups(folders, now, 5 * 60_000), options.policy);
+    gaps = findGaps(trustedBackups(counted, now, 5 * 60_000), options.policy);
     // Gaps fail the monitor check; a prune or its verification is about deleting, not about a missed night.
     if (!options.prune && !options.checkPolicy) for (const gap of gaps) problems.push(`no backup for ${gap}`);
     if (options.checkPolicy) {

@@ -7,6 +7,7 @@ import { formatDiagnostic } from '../runbook/diagnostic.js';
 import { lintPaths } from '../runbook/lint.js';
 import type { Plan } from './plan-types.js';
 import { createRunId } from './journal.js';
+import { endOrphans, findOrphans } from './orphans.js';
 import { acquireLock } from './lock.js';
 import { checkConfirmations, checkEnvironment, checkGit, checkRequires, checkSelection, checkShellSyntax, collectSecrets } from './preflight.js';
 import { readEnvFile } from './env-file.js';
@@ -106,6 +107,14 @@ export const executeRunbook = async (options: ExecOptions): Promise<RunResult | 
       lock.setRunId(resume.runId);
       if (check.droppedTorn) warnings.push(`dropped the torn last journal record at ${check.droppedTorn} (--force)`);
       if (check.changed.length > 0) warnings.push(`step(s) changed since the journal recorded them, they run again: ${check.changed.join(', ')}`);
+    }
+    // A run whose engine was SIGKILLed may have left its step's process group running: end it
+    // before anything runs, so the crashed attempt never finishes behind this one.
+    for (const deadRun of new Set([resume?.runId, lock.tookOver?.runId].filter((id): id is string => id !== undefined))) {
+      const orphans = findOrphans(deadRun);
+      if (orphans.length === 0) continue;
+      await endOrphans(deadRun, orphans, options.graceMs ?? 5000);
+      warnings.push(`ended ${orphans.length} process group(s) left running by the crashed run ${deadRun}: ${orphans.map((o) => `step '${o.step}' (pgid ${o.pgid}, pids ${o.pids.join(' ')})`).join(', ')}`);
     }
     checkConfirmations(plan, { yes: options.yes, interactive: options.interactive, from: options.from, only: options.only, skip: resume ? new Set(resume.done.keys()) : undefined });
     const listeners = [options.onEvent ?? []].flat();

@@ -69,7 +69,7 @@ const main = async () => {
 
     // Kept after the demo (the stack's folder is removed): .runbook/ is gitignored, and a second
     // demo's report is compared with the first one's.
-    const reportDir = join(repository, '.runbook', 'demo-drills');
+    const reportDir = join('.runbook', 'demo-drills'); // relative to the repository, where the CLI runs
     say('runbook drill runbooks/recover-full.yaml --env demo --yes --report-dir .runbook/demo-drills');
     const exit = await runRunbook(['drill', 'runbooks/recover-full.yaml', ...common, '--report-dir', reportDir], env);
     if (exit !== 0) throw new Error(`runbooks/recover-full.yaml failed (exit ${exit})`);
@@ -83,7 +83,7 @@ const main = async () => {
         `${Object.keys(before.storage).length + Object.keys(before.damOriginals).length} files\n`,
     );
     await runRunbook(['status', '--state-dir', join(stack.root, 'state'), '--report-dir', reportDir], env);
-    const report = listDrillReports(reportDir, 'recover-full').at(-1);
+    const report = listDrillReports(join(repository, reportDir), 'recover-full').at(-1);
     if (report) {
       const base = relative(process.cwd(), report.path).replace(/\.json$/, '');
       say('The drill report stays after the demo');

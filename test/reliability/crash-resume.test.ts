@@ -55,7 +55,7 @@ const journalFile = () => {
   const runs = join(stateDir(), 'runs');
   return join(runs, readdirSync(runs)[0]!, 'journal.jsonl');
 };
-const journalRecords = () => (existsSync(join(stateDir(), 'runs')) ? readJournal(journalFile()).records : []);
+const journalRecords = () => (existsSync(join(stateDir(), 'runs')) && readdirSync(join(stateDir(), 'runs')).length > 0 && existsSync(journalFile()) ? readJournal(journalFile()).records : []);
 const doneIds = () => journalRecords().filter((r) => r.type === 'step-done').map((r) => String(r.id));
 
 const setup = () => {
@@ -95,6 +95,7 @@ describe('crash and --resume', () => {
       expect(resumed.code, resumed.stderr).toBe(0);
       // The orphan of the crashed run was ended, never left to finish alongside the re-run.
       expect(pidAlive(orphan)).toBe(false);
+      expect(resumed.stderr).toMatch(new RegExp(`ended 1 process group\\(s\\) left running by the crashed run \\S+: step 's${i}' \\(pgid ${orphan}`));
       rmSync(join(work(), `hold-${i}`));
       await sleep(200);
       expect(normalise(finalState())).toEqual(reference);
@@ -115,10 +116,18 @@ describe('crash and --resume', () => {
       await waitUntil(() => doneIds().includes(`s${i}`), `s${i} done`, 30_000, 2);
       child.kill('SIGKILL');
       await exited(child);
-      rmSync(join(work(), `hold-${i + 1}`));
       expect(doneIds()).toEqual(Array.from({ length: i }, (_, k) => `s${k + 1}`));
+      // If s<i+1> had started, its held orphan must be ended by --resume; if not, nothing holds the re-run.
+      await sleep(100);
+      const orphan = lines(`pid${i + 1}`)[0];
+      if (!orphan) rmSync(join(work(), `hold-${i + 1}`));
       const resumed = runCli(args('--resume'), { cwd: repo.dir, env: env() });
       expect(resumed.code, resumed.stderr).toBe(0);
+      if (orphan) {
+        expect(pidAlive(Number(orphan))).toBe(false);
+        expect(resumed.stderr).toMatch(/ended 1 process group\(s\) left running by the crashed run/);
+        rmSync(join(work(), `hold-${i + 1}`));
+      }
       await sleep(200);
       expect(normalise(finalState())).toEqual(reference);
       // Steps verified before the crash never ran again.
