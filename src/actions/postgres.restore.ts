@@ -30,8 +30,10 @@ ${targetAssignments(input.target)}
 ${shellAssignments({ DATABASE: input.database, LOCATION: input.from, BACKUP: input.backup ?? 'latest', REPLACE: input.replace ?? false, JOBS: input.jobs })}
 WORK="$(mktemp -d "\${TMPDIR:-/tmp}/runbook-pgrestore.XXXXXX")"
 # Names stay under PostgreSQL's 63-byte limit, so they can never be truncated into DATABASE itself.
-SCRATCH_DB="\${DATABASE:0:40}__restore_$$"
-OLD_DB="\${DATABASE:0:40}__replaced_$$"
+# They are fixed, not per process: a restore killed by SIGKILL (its trap never runs) leaves them
+# behind, and the next attempt removes them instead of leaving a full copy of the data.
+SCRATCH_DB="\${DATABASE:0:40}__restore"
+OLD_DB="\${DATABASE:0:40}__replaced"
 cleanup() {
   rm -rf "$WORK"
   # A failed restore leaves no half-restored database behind.
@@ -79,7 +81,11 @@ SQL
 fi
 
 echo "postgres.restore: restoring $LOCATION/$BACKUP ($CREATED) into $SCRATCH_DB"
-${psql} -q -d postgres -v db="$SCRATCH_DB" <<'SQL'
+# Leftovers of an attempt that was killed: an unfinished scratch copy, or a replaced database
+# whose drop never ran (the renames had already committed, so DATABASE holds the restored data).
+${psql} -q -d postgres -v db="$SCRATCH_DB" -v old="$OLD_DB" <<'SQL'
+DROP DATABASE IF EXISTS :"db" WITH (FORCE);
+DROP DATABASE IF EXISTS :"old" WITH (FORCE);
 CREATE DATABASE :"db" TEMPLATE template0;
 SQL
 ${restoreCommand(input)}
