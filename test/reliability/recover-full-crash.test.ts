@@ -81,7 +81,7 @@ describe('recover-full on the demo stack: SIGKILL of the engine inside a step, t
   const scratchDatabases = async () => {
     const found: string[] = [];
     for (const service of SERVICES) {
-      const names = await stack.clusters[service].psql(`SELECT datname FROM pg_database WHERE datname LIKE '%\\_\\_restore\\_%' OR datname LIKE '%\\_\\_replaced\\_%'`);
+      const names = await stack.clusters[service].psql(`SELECT datname FROM pg_database WHERE datname ~ '__(restore|replaced)(_[0-9]+)?$'`);
       found.push(...names.split('\n').filter(Boolean).map((name) => `${service}: ${name}`));
     }
     return found;
