@@ -57,6 +57,9 @@ const describeError = (error: ErrorObject, data: unknown, at: NodePath): Finding
     case 'const':
       return { path, message: `${where} must be ${JSON.stringify(params.allowedValue)}, got ${show(value)}` };
     case 'pattern':
+      if (error.schemaPath.includes('timeout') || /^\^0\*\[1-9\]/.test(String(params.pattern))) {
+        return { path, message: `${where} must be a duration greater than zero like 30s, 10m or 2h; got ${show(value)}` };
+      }
       if (error.schemaPath.includes('duration') || /^\^\[0-9\]\+\(ms/.test(String(params.pattern))) {
         return { path, message: `${where} must be a duration like 30s, 10m or 2h; got ${show(value)}` };
       }
