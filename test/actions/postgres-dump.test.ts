@@ -13,6 +13,21 @@ import { rowCounts, seedMixed } from './postgres-fixture.js';
 
 const context: ExpandContext = { runbook: 'test', stepId: 'dump', secrets: [] };
 
+/**
+ * A second session holding an ACCESS EXCLUSIVE lock on public.orders, granted before this returns:
+ * on a loaded machine pg_dump could otherwise take its own lock first and never wait.
+ */
+const lockOrders = async (pg: PgCluster) => {
+  const locker = spawn('psql', ['-X', '-q', '-h', pg.host, '-p', String(pg.port), '-U', 'postgres', '-d', 'app'], { stdio: ['pipe', 'ignore', 'inherit'] });
+  locker.stdin.write('BEGIN; LOCK TABLE public.orders IN ACCESS EXCLUSIVE MODE;\n');
+  for (let attempt = 0; attempt < 400; attempt++) {
+    const held = (await pg.psql(`SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'orders' AND l.mode = 'AccessExclusiveLock' AND l.granted`, 'app')).trim();
+    if (held === '1') return locker;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error('the locking session never got its lock on public.orders');
+};
+
 describe('postgres.dump', () => {
   let root: string;
   let staging: string;
@@ -84,8 +99,7 @@ describe('postgres.dump', () => {
   it('takes row counts and data from one snapshot, not from writes committed while it runs', async () => {
     const to = join(root, 'snapshot-dest');
     // The lock stalls pg_dump (and the counts) after the snapshot was exported; rows inserted then are not in it.
-    const locker = spawn('psql', ['-X', '-q', '-h', pg.host, '-p', String(pg.port), '-U', 'postgres', '-d', 'app'], { stdio: ['pipe', 'ignore', 'inherit'] });
-    locker.stdin.write('BEGIN; LOCK TABLE public.orders IN ACCESS EXCLUSIVE MODE;\n');
+    const locker = await lockOrders(pg);
     const step = runStep(expand(to), root, env());
     let waiting = '';
     for (let attempt = 0; attempt < 200 && waiting !== '1'; attempt++) {
@@ -108,8 +122,7 @@ describe('postgres.dump', () => {
   it('fails and leaves no manifest when pg_dump dies half way', async () => {
     const to = s3.remotePath('postgres/killed');
     // A second session holds a lock, so pg_dump is provably running (waiting) when its backend is terminated.
-    const locker = spawn('psql', ['-X', '-q', '-h', pg.host, '-p', String(pg.port), '-U', 'postgres', '-d', 'app'], { stdio: ['pipe', 'ignore', 'inherit'] });
-    locker.stdin.write('BEGIN; LOCK TABLE public.orders IN ACCESS EXCLUSIVE MODE;\n');
+    const locker = await lockOrders(pg);
     const step = runStep(expand(to), root, env());
     let terminated = '';
     for (let attempt = 0; attempt < 200 && terminated !== 't'; attempt++) {
