@@ -60,7 +60,7 @@ export const filesBackup: Action<FilesBackupInput> = {
       '# Copy and check; a listing that differs before and after means a file changed meanwhile: go again.',
       'list_source > "$work/before.json"',
       'for round in 1 2 3; do',
-      `  rclone sync --fast-list "\${filters[@]}" "$source" "$dest/files"`,
+      `  rclone sync --fast-list --stats "\${RUNBOOK_PROGRESS_INTERVAL:-5}s" --stats-one-line --stats-log-level NOTICE "\${filters[@]}" "$source" "$dest/files"`,
       `  rclone check --fast-list "\${filters[@]}" "$source" "$dest/files"`,
       '  list_source > "$work/after.json"',
       '  if cmp -s "$work/before.json" "$work/after.json"; then break; fi',

@@ -21,7 +21,7 @@ export const filesRestore: Action<FilesRestoreInput> = {
       'rclone cat "$from/$backup/manifest.json" > "$work/manifest.json"',
       `jq -e '.kind == "files"' "$work/manifest.json" > /dev/null`,
       'mkdir -p "$to"',
-      'rclone copy --fast-list "$from/$backup/files" "$to"',
+      'rclone copy --fast-list --stats "${RUNBOOK_PROGRESS_INTERVAL:-5}s" --stats-one-line --stats-log-level NOTICE "$from/$backup/files" "$to"',
       'echo "restored $(jq \'.files | length\' "$work/manifest.json") files of $backup into $to"',
     ].join('\n'),
     verify: {

@@ -41,7 +41,8 @@ ID="$(date -u -d "@$NOW" +%Y-%m-%dT%H%M%SZ)"
 CREATED="$(date -u -d "@$NOW" +%Y-%m-%dT%H:%M:%SZ)"
 WORK="$(mktemp -d "$STAGING/runbook-pgdump.XXXXXX")"
 # The staging file goes whatever happens; the snapshot session ends when this shell does.
-trap 'rm -rf "$WORK"' EXIT
+PROGRESS_PID=""
+trap '[ -z "$PROGRESS_PID" ] || kill "$PROGRESS_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
 
 # Hold one REPEATABLE READ transaction open: its snapshot is what pg_dump and the row counts see.
 coproc SNAPSHOT_SESSION { ${psql} -q -At -d "$DATABASE"; }
@@ -56,10 +57,22 @@ cat >&"\${SNAPSHOT_SESSION[1]}" <<'SQL'
 ${countRowsSql}
 SQL
 
+# Progress of a long dump (bytes written and rate) every few seconds, from the staging file's size.
+(
+  started="$(date +%s)"
+  while sleep "\${RUNBOOK_PROGRESS_INTERVAL:-5}" && kill -0 $$ 2>/dev/null; do
+    written="$(stat -c %s "$WORK/$DUMP_FILE" 2>/dev/null || echo 0)"
+    elapsed=$(( $(date +%s) - started ))
+    echo "postgres.dump: $(( written / 1048576 )) MiB written, $(( written / 1048576 / (elapsed > 0 ? elapsed : 1) )) MiB/s"
+  done
+) &
+PROGRESS_PID=$!
 ${pgCommand(input.target, 'pg_dump')} -w${formatFlags} --snapshot="$SNAPSHOT" -d "$DATABASE" \\
   | ${compressorCommand(compress, level)} \\
   | tee "$WORK/$DUMP_FILE" \\
   | sha256sum > "$WORK/sha256"
+kill "$PROGRESS_PID" 2>/dev/null || true
+PROGRESS_PID=""
 
 read -r TABLES <&"\${SNAPSHOT_SESSION[0]}" || { echo "postgres.dump: counting rows in $DATABASE failed" >&2; exit 1; }
 echo 'COMMIT;' >&"\${SNAPSHOT_SESSION[1]}"
@@ -73,7 +86,8 @@ echo "postgres.dump: $DATABASE -> $DUMP_FILE, $BYTES bytes, sha256 $SHA256"
 # --checksum falls back to comparing sizes when the remote has no usable hash (multipart S3
 # uploads); the step's verification reads the stored bytes back and compares their sha256 with
 # the manifest's, so the run does not read them a second time.
-rclone copyto --checksum "$WORK/$DUMP_FILE" "$DEST/$ID/$DUMP_FILE"
+# --stats: bytes, rate and ETA of a long upload every few seconds.
+rclone copyto --checksum --stats "\${RUNBOOK_PROGRESS_INTERVAL:-5}s" --stats-one-line --stats-log-level NOTICE "$WORK/$DUMP_FILE" "$DEST/$ID/$DUMP_FILE"
 
 jq -n \\
   --arg id "$ID" --arg created "$CREATED" --arg database "$DATABASE" ${sourceArgs(input)} \\
@@ -101,7 +115,8 @@ ${shellAssignments({ LOCATION: input.to })}
 BACKUP="$(sed -n 's/^backup=//p' "\${RUNBOOK_OUTPUT:-/dev/null}" | tail -n 1)"
 BACKUP="\${BACKUP:-latest}"
 WORK="$(mktemp -d "\${TMPDIR:-/tmp}/runbook-pgdump-verify.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
+PROGRESS_PID=""
+trap '[ -z "$PROGRESS_PID" ] || kill "$PROGRESS_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
 ${resolveBackupShell('postgres.dump')}
 # One jq for the checks and the fields (each jq start costs more than the work).
 FIELDS="$(jq -er 'if .format == "runbook-backup/1" and .kind == "postgres" and (.files | length) == 1

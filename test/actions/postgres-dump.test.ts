@@ -119,6 +119,19 @@ describe('postgres.dump', () => {
     expect(copy.slice(0, copy.indexOf('\\.')).trim().split('\n').length - 1).toBe(2000);
   });
 
+  it('reports the bytes written and the rate while a long dump runs, and uploads with rclone stats', async () => {
+    const to = join(root, 'progress-dest');
+    // The lock keeps pg_dump running for a few progress intervals.
+    const locker = await lockOrders(pg);
+    const step = runStep(expand(to), root, { ...env(), RUNBOOK_PROGRESS_INTERVAL: '1' });
+    await new Promise((resolve) => setTimeout(resolve, 3500));
+    locker.stdin.end('COMMIT;\n');
+    const { run } = await step;
+    expectOk(run, 'dump');
+    expect(run.stdout).toMatch(/postgres\.dump: \d+ MiB written, \d+ MiB\/s/);
+    expect(run.stderr).toMatch(/NOTICE: +[\d.]+ \w*B \/ [\d.]+ \w*B, \d+%, /);
+  });
+
   it('fails and leaves no manifest when pg_dump dies half way', async () => {
     const to = s3.remotePath('postgres/killed');
     // A second session holds a lock, so pg_dump is provably running (waiting) when its backend is terminated.
