@@ -5,6 +5,24 @@ import { ExitCode, ExitError } from '../errors.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+/** The flags `exec` and `drill` share (DESIGN.md §4): drill is exec plus a report. */
+const withRunOptions = (command: Command, envHelp: string, dryRunHelp: string) =>
+  command
+    .argument('<file>', 'runbook file')
+    .option('--env <name>', envHelp)
+    .option('--var <key=value>', 'override a var (repeatable)', collect)
+    .option('--env-file <file>', 'KEY=value lines added to the environment (secrets)')
+    .option('--yes', 'answer yes to every confirmation')
+    .option('--resume', 'continue the last unfinished run of this runbook')
+    .option('--force', 'with --resume: re-run changed verified steps, drop a torn last journal record')
+    .option('--from <id>', 'skip the steps before this one')
+    .option('--only <ids...>', 'run only these steps')
+    .option('--concurrency <n>', 'run up to N independent steps at once', '1')
+    .option('--dry-run', dryRunHelp)
+    .option('--allow-dirty', 'run a runbook with uncommitted changes, or outside git')
+    .option('--state-dir <dir>', 'journals, logs and locks (default $RUNBOOK_STATE_DIR, else .runbook/)')
+    .addOption(new Option('--output <mode>', 'output').choices(['auto', 'tty', 'plain', 'json']).default('auto'));
+
 const buildProgram = () => {
   const program = new Command('runbook')
     .description('Declarative GitOps runbooks: verified backups and executable recovery.')
@@ -31,45 +49,15 @@ const buildProgram = () => {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (file: string, options) => (await import('./plan.js')).planCommand(file, options));
 
-  program
-    .command('exec')
+  withRunOptions(program.command('exec'), 'load environments/NAME.yaml beside the runbook', 'print what would run, run nothing')
     .description('run a runbook: preflight, then every step verified, journaled and resumable')
-    .argument('<file>', 'runbook file')
-    .option('--env <name>', 'load environments/NAME.yaml beside the runbook')
-    .option('--var <key=value>', 'override a var (repeatable)', collect)
-    .option('--env-file <file>', 'KEY=value lines added to the environment (secrets)')
-    .option('--yes', 'answer yes to every confirmation')
-    .option('--resume', 'continue the last unfinished run of this runbook')
-    .option('--force', 'with --resume: re-run changed verified steps, drop a torn last journal record')
-    .option('--from <id>', 'skip the steps before this one')
-    .option('--only <ids...>', 'run only these steps')
-    .option('--concurrency <n>', 'run up to N independent steps at once', '1')
-    .option('--dry-run', 'print what would run, run nothing')
-    .option('--allow-dirty', 'run a runbook with uncommitted changes, or outside git')
-    .option('--state-dir <dir>', 'journals, logs and locks (default $RUNBOOK_STATE_DIR, else .runbook/)')
-    .addOption(new Option('--output <mode>', 'output').choices(['auto', 'tty', 'plain', 'json']).default('auto'))
     .action(async (file: string, options) => {
       await (await import('./exec.js')).execCommand(file, options);
     });
 
-  program
-    .command('drill')
+  withRunOptions(program.command('drill'), 'load environments/NAME.yaml beside the runbook (refused when marked protected)', 'print what would run, run nothing, write no report')
     .description('run a recovery against a non-protected environment and write a drill report (md, json, junit xml)')
-    .argument('<file>', 'runbook file')
-    .option('--env <name>', 'load environments/NAME.yaml beside the runbook (refused when marked protected)')
-    .option('--var <key=value>', 'override a var (repeatable)', collect)
-    .option('--env-file <file>', 'KEY=value lines added to the environment (secrets)')
-    .option('--yes', 'answer yes to every confirmation')
-    .option('--resume', 'continue the last unfinished run of this runbook')
-    .option('--force', 'with --resume: re-run changed verified steps, drop a torn last journal record')
-    .option('--from <id>', 'skip the steps before this one')
-    .option('--only <ids...>', 'run only these steps')
-    .option('--concurrency <n>', 'run up to N independent steps at once', '1')
-    .option('--dry-run', 'print what would run, run nothing, write no report')
-    .option('--allow-dirty', 'run a runbook with uncommitted changes, or outside git')
-    .option('--state-dir <dir>', 'journals, logs and locks (default $RUNBOOK_STATE_DIR, else .runbook/)')
     .option('--report-dir <dir>', 'where reports are written and compared (default: drills/ beside the runbook)')
-    .addOption(new Option('--output <mode>', 'output').choices(['auto', 'tty', 'plain', 'json']).default('auto'))
     .action(async (file: string, options) => {
       await (await import('./drill.js')).drillCommand(file, options);
     });

@@ -111,13 +111,10 @@ interface StepContext {
 export const decideWhen = (plan: Plan, step: PlannedStep, processEnv: Record<string, string | undefined> = process.env): boolean | undefined => {
   if (step.when === undefined) return true;
   if (/\bsteps\./.test(step.when)) return undefined;
-  // evaluateWhen reads the runbook's vars; an included step's `when` may read its include's own
-  // vars, which the step's env carries as text.
   try {
-    return evaluateWhen({ ...plan, vars: { ...step.env, ...plan.vars } }, step, {}, processEnv);
+    return evaluateWhen(plan, step, {}, processEnv);
   } catch {
-    // resolvePlan leaves a step whose `when` it already found false as a comment, env empty.
-    return step.run?.startsWith('# skipped:') ? false : undefined;
+    return undefined;
   }
 };
 
