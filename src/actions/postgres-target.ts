@@ -25,12 +25,12 @@ export const targetAssignments = (target: PgTarget): string => {
 };
 
 /**
- * The shell words that run a PostgreSQL client tool (`psql`, `pg_dump`, `pg_restore`) against the
+ * The shell words that run a PostgreSQL client tool (`psql`, `pg_dump`, `pg_dumpall`, `pg_restore`) against the
  * target: `docker exec -i "$PG_CONTAINER" psql -U "$PG_USER"` or
  * `psql -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER"`. `-e PGPASSWORD` hands the container the
  * variable's value from the environment, not from argv.
  */
-export const pgCommand = (target: PgTarget, tool: 'psql' | 'pg_dump' | 'pg_restore'): string => {
+export const pgCommand = (target: PgTarget, tool: 'psql' | 'pg_dump' | 'pg_dumpall' | 'pg_restore'): string => {
   if (isContainerTarget(target)) {
     const env = target.password_secret ? '-e PGPASSWORD ' : '';
     return `docker exec -i ${env}"$PG_CONTAINER" ${tool} -U "$PG_USER"`;

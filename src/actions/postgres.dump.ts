@@ -5,6 +5,7 @@ import type { PostgresDumpInput } from '../runbook/schema.generated.js';
 import { shellAssignments } from '../shell/quote.js';
 import { countRowsSql, describeTarget, isContainerTarget, pgCommand, psqlCommand, targetAssignments, targetRequires } from './postgres-target.js';
 import { resolveBackupShell } from './postgres-backup-shell.js';
+import { ROLES_FILE } from './postgres-roles.js';
 
 /** Compressor level when `level` is not given: zstd's fast default, gzip's own default. */
 const defaultLevel = { zstd: 3, gzip: 6 } as const;
@@ -31,9 +32,9 @@ const expandRun = (input: PostgresDumpInput): string => {
   const psql = psqlCommand(input.target);
   // -Z0: pg_dump's own zlib is single-threaded and slow; the compressor below does the work.
   const formatFlags = format === 'custom' ? ' -Fc -Z0' : '';
-  return `# postgres.dump: ${format} dump of one snapshot | ${compress} -> staging file (sha256 in the same pass) -> upload -> manifest.json last; the verification reads the stored bytes back.
+  return `# postgres.dump: ${format} dump of one snapshot | ${compress} -> staging file (sha256 in the same pass) -> upload, the cluster's roles -> ${ROLES_FILE}, manifest.json last; the verification reads the stored bytes back.
 ${targetAssignments(input.target)}
-${shellAssignments({ DATABASE: input.database, DEST: input.to, FORMAT: format, COMPRESS: compress, DUMP_FILE: dumpFileName(format, compress) })}
+${shellAssignments({ DATABASE: input.database, DEST: input.to, FORMAT: format, COMPRESS: compress, DUMP_FILE: dumpFileName(format, compress), ROLES_FILE })}
 ${input.staging === undefined ? 'STAGING="${TMPDIR:-/tmp}"' : shellAssignments({ STAGING: input.staging })}
 
 NOW="$(date -u +%s)"
@@ -60,7 +61,8 @@ SQL
 # Progress of a long dump (bytes written and rate) every few seconds, from the staging file's size.
 (
   started="$(date +%s)"
-  while sleep "\${RUNBOOK_PROGRESS_INTERVAL:-5}" && kill -0 $$ 2>/dev/null; do
+  # sleep gets no pipe of the step: killing this loop would otherwise leave it holding them open.
+  while sleep "\${RUNBOOK_PROGRESS_INTERVAL:-5}" > /dev/null 2>&1 && kill -0 $$ 2>/dev/null; do
     written="$(stat -c %s "$WORK/$DUMP_FILE" 2>/dev/null || echo 0)"
     elapsed=$(( $(date +%s) - started ))
     echo "postgres.dump: $(( written / 1048576 )) MiB written, $(( written / 1048576 / (elapsed > 0 ? elapsed : 1) )) MiB/s"
@@ -79,6 +81,14 @@ echo 'COMMIT;' >&"\${SNAPSHOT_SESSION[1]}"
 echo '\\q' >&"\${SNAPSHOT_SESSION[1]}"
 wait "$SESSION_PID"
 
+# The cluster's roles, taken after the snapshot so every role owning an object in it is there: a
+# fresh server lacks them, and postgres.restore creates the missing ones from this file.
+# --no-role-passwords reads pg_roles instead of pg_authid, so no superuser is needed, and keeps
+# password hashes out of the backup: restored login roles need their passwords set again.
+${pgCommand(input.target, 'pg_dumpall')} -w -l "$DATABASE" --roles-only --no-role-passwords > "$WORK/$ROLES_FILE"
+ROLES_SHA256="$(sha256sum "$WORK/$ROLES_FILE" | cut -d ' ' -f 1)"
+ROLES_BYTES="$(stat -c %s "$WORK/$ROLES_FILE")"
+
 SHA256="$(cut -d ' ' -f 1 "$WORK/sha256")"
 BYTES="$(stat -c %s "$WORK/$DUMP_FILE")"
 echo "postgres.dump: $DATABASE -> $DUMP_FILE, $BYTES bytes, sha256 $SHA256"
@@ -88,16 +98,18 @@ echo "postgres.dump: $DATABASE -> $DUMP_FILE, $BYTES bytes, sha256 $SHA256"
 # the manifest's, so the run does not read them a second time.
 # --stats: bytes, rate and ETA of a long upload every few seconds.
 rclone copyto --checksum --stats "\${RUNBOOK_PROGRESS_INTERVAL:-5}s" --stats-one-line --stats-log-level NOTICE "$WORK/$DUMP_FILE" "$DEST/$ID/$DUMP_FILE"
+rclone copyto --checksum "$WORK/$ROLES_FILE" "$DEST/$ID/$ROLES_FILE"
 
 jq -n \\
   --arg id "$ID" --arg created "$CREATED" --arg database "$DATABASE" ${sourceArgs(input)} \\
   --arg name "$DUMP_FILE" --argjson bytes "$BYTES" --arg sha256 "$SHA256" \\
+  --arg roles_name "$ROLES_FILE" --argjson roles_bytes "$ROLES_BYTES" --arg roles_sha256 "$ROLES_SHA256" \\
   --argjson tables "$TABLES" --arg server_version "$SERVER_VERSION" \\
   --arg format "$FORMAT" --arg compress "$COMPRESS" \\
   --arg runbook "\${RUNBOOK_NAME:-}" --arg commit "\${RUNBOOK_COMMIT:-}" --arg run_id "\${RUNBOOK_RUN_ID:-}" --arg step "\${RUNBOOK_STEP:-}" \\
   '{format: "runbook-backup/1", kind: "postgres", id: $id, created: $created,
     source: ${sourceJson(input)},
-    files: [{name: $name, bytes: $bytes, sha256: $sha256}],
+    files: [{name: $name, bytes: $bytes, sha256: $sha256}, {name: $roles_name, bytes: $roles_bytes, sha256: $roles_sha256}],
     tables: $tables, server_version: $server_version,
     dump: {format: $format, compress: $compress},
     runbook: {name: $runbook, commit: $commit, run_id: $run_id, step: $step}}' > "$WORK/manifest.json"
@@ -109,8 +121,8 @@ if [ -n "\${RUNBOOK_OUTPUT:-}" ]; then
 fi`;
 };
 
-const expandVerify = (input: PostgresDumpInput): string => `# postgres.dump verify: the stored data file's sha256 and size equal the manifest's; row counts are recorded.
-${shellAssignments({ LOCATION: input.to })}
+const expandVerify = (input: PostgresDumpInput): string => `# postgres.dump verify: each stored file's sha256 and size equal the manifest's (the dump, and ${ROLES_FILE} after it in backups that have one); row counts are recorded.
+${shellAssignments({ LOCATION: input.to, ROLES_FILE })}
 # The backup this step wrote (from its outputs), else the newest complete one.
 BACKUP="$(sed -n 's/^backup=//p' "\${RUNBOOK_OUTPUT:-/dev/null}" | tail -n 1)"
 BACKUP="\${BACKUP:-latest}"
@@ -118,30 +130,35 @@ WORK="$(mktemp -d "\${TMPDIR:-/tmp}/runbook-pgdump-verify.XXXXXX")"
 PROGRESS_PID=""
 trap '[ -z "$PROGRESS_PID" ] || kill "$PROGRESS_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
 ${resolveBackupShell('postgres.dump')}
-# One jq for the checks and the fields (each jq start costs more than the work).
-FIELDS="$(jq -er 'if .format == "runbook-backup/1" and .kind == "postgres" and (.files | length) == 1
+# One jq for the checks and the fields (each jq start costs more than the work). The dump is
+# files[0]; backups older than the roles file have nothing after it.
+jq -er --arg roles "$ROLES_FILE" 'if .format == "runbook-backup/1" and .kind == "postgres"
+  and ((.files | length) == 1 or ((.files | length) == 2 and .files[1].name == $roles))
   and (.tables | type) == "object" and all(.tables[]; type == "number")
-  then [.files[0].name, .files[0].sha256, (.files[0].bytes | tostring), (.tables | length | tostring)] | join(" ")
-  else false end' "$WORK/manifest.json")" \\
+  then .files[] | [.name, .sha256, (.bytes | tostring)] | join(" ")
+  else false end' "$WORK/manifest.json" > "$WORK/files" \\
   || { echo "postgres.dump: $LOCATION/$BACKUP/manifest.json lacks files or row counts" >&2; exit 1; }
-read -r NAME EXPECTED_SHA256 EXPECTED_BYTES TABLE_COUNT <<< "$FIELDS"
+TABLE_COUNT="$(jq '.tables | length' "$WORK/manifest.json")"
 # The one read-back of the upload, whatever hash the remote has or lacks: the stored bytes are
 # streamed (no local copy) through sha256sum; equal sha256 means equal content. The size comes from
 # the listing (no second read): teeing the stream into wc -c measured slower than asking for it.
-STORED_SHA256="$(rclone cat "$LOCATION/$BACKUP/$NAME" | sha256sum | cut -d ' ' -f 1)"
-STORED_BYTES="$(rclone size --json "$LOCATION/$BACKUP/$NAME" | jq '.bytes')"
-if [ "$STORED_SHA256" != "$EXPECTED_SHA256" ] || [ "$STORED_BYTES" != "$EXPECTED_BYTES" ]; then
-  echo "postgres.dump: $LOCATION/$BACKUP/$NAME is $STORED_BYTES bytes, sha256 $STORED_SHA256; manifest says $EXPECTED_BYTES bytes, sha256 $EXPECTED_SHA256" >&2
-  exit 1
-fi
-echo "verified $LOCATION/$BACKUP/$NAME: $STORED_BYTES bytes, sha256 $STORED_SHA256, $TABLE_COUNT tables counted"`;
+while read -r NAME EXPECTED_SHA256 EXPECTED_BYTES <&3; do
+  STORED_SHA256="$(rclone cat "$LOCATION/$BACKUP/$NAME" | sha256sum | cut -d ' ' -f 1)"
+  STORED_BYTES="$(rclone size --json "$LOCATION/$BACKUP/$NAME" | jq '.bytes')"
+  if [ "$STORED_SHA256" != "$EXPECTED_SHA256" ] || [ "$STORED_BYTES" != "$EXPECTED_BYTES" ]; then
+    echo "postgres.dump: $LOCATION/$BACKUP/$NAME is $STORED_BYTES bytes, sha256 $STORED_SHA256; manifest says $EXPECTED_BYTES bytes, sha256 $EXPECTED_SHA256" >&2
+    exit 1
+  fi
+  echo "verified $LOCATION/$BACKUP/$NAME: $STORED_BYTES bytes, sha256 $STORED_SHA256"
+done 3< "$WORK/files"
+echo "verified $LOCATION/$BACKUP: $TABLE_COUNT tables counted"`;
 
 export const postgresDump: Action<PostgresDumpInput> = {
   name: 'postgres.dump',
   description:
-    'Dumps one database from a single snapshot (pg_dump --snapshot), compresses it (zstd by default), records exact row counts per table from the same snapshot, uploads to DEST/YYYY-MM-DDTHHMMSSZ/ and writes manifest.json last.',
-  verifies: "The stored data file, read back from the destination, has the manifest's sha256 and size, and the manifest holds a row count for every table.",
-  requires: (input) => [...targetRequires(input.target, ['psql', 'pg_dump']), input.compress === 'gzip' ? 'gzip' : 'zstd', 'sha256sum', 'rclone', 'jq'],
+    'Dumps one database from a single snapshot (pg_dump --snapshot), compresses it (zstd by default), records exact row counts per table from the same snapshot, stores the cluster\'s roles without their passwords (pg_dumpall --roles-only --no-role-passwords, roles.sql), uploads to DEST/YYYY-MM-DDTHHMMSSZ/ and writes manifest.json last.',
+  verifies: "The stored data file and roles file, read back from the destination, have the manifest's sha256 and size, and the manifest holds a row count for every table.",
+  requires: (input) => [...targetRequires(input.target, ['psql', 'pg_dump', 'pg_dumpall']), input.compress === 'gzip' ? 'gzip' : 'zstd', 'sha256sum', 'rclone', 'jq'],
   destructive: () => false,
   expand: (input) => ({ run: expandRun(input), verify: { run: expandVerify(input), timeout: '2h' } }),
 };

@@ -5,6 +5,7 @@ import type { PostgresRestoreInput } from '../runbook/schema.generated.js';
 import { shellAssignments } from '../shell/quote.js';
 import { countRowsSql, countTablesSql, describeTarget, isContainerTarget, pgCommand, psqlCommand, targetAssignments, targetRequires } from './postgres-target.js';
 import { compareCountsShell, resolveBackupShell } from './postgres-backup-shell.js';
+import { applyRolesJq, ROLES_FILE } from './postgres-roles.js';
 
 const restoreCommand = (input: PostgresRestoreInput): string => {
   const psql = psqlCommand(input.target);
@@ -13,21 +14,33 @@ const restoreCommand = (input: PostgresRestoreInput): string => {
   const custom =
     isContainerTarget(input.target) || !input.jobs || input.jobs < 2
       ? `  "$DECOMPRESS" -dc "$WORK/$NAME" | ${pgCommand(input.target, 'pg_restore')} -w --exit-on-error -d "$SCRATCH_DB"`
-      : `  "$DECOMPRESS" -dc "$WORK/$NAME" > "$WORK/dump.custom"
-  ${pgCommand(input.target, 'pg_restore')} -w --exit-on-error -j "$JOBS" -d "$SCRATCH_DB" "$WORK/dump.custom"`;
-  return `if [ "$DUMP_FORMAT" = custom ]; then
+      : `  "$DECOMPRESS" -dc "$WORK/$NAME" > "$WORK/dump.custom" \\
+    && ${pgCommand(input.target, 'pg_restore')} -w --exit-on-error -j "$JOBS" -d "$SCRATCH_DB" "$WORK/dump.custom"`;
+  // Its errors are kept to name a missing role; set -e does not apply inside an if condition, so
+  // each variant is one command or an && chain.
+  return `if ! {
+if [ "$DUMP_FORMAT" = custom ]; then
 ${custom}
 else
 ${plain}
-fi`;
+fi
+} 2> "$WORK/restore.err"; then
+  cat "$WORK/restore.err" >&2
+  MISSING_ROLE="$(sed -n 's/.*role "\\(.*\\)" does not exist.*/\\1/p' "$WORK/restore.err" | head -n 1)"
+  if [ -n "$MISSING_ROLE" ]; then
+    echo "postgres.restore: the backup needs role $MISSING_ROLE, which ${describeTarget(input.target)} lacks; restore with roles: true from a backup that has ${ROLES_FILE}, or create the role first. No database was left behind." >&2
+  fi
+  exit 1
+fi
+cat "$WORK/restore.err" >&2`;
 };
 
 const expandRun = (input: PostgresRestoreInput): string => {
   const psql = psqlCommand(input.target);
   const where = describeTarget(input.target);
-  return `# postgres.restore: fetch a complete backup, check its sha256 before touching the database, restore into a scratch database, compare row counts, then rename it into place.
+  return `# postgres.restore: fetch a complete backup, check its sha256 (and its roles file's) before touching the server, create the missing roles, restore into a scratch database, compare row counts, then rename it into place.
 ${targetAssignments(input.target)}
-${shellAssignments({ DATABASE: input.database, LOCATION: input.from, BACKUP: input.backup ?? 'latest', REPLACE: input.replace ?? false, JOBS: input.jobs })}
+${shellAssignments({ DATABASE: input.database, LOCATION: input.from, BACKUP: input.backup ?? 'latest', REPLACE: input.replace ?? false, JOBS: input.jobs, ROLES: input.roles ?? true, ROLES_FILE })}
 WORK="$(mktemp -d "\${TMPDIR:-/tmp}/runbook-pgrestore.XXXXXX")"
 # Names stay under PostgreSQL's 63-byte limit, so they can never be truncated into DATABASE itself.
 # They are fixed, not per process: a restore killed by SIGKILL (its trap never runs) leaves them
@@ -64,6 +77,20 @@ if [ "$GOT_SHA256" != "$EXPECTED_SHA256" ] || [ "$GOT_BYTES" != "$EXPECTED_BYTES
   echo "postgres.restore: $LOCATION/$BACKUP/$NAME is $GOT_BYTES bytes, sha256 $GOT_SHA256; manifest says $EXPECTED_BYTES bytes, sha256 $EXPECTED_SHA256. The database was not touched." >&2
   exit 1
 fi
+# The cluster's roles (backups made before roles were stored have none): proven like the dump.
+ROLES_FIELDS="$(jq -r --arg roles "$ROLES_FILE" '.files[1:][] | select(.name == $roles) | "\\(.sha256) \\(.bytes)"' "$WORK/manifest.json")"
+if [ "$ROLES" = true ] && [ -z "$ROLES_FIELDS" ]; then
+  echo "postgres.restore: $LOCATION/$BACKUP has no $ROLES_FILE (an older backup); roles are not created"
+elif [ "$ROLES" = true ]; then
+  read -r EXPECTED_ROLES_SHA256 EXPECTED_ROLES_BYTES <<< "$ROLES_FIELDS"
+  rclone cat "$LOCATION/$BACKUP/$ROLES_FILE" | tee "$WORK/$ROLES_FILE" | sha256sum > "$WORK/roles.sha256"
+  GOT_SHA256="$(cut -d ' ' -f 1 "$WORK/roles.sha256")"
+  GOT_BYTES="$(stat -c %s "$WORK/$ROLES_FILE")"
+  if [ "$GOT_SHA256" != "$EXPECTED_ROLES_SHA256" ] || [ "$GOT_BYTES" != "$EXPECTED_ROLES_BYTES" ]; then
+    echo "postgres.restore: $LOCATION/$BACKUP/$ROLES_FILE is $GOT_BYTES bytes, sha256 $GOT_SHA256; manifest says $EXPECTED_ROLES_BYTES bytes, sha256 $EXPECTED_ROLES_SHA256. The database was not touched." >&2
+    exit 1
+  fi
+fi
 
 EXISTS="$(${psql} -At -d postgres -v db="$DATABASE" <<'SQL'
 SELECT count(*) FROM pg_database WHERE datname = :'db';
@@ -78,6 +105,20 @@ SQL
     echo "postgres.restore: database $DATABASE at ${where} is not empty ($USER_TABLES tables); set replace: true to overwrite it. Nothing was changed." >&2
     exit 1
   fi
+fi
+
+if [ -s "$WORK/$ROLES_FILE" ]; then
+  # Only CREATE ROLE (with its attributes) for roles the server lacks and the memberships of those:
+  # roles that exist keep what they have. One transaction: all the missing roles or none.
+  cat > "$WORK/roles.jq" <<'JQ'
+${applyRolesJq}
+JQ
+  jq -nRr -f "$WORK/roles.jq" < "$WORK/$ROLES_FILE" > "$WORK/roles-apply.sql"
+  if ! CREATED_ROLES="$(${psql} -q -At -d postgres < "$WORK/roles-apply.sql")"; then
+    echo "postgres.restore: cannot create the roles of $LOCATION/$BACKUP/$ROLES_FILE at ${where} (this needs CREATEROLE, and superuser for SUPERUSER, REPLICATION or BYPASSRLS roles); no role was created and the database was not touched. Create them by hand and restore with roles: false." >&2
+    exit 1
+  fi
+  echo "postgres.restore: created roles missing at ${where}: \${CREATED_ROLES:-none}"
 fi
 
 echo "postgres.restore: restoring $LOCATION/$BACKUP ($CREATED) into $SCRATCH_DB"
@@ -139,7 +180,7 @@ echo "verified $DATABASE: $(jq '.tables | length' "$WORK/manifest.json") tables 
 export const postgresRestore: Action<PostgresRestoreInput> = {
   name: 'postgres.restore',
   description:
-    'Fetches a complete backup (latest, or a named one), checks its sha256 before touching the database, refuses a non-empty database unless replace is true, restores into a scratch database and renames it into place once its row counts match.',
+    'Fetches a complete backup (latest, or a named one), checks its sha256 before touching the database, refuses a non-empty database unless replace is true, creates the roles of the backup that the server lacks (roles: true), restores into a scratch database and renames it into place once its row counts match.',
   verifies: "Exact count(*) of every table in the backup's manifest equals the manifest's number.",
   requires: (input) => [...targetRequires(input.target, ['psql', 'pg_restore']), 'zstd', 'gzip', 'sha256sum', 'rclone', 'jq'],
   destructive: (input) => input.replace === true,

@@ -424,6 +424,10 @@ export interface PostgresRestoreInput {
   backup?: string;
   replace?: boolean;
   jobs?: number;
+  /**
+   * Before the restore, create the roles the backup's roles.sql lists that the server lacks, with their attributes (LOGIN, INHERIT, ...) and their memberships, so OWNER TO and GRANT statements find them. Roles that exist are left exactly as they are. Created roles have no password (backups store none). Backups without roles.sql restore as before; false skips this.
+   */
+  roles?: boolean;
 }
 
 /**

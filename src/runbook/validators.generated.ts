@@ -1652,7 +1652,7 @@ return errors === 0;
 }
 validate27.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema39 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://runbook.dev/schemas/actions/postgres.restore.schema.json","title":"postgres.restore","description":"Restore one database from a complete backup, checksum checked first, row counts verified.","type":"object","additionalProperties":false,"required":["target","database","from"],"properties":{"target":{"description":"Where PostgreSQL runs: a container (docker exec) or a host and port (direct).","oneOf":[{"type":"object","additionalProperties":false,"required":["container"],"properties":{"container":{"type":"string","minLength":1},"user":{"type":"string","default":"postgres"},"password_secret":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of a declared secret (an environment variable)."}}},{"type":"object","additionalProperties":false,"required":["host","port"],"properties":{"host":{"type":"string","minLength":1},"port":{"type":["integer","string"]},"user":{"type":"string","default":"postgres"},"password_secret":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of a declared secret (an environment variable)."}}}]},"database":{"type":"string","minLength":1},"from":{"type":"string","minLength":1,"description":"An rclone destination (remote:path) or a local folder."},"backup":{"type":"string","pattern":"^(latest|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{6}Z)$","default":"latest","description":"latest, or a backup folder's name (YYYY-MM-DDTHHMMSSZ)."},"replace":{"type":"boolean","default":false},"jobs":{"type":"integer","minimum":1,"maximum":64}}};
+const schema39 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://runbook.dev/schemas/actions/postgres.restore.schema.json","title":"postgres.restore","description":"Restore one database from a complete backup, checksum checked first, row counts verified.","type":"object","additionalProperties":false,"required":["target","database","from"],"properties":{"target":{"description":"Where PostgreSQL runs: a container (docker exec) or a host and port (direct).","oneOf":[{"type":"object","additionalProperties":false,"required":["container"],"properties":{"container":{"type":"string","minLength":1},"user":{"type":"string","default":"postgres"},"password_secret":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of a declared secret (an environment variable)."}}},{"type":"object","additionalProperties":false,"required":["host","port"],"properties":{"host":{"type":"string","minLength":1},"port":{"type":["integer","string"]},"user":{"type":"string","default":"postgres"},"password_secret":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of a declared secret (an environment variable)."}}}]},"database":{"type":"string","minLength":1},"from":{"type":"string","minLength":1,"description":"An rclone destination (remote:path) or a local folder."},"backup":{"type":"string","pattern":"^(latest|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{6}Z)$","default":"latest","description":"latest, or a backup folder's name (YYYY-MM-DDTHHMMSSZ)."},"replace":{"type":"boolean","default":false},"jobs":{"type":"integer","minimum":1,"maximum":64},"roles":{"type":"boolean","default":true,"description":"Before the restore, create the roles the backup's roles.sql lists that the server lacks, with their attributes (LOGIN, INHERIT, ...) and their memberships, so OWNER TO and GRANT statements find them. Roles that exist are left exactly as they are. Created roles have no password (backups store none). Backups without roles.sql restore as before; false skips this."}}};
 
 function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://runbook.dev/schemas/actions/postgres.restore.schema.json" */;
@@ -1697,7 +1697,7 @@ vErrors.push(err2);
 errors++;
 }
 for(const key0 in data){
-if(!((((((key0 === "target") || (key0 === "database")) || (key0 === "from")) || (key0 === "backup")) || (key0 === "replace")) || (key0 === "jobs"))){
+if(!(((((((key0 === "target") || (key0 === "database")) || (key0 === "from")) || (key0 === "backup")) || (key0 === "replace")) || (key0 === "jobs")) || (key0 === "roles"))){
 const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err3];
@@ -2094,14 +2094,26 @@ errors++;
 }
 }
 }
-}
-else {
-const err33 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.roles !== undefined){
+if(typeof data.roles !== "boolean"){
+const err33 = {instancePath:instancePath+"/roles",schemaPath:"#/properties/roles/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err33];
 }
 else {
 vErrors.push(err33);
+}
+errors++;
+}
+}
+}
+else {
+const err34 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
 }
 errors++;
 }
@@ -5560,7 +5572,7 @@ vErrors.push(err168);
 errors++;
 }
 for(const key11 in data64){
-if(!((((((key11 === "target") || (key11 === "database")) || (key11 === "from")) || (key11 === "backup")) || (key11 === "replace")) || (key11 === "jobs"))){
+if(!(((((((key11 === "target") || (key11 === "database")) || (key11 === "from")) || (key11 === "backup")) || (key11 === "replace")) || (key11 === "jobs")) || (key11 === "roles"))){
 const err169 = {instancePath:instancePath+"/with",schemaPath:"actions/postgres.restore.schema.json/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err169];
@@ -5957,14 +5969,26 @@ errors++;
 }
 }
 }
-}
-else {
-const err199 = {instancePath:instancePath+"/with",schemaPath:"actions/postgres.restore.schema.json/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data64.roles !== undefined){
+if(typeof data64.roles !== "boolean"){
+const err199 = {instancePath:instancePath+"/with/roles",schemaPath:"actions/postgres.restore.schema.json/properties/roles/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err199];
 }
 else {
 vErrors.push(err199);
+}
+errors++;
+}
+}
+}
+else {
+const err200 = {instancePath:instancePath+"/with",schemaPath:"actions/postgres.restore.schema.json/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err200];
+}
+else {
+vErrors.push(err200);
 }
 errors++;
 }
@@ -5979,12 +6003,12 @@ props10.uses = true;
 }
 }
 if(!valid56){
-const err200 = {instancePath,schemaPath:"#/allOf/8/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+const err201 = {instancePath,schemaPath:"#/allOf/8/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
 if(vErrors === null){
-vErrors = [err200];
+vErrors = [err201];
 }
 else {
-vErrors.push(err200);
+vErrors.push(err201);
 }
 errors++;
 }
@@ -5997,24 +6021,12 @@ props0 = props0 || {};
 Object.assign(props0, props10);
 }
 }
-const _errs233 = errors;
+const _errs235 = errors;
 let valid64 = true;
-const _errs234 = errors;
+const _errs236 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing17;
 if((data.uses === undefined) && (missing17 = "uses")){
-const err201 = {};
-if(vErrors === null){
-vErrors = [err201];
-}
-else {
-vErrors.push(err201);
-}
-errors++;
-}
-else {
-if(data.uses !== undefined){
-if("postgres.scratch" !== data.uses){
 const err202 = {};
 if(vErrors === null){
 vErrors = [err202];
@@ -6024,27 +6036,10 @@ vErrors.push(err202);
 }
 errors++;
 }
-}
-}
-}
-var _valid15 = _errs234 === errors;
-errors = _errs233;
-if(vErrors !== null){
-if(_errs233){
-vErrors.length = _errs233;
-}
 else {
-vErrors = null;
-}
-}
-if(_valid15){
-const _errs236 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.with !== undefined){
-let data79 = data.with;
-if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
-if(data79.name === undefined){
-const err203 = {instancePath:instancePath+"/with",schemaPath:"actions/postgres.scratch.schema.json/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(data.uses !== undefined){
+if("postgres.scratch" !== data.uses){
+const err203 = {};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -6053,9 +6048,27 @@ vErrors.push(err203);
 }
 errors++;
 }
-for(const key14 in data79){
-if(!(((((((key14 === "engine") || (key14 === "name")) || (key14 === "image")) || (key14 === "dir")) || (key14 === "port")) || (key14 === "bin")) || (key14 === "remove"))){
-const err204 = {instancePath:instancePath+"/with",schemaPath:"actions/postgres.scratch.schema.json/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
+}
+}
+}
+var _valid15 = _errs236 === errors;
+errors = _errs235;
+if(vErrors !== null){
+if(_errs235){
+vErrors.length = _errs235;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid15){
+const _errs238 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.with !== undefined){
+let data80 = data.with;
+if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
+if(data80.name === undefined){
+const err204 = {instancePath:instancePath+"/with",schemaPath:"actions/postgres.scratch.schema.json/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -6064,11 +6077,9 @@ vErrors.push(err204);
 }
 errors++;
 }
-}
-if(data79.engine !== undefined){
-let data80 = data79.engine;
-if(!((data80 === "docker") || (data80 === "initdb"))){
-const err205 = {instancePath:instancePath+"/with/engine",schemaPath:"actions/postgres.scratch.schema.json/properties/engine/enum",keyword:"enum",params:{allowedValues: schema40.properties.engine.enum},message:"must be equal to one of the allowed values"};
+for(const key14 in data80){
+if(!(((((((key14 === "engine") || (key14 === "name")) || (key14 === "image")) || (key14 === "dir")) || (key14 === "port")) || (key14 === "bin")) || (key14 === "remove"))){
+const err205 = {instancePath:instancePath+"/with",schemaPath:"actions/postgres.scratch.schema.json/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -6078,11 +6089,10 @@ vErrors.push(err205);
 errors++;
 }
 }
-if(data79.name !== undefined){
-let data81 = data79.name;
-if(typeof data81 === "string"){
-if(!pattern15.test(data81)){
-const err206 = {instancePath:instancePath+"/with/name",schemaPath:"actions/postgres.scratch.schema.json/properties/name/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9][a-z0-9_-]*$"},message:"must match pattern \""+"^[a-z0-9][a-z0-9_-]*$"+"\""};
+if(data80.engine !== undefined){
+let data81 = data80.engine;
+if(!((data81 === "docker") || (data81 === "initdb"))){
+const err206 = {instancePath:instancePath+"/with/engine",schemaPath:"actions/postgres.scratch.schema.json/properties/engine/enum",keyword:"enum",params:{allowedValues: schema40.properties.engine.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -6092,8 +6102,11 @@ vErrors.push(err206);
 errors++;
 }
 }
-else {
-const err207 = {instancePath:instancePath+"/with/name",schemaPath:"actions/postgres.scratch.schema.json/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data80.name !== undefined){
+let data82 = data80.name;
+if(typeof data82 === "string"){
+if(!pattern15.test(data82)){
+const err207 = {instancePath:instancePath+"/with/name",schemaPath:"actions/postgres.scratch.schema.json/properties/name/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9][a-z0-9_-]*$"},message:"must match pattern \""+"^[a-z0-9][a-z0-9_-]*$"+"\""};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -6103,9 +6116,8 @@ vErrors.push(err207);
 errors++;
 }
 }
-if(data79.image !== undefined){
-if(typeof data79.image !== "string"){
-const err208 = {instancePath:instancePath+"/with/image",schemaPath:"actions/postgres.scratch.schema.json/properties/image/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err208 = {instancePath:instancePath+"/with/name",schemaPath:"actions/postgres.scratch.schema.json/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -6115,9 +6127,9 @@ vErrors.push(err208);
 errors++;
 }
 }
-if(data79.dir !== undefined){
-if(typeof data79.dir !== "string"){
-const err209 = {instancePath:instancePath+"/with/dir",schemaPath:"actions/postgres.scratch.schema.json/properties/dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data80.image !== undefined){
+if(typeof data80.image !== "string"){
+const err209 = {instancePath:instancePath+"/with/image",schemaPath:"actions/postgres.scratch.schema.json/properties/image/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -6127,10 +6139,9 @@ vErrors.push(err209);
 errors++;
 }
 }
-if(data79.port !== undefined){
-let data84 = data79.port;
-if((!((typeof data84 == "number") && (!(data84 % 1) && !isNaN(data84)))) && (typeof data84 !== "string")){
-const err210 = {instancePath:instancePath+"/with/port",schemaPath:"actions/postgres.scratch.schema.json/properties/port/type",keyword:"type",params:{type: schema40.properties.port.type},message:"must be integer,string"};
+if(data80.dir !== undefined){
+if(typeof data80.dir !== "string"){
+const err210 = {instancePath:instancePath+"/with/dir",schemaPath:"actions/postgres.scratch.schema.json/properties/dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -6140,9 +6151,10 @@ vErrors.push(err210);
 errors++;
 }
 }
-if(data79.bin !== undefined){
-if(typeof data79.bin !== "string"){
-const err211 = {instancePath:instancePath+"/with/bin",schemaPath:"actions/postgres.scratch.schema.json/properties/bin/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data80.port !== undefined){
+let data85 = data80.port;
+if((!((typeof data85 == "number") && (!(data85 % 1) && !isNaN(data85)))) && (typeof data85 !== "string")){
+const err211 = {instancePath:instancePath+"/with/port",schemaPath:"actions/postgres.scratch.schema.json/properties/port/type",keyword:"type",params:{type: schema40.properties.port.type},message:"must be integer,string"};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -6152,9 +6164,9 @@ vErrors.push(err211);
 errors++;
 }
 }
-if(data79.remove !== undefined){
-if(typeof data79.remove !== "boolean"){
-const err212 = {instancePath:instancePath+"/with/remove",schemaPath:"actions/postgres.scratch.schema.json/properties/remove/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data80.bin !== undefined){
+if(typeof data80.bin !== "string"){
+const err212 = {instancePath:instancePath+"/with/bin",schemaPath:"actions/postgres.scratch.schema.json/properties/bin/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -6164,9 +6176,9 @@ vErrors.push(err212);
 errors++;
 }
 }
-}
-else {
-const err213 = {instancePath:instancePath+"/with",schemaPath:"actions/postgres.scratch.schema.json/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data80.remove !== undefined){
+if(typeof data80.remove !== "boolean"){
+const err213 = {instancePath:instancePath+"/with/remove",schemaPath:"actions/postgres.scratch.schema.json/properties/remove/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -6177,7 +6189,19 @@ errors++;
 }
 }
 }
-var _valid15 = _errs236 === errors;
+else {
+const err214 = {instancePath:instancePath+"/with",schemaPath:"actions/postgres.scratch.schema.json/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err214];
+}
+else {
+vErrors.push(err214);
+}
+errors++;
+}
+}
+}
+var _valid15 = _errs238 === errors;
 valid64 = _valid15;
 if(valid64){
 var props11 = {};
@@ -6186,12 +6210,12 @@ props11.uses = true;
 }
 }
 if(!valid64){
-const err214 = {instancePath,schemaPath:"#/allOf/9/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+const err215 = {instancePath,schemaPath:"#/allOf/9/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
 if(vErrors === null){
-vErrors = [err214];
+vErrors = [err215];
 }
 else {
-vErrors.push(err214);
+vErrors.push(err215);
 }
 errors++;
 }
@@ -6204,24 +6228,12 @@ props0 = props0 || {};
 Object.assign(props0, props11);
 }
 }
-const _errs255 = errors;
+const _errs257 = errors;
 let valid69 = true;
-const _errs256 = errors;
+const _errs258 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing18;
 if((data.uses === undefined) && (missing18 = "uses")){
-const err215 = {};
-if(vErrors === null){
-vErrors = [err215];
-}
-else {
-vErrors.push(err215);
-}
-errors++;
-}
-else {
-if(data.uses !== undefined){
-if("retention.prune" !== data.uses){
 const err216 = {};
 if(vErrors === null){
 vErrors = [err216];
@@ -6231,27 +6243,10 @@ vErrors.push(err216);
 }
 errors++;
 }
-}
-}
-}
-var _valid16 = _errs256 === errors;
-errors = _errs255;
-if(vErrors !== null){
-if(_errs255){
-vErrors.length = _errs255;
-}
 else {
-vErrors = null;
-}
-}
-if(_valid16){
-const _errs258 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.with !== undefined){
-let data88 = data.with;
-if(data88 && typeof data88 == "object" && !Array.isArray(data88)){
-if(data88.dest === undefined){
-const err217 = {instancePath:instancePath+"/with",schemaPath:"actions/retention.prune.schema.json/required",keyword:"required",params:{missingProperty: "dest"},message:"must have required property '"+"dest"+"'"};
+if(data.uses !== undefined){
+if("retention.prune" !== data.uses){
+const err217 = {};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -6260,9 +6255,27 @@ vErrors.push(err217);
 }
 errors++;
 }
-for(const key15 in data88){
-if(!((((key15 === "dest") || (key15 === "keep")) || (key15 === "apply")) || (key15 === "rpo"))){
-const err218 = {instancePath:instancePath+"/with",schemaPath:"actions/retention.prune.schema.json/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
+}
+}
+}
+var _valid16 = _errs258 === errors;
+errors = _errs257;
+if(vErrors !== null){
+if(_errs257){
+vErrors.length = _errs257;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid16){
+const _errs260 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.with !== undefined){
+let data89 = data.with;
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+if(data89.dest === undefined){
+const err218 = {instancePath:instancePath+"/with",schemaPath:"actions/retention.prune.schema.json/required",keyword:"required",params:{missingProperty: "dest"},message:"must have required property '"+"dest"+"'"};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -6271,12 +6284,9 @@ vErrors.push(err218);
 }
 errors++;
 }
-}
-if(data88.dest !== undefined){
-let data89 = data88.dest;
-if(typeof data89 === "string"){
-if(func1(data89) < 1){
-const err219 = {instancePath:instancePath+"/with/dest",schemaPath:"actions/retention.prune.schema.json/properties/dest/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+for(const key15 in data89){
+if(!((((key15 === "dest") || (key15 === "keep")) || (key15 === "apply")) || (key15 === "rpo"))){
+const err219 = {instancePath:instancePath+"/with",schemaPath:"actions/retention.prune.schema.json/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -6286,8 +6296,11 @@ vErrors.push(err219);
 errors++;
 }
 }
-else {
-const err220 = {instancePath:instancePath+"/with/dest",schemaPath:"actions/retention.prune.schema.json/properties/dest/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data89.dest !== undefined){
+let data90 = data89.dest;
+if(typeof data90 === "string"){
+if(func1(data90) < 1){
+const err220 = {instancePath:instancePath+"/with/dest",schemaPath:"actions/retention.prune.schema.json/properties/dest/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -6297,12 +6310,8 @@ vErrors.push(err220);
 errors++;
 }
 }
-if(data88.keep !== undefined){
-let data90 = data88.keep;
-if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
-for(const key16 in data90){
-if(!(((key16 === "daily") || (key16 === "weekly")) || (key16 === "monthly"))){
-const err221 = {instancePath:instancePath+"/with/keep",schemaPath:"actions/retention.prune.schema.json/properties/keep/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
+else {
+const err221 = {instancePath:instancePath+"/with/dest",schemaPath:"actions/retention.prune.schema.json/properties/dest/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -6312,10 +6321,12 @@ vErrors.push(err221);
 errors++;
 }
 }
-if(data90.daily !== undefined){
-let data91 = data90.daily;
-if(!((typeof data91 == "number") && (!(data91 % 1) && !isNaN(data91)))){
-const err222 = {instancePath:instancePath+"/with/keep/daily",schemaPath:"actions/retention.prune.schema.json/properties/keep/properties/daily/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data89.keep !== undefined){
+let data91 = data89.keep;
+if(data91 && typeof data91 == "object" && !Array.isArray(data91)){
+for(const key16 in data91){
+if(!(((key16 === "daily") || (key16 === "weekly")) || (key16 === "monthly"))){
+const err222 = {instancePath:instancePath+"/with/keep",schemaPath:"actions/retention.prune.schema.json/properties/keep/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -6324,9 +6335,11 @@ vErrors.push(err222);
 }
 errors++;
 }
-if(typeof data91 == "number"){
-if(data91 < 1 || isNaN(data91)){
-const err223 = {instancePath:instancePath+"/with/keep/daily",schemaPath:"actions/retention.prune.schema.json/properties/keep/properties/daily/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data91.daily !== undefined){
+let data92 = data91.daily;
+if(!((typeof data92 == "number") && (!(data92 % 1) && !isNaN(data92)))){
+const err223 = {instancePath:instancePath+"/with/keep/daily",schemaPath:"actions/retention.prune.schema.json/properties/keep/properties/daily/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -6335,12 +6348,9 @@ vErrors.push(err223);
 }
 errors++;
 }
-}
-}
-if(data90.weekly !== undefined){
-let data92 = data90.weekly;
-if(!((typeof data92 == "number") && (!(data92 % 1) && !isNaN(data92)))){
-const err224 = {instancePath:instancePath+"/with/keep/weekly",schemaPath:"actions/retention.prune.schema.json/properties/keep/properties/weekly/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(typeof data92 == "number"){
+if(data92 < 1 || isNaN(data92)){
+const err224 = {instancePath:instancePath+"/with/keep/daily",schemaPath:"actions/retention.prune.schema.json/properties/keep/properties/daily/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -6349,9 +6359,12 @@ vErrors.push(err224);
 }
 errors++;
 }
-if(typeof data92 == "number"){
-if(data92 < 0 || isNaN(data92)){
-const err225 = {instancePath:instancePath+"/with/keep/weekly",schemaPath:"actions/retention.prune.schema.json/properties/keep/properties/weekly/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+if(data91.weekly !== undefined){
+let data93 = data91.weekly;
+if(!((typeof data93 == "number") && (!(data93 % 1) && !isNaN(data93)))){
+const err225 = {instancePath:instancePath+"/with/keep/weekly",schemaPath:"actions/retention.prune.schema.json/properties/keep/properties/weekly/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -6360,12 +6373,9 @@ vErrors.push(err225);
 }
 errors++;
 }
-}
-}
-if(data90.monthly !== undefined){
-let data93 = data90.monthly;
-if(!((typeof data93 == "number") && (!(data93 % 1) && !isNaN(data93)))){
-const err226 = {instancePath:instancePath+"/with/keep/monthly",schemaPath:"actions/retention.prune.schema.json/properties/keep/properties/monthly/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(typeof data93 == "number"){
+if(data93 < 0 || isNaN(data93)){
+const err226 = {instancePath:instancePath+"/with/keep/weekly",schemaPath:"actions/retention.prune.schema.json/properties/keep/properties/weekly/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -6374,9 +6384,12 @@ vErrors.push(err226);
 }
 errors++;
 }
-if(typeof data93 == "number"){
-if(data93 < 0 || isNaN(data93)){
-const err227 = {instancePath:instancePath+"/with/keep/monthly",schemaPath:"actions/retention.prune.schema.json/properties/keep/properties/monthly/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+if(data91.monthly !== undefined){
+let data94 = data91.monthly;
+if(!((typeof data94 == "number") && (!(data94 % 1) && !isNaN(data94)))){
+const err227 = {instancePath:instancePath+"/with/keep/monthly",schemaPath:"actions/retention.prune.schema.json/properties/keep/properties/monthly/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -6385,11 +6398,9 @@ vErrors.push(err227);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err228 = {instancePath:instancePath+"/with/keep",schemaPath:"actions/retention.prune.schema.json/properties/keep/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(typeof data94 == "number"){
+if(data94 < 0 || isNaN(data94)){
+const err228 = {instancePath:instancePath+"/with/keep/monthly",schemaPath:"actions/retention.prune.schema.json/properties/keep/properties/monthly/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -6399,9 +6410,10 @@ vErrors.push(err228);
 errors++;
 }
 }
-if(data88.apply !== undefined){
-if(typeof data88.apply !== "boolean"){
-const err229 = {instancePath:instancePath+"/with/apply",schemaPath:"actions/retention.prune.schema.json/properties/apply/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+}
+else {
+const err229 = {instancePath:instancePath+"/with/keep",schemaPath:"actions/retention.prune.schema.json/properties/keep/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -6411,11 +6423,9 @@ vErrors.push(err229);
 errors++;
 }
 }
-if(data88.rpo !== undefined){
-let data95 = data88.rpo;
-if(typeof data95 === "string"){
-if(!pattern8.test(data95)){
-const err230 = {instancePath:instancePath+"/with/rpo",schemaPath:"actions/retention.prune.schema.json/properties/rpo/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(ms|s|m|h|d)$"+"\""};
+if(data89.apply !== undefined){
+if(typeof data89.apply !== "boolean"){
+const err230 = {instancePath:instancePath+"/with/apply",schemaPath:"actions/retention.prune.schema.json/properties/apply/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -6425,8 +6435,11 @@ vErrors.push(err230);
 errors++;
 }
 }
-else {
-const err231 = {instancePath:instancePath+"/with/rpo",schemaPath:"actions/retention.prune.schema.json/properties/rpo/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data89.rpo !== undefined){
+let data96 = data89.rpo;
+if(typeof data96 === "string"){
+if(!pattern8.test(data96)){
+const err231 = {instancePath:instancePath+"/with/rpo",schemaPath:"actions/retention.prune.schema.json/properties/rpo/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(ms|s|m|h|d)$"},message:"must match pattern \""+"^[0-9]+(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -6436,9 +6449,8 @@ vErrors.push(err231);
 errors++;
 }
 }
-}
 else {
-const err232 = {instancePath:instancePath+"/with",schemaPath:"actions/retention.prune.schema.json/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err232 = {instancePath:instancePath+"/with/rpo",schemaPath:"actions/retention.prune.schema.json/properties/rpo/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -6449,7 +6461,19 @@ errors++;
 }
 }
 }
-var _valid16 = _errs258 === errors;
+else {
+const err233 = {instancePath:instancePath+"/with",schemaPath:"actions/retention.prune.schema.json/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err233];
+}
+else {
+vErrors.push(err233);
+}
+errors++;
+}
+}
+}
+var _valid16 = _errs260 === errors;
 valid69 = _valid16;
 if(valid69){
 var props12 = {};
@@ -6458,12 +6482,12 @@ props12.uses = true;
 }
 }
 if(!valid69){
-const err233 = {instancePath,schemaPath:"#/allOf/10/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+const err234 = {instancePath,schemaPath:"#/allOf/10/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
 if(vErrors === null){
-vErrors = [err233];
+vErrors = [err234];
 }
 else {
-vErrors.push(err233);
+vErrors.push(err234);
 }
 errors++;
 }
@@ -6478,18 +6502,7 @@ Object.assign(props0, props12);
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.id === undefined){
-const err234 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
-if(vErrors === null){
-vErrors = [err234];
-}
-else {
-vErrors.push(err234);
-}
-errors++;
-}
-for(const key17 in data){
-if(!(func25.call(schema54.properties, key17))){
-const err235 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
+const err235 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -6498,12 +6511,9 @@ vErrors.push(err235);
 }
 errors++;
 }
-}
-if(data.id !== undefined){
-let data96 = data.id;
-if(typeof data96 === "string"){
-if(func1(data96) > 64){
-const err236 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/stepId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+for(const key17 in data){
+if(!(func25.call(schema54.properties, key17))){
+const err236 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -6512,8 +6522,12 @@ vErrors.push(err236);
 }
 errors++;
 }
-if(!pattern15.test(data96)){
-const err237 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/stepId/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9][a-z0-9_-]*$"},message:"must match pattern \""+"^[a-z0-9][a-z0-9_-]*$"+"\""};
+}
+if(data.id !== undefined){
+let data97 = data.id;
+if(typeof data97 === "string"){
+if(func1(data97) > 64){
+const err237 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/stepId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -6522,9 +6536,8 @@ vErrors.push(err237);
 }
 errors++;
 }
-}
-else {
-const err238 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/stepId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!pattern15.test(data97)){
+const err238 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/stepId/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9][a-z0-9_-]*$"},message:"must match pattern \""+"^[a-z0-9][a-z0-9_-]*$"+"\""};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -6534,9 +6547,8 @@ vErrors.push(err238);
 errors++;
 }
 }
-if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err239 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err239 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/stepId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -6546,11 +6558,9 @@ vErrors.push(err239);
 errors++;
 }
 }
-if(data.run !== undefined){
-let data98 = data.run;
-if(typeof data98 === "string"){
-if(func1(data98) < 1){
-const err240 = {instancePath:instancePath+"/run",schemaPath:"#/properties/run/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err240 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -6560,8 +6570,11 @@ vErrors.push(err240);
 errors++;
 }
 }
-else {
-const err241 = {instancePath:instancePath+"/run",schemaPath:"#/properties/run/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.run !== undefined){
+let data99 = data.run;
+if(typeof data99 === "string"){
+if(func1(data99) < 1){
+const err241 = {instancePath:instancePath+"/run",schemaPath:"#/properties/run/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -6571,10 +6584,8 @@ vErrors.push(err241);
 errors++;
 }
 }
-if(data.uses !== undefined){
-let data99 = data.uses;
-if(!(((((((((((data99 === "dns.update") || (data99 === "files.backup")) || (data99 === "files.restore")) || (data99 === "git.backup")) || (data99 === "git.checkout")) || (data99 === "git.restore")) || (data99 === "http.wait")) || (data99 === "postgres.dump")) || (data99 === "postgres.restore")) || (data99 === "postgres.scratch")) || (data99 === "retention.prune"))){
-const err242 = {instancePath:instancePath+"/uses",schemaPath:"#/$defs/actionName/enum",keyword:"enum",params:{allowedValues: schema67.enum},message:"must be equal to one of the allowed values"};
+else {
+const err242 = {instancePath:instancePath+"/run",schemaPath:"#/properties/run/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -6584,15 +6595,28 @@ vErrors.push(err242);
 errors++;
 }
 }
-if(data.with !== undefined){
-let data100 = data.with;
-if(!(data100 && typeof data100 == "object" && !Array.isArray(data100))){
-const err243 = {instancePath:instancePath+"/with",schemaPath:"#/properties/with/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.uses !== undefined){
+let data100 = data.uses;
+if(!(((((((((((data100 === "dns.update") || (data100 === "files.backup")) || (data100 === "files.restore")) || (data100 === "git.backup")) || (data100 === "git.checkout")) || (data100 === "git.restore")) || (data100 === "http.wait")) || (data100 === "postgres.dump")) || (data100 === "postgres.restore")) || (data100 === "postgres.scratch")) || (data100 === "retention.prune"))){
+const err243 = {instancePath:instancePath+"/uses",schemaPath:"#/$defs/actionName/enum",keyword:"enum",params:{allowedValues: schema67.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err243];
 }
 else {
 vErrors.push(err243);
+}
+errors++;
+}
+}
+if(data.with !== undefined){
+let data101 = data.with;
+if(!(data101 && typeof data101 == "object" && !Array.isArray(data101))){
+const err244 = {instancePath:instancePath+"/with",schemaPath:"#/properties/with/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err244];
+}
+else {
+vErrors.push(err244);
 }
 errors++;
 }
@@ -6604,25 +6628,14 @@ errors = vErrors.length;
 }
 }
 if(data.needs !== undefined){
-let data102 = data.needs;
-if(Array.isArray(data102)){
-const len2 = data102.length;
+let data103 = data.needs;
+if(Array.isArray(data103)){
+const len2 = data103.length;
 for(let i2=0; i2<len2; i2++){
-let data103 = data102[i2];
-if(typeof data103 === "string"){
-if(!pattern26.test(data103)){
-const err244 = {instancePath:instancePath+"/needs/" + i2,schemaPath:"#/$defs/stepRef/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9][a-z0-9_-]*(\\.[a-z0-9][a-z0-9_-]*)*$"},message:"must match pattern \""+"^[a-z0-9][a-z0-9_-]*(\\.[a-z0-9][a-z0-9_-]*)*$"+"\""};
-if(vErrors === null){
-vErrors = [err244];
-}
-else {
-vErrors.push(err244);
-}
-errors++;
-}
-}
-else {
-const err245 = {instancePath:instancePath+"/needs/" + i2,schemaPath:"#/$defs/stepRef/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data104 = data103[i2];
+if(typeof data104 === "string"){
+if(!pattern26.test(data104)){
+const err245 = {instancePath:instancePath+"/needs/" + i2,schemaPath:"#/$defs/stepRef/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9][a-z0-9_-]*(\\.[a-z0-9][a-z0-9_-]*)*$"},message:"must match pattern \""+"^[a-z0-9][a-z0-9_-]*(\\.[a-z0-9][a-z0-9_-]*)*$"+"\""};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -6632,19 +6645,30 @@ vErrors.push(err245);
 errors++;
 }
 }
-let i3 = data102.length;
-let j0;
-if(i3 > 1){
-outer0:
-for(;i3--;){
-for(j0 = i3; j0--;){
-if(func0(data102[i3], data102[j0])){
-const err246 = {instancePath:instancePath+"/needs",schemaPath:"#/properties/needs/uniqueItems",keyword:"uniqueItems",params:{i: i3, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i3+" are identical)"};
+else {
+const err246 = {instancePath:instancePath+"/needs/" + i2,schemaPath:"#/$defs/stepRef/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err246];
 }
 else {
 vErrors.push(err246);
+}
+errors++;
+}
+}
+let i3 = data103.length;
+let j0;
+if(i3 > 1){
+outer0:
+for(;i3--;){
+for(j0 = i3; j0--;){
+if(func0(data103[i3], data103[j0])){
+const err247 = {instancePath:instancePath+"/needs",schemaPath:"#/properties/needs/uniqueItems",keyword:"uniqueItems",params:{i: i3, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i3+" are identical)"};
+if(vErrors === null){
+vErrors = [err247];
+}
+else {
+vErrors.push(err247);
 }
 errors++;
 break outer0;
@@ -6654,19 +6678,7 @@ break outer0;
 }
 }
 else {
-const err247 = {instancePath:instancePath+"/needs",schemaPath:"#/properties/needs/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err247];
-}
-else {
-vErrors.push(err247);
-}
-errors++;
-}
-}
-if(data.when !== undefined){
-if(typeof data.when !== "string"){
-const err248 = {instancePath:instancePath+"/when",schemaPath:"#/properties/when/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err248 = {instancePath:instancePath+"/needs",schemaPath:"#/properties/needs/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -6676,14 +6688,9 @@ vErrors.push(err248);
 errors++;
 }
 }
-if(data.env !== undefined){
-let data105 = data.env;
-if(data105 && typeof data105 == "object" && !Array.isArray(data105)){
-for(const key18 in data105){
-const _errs300 = errors;
-if(typeof key18 === "string"){
-if(!pattern4.test(key18)){
-const err249 = {instancePath:instancePath+"/env",schemaPath:"#/$defs/envName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",propertyName:key18};
+if(data.when !== undefined){
+if(typeof data.when !== "string"){
+const err249 = {instancePath:instancePath+"/when",schemaPath:"#/properties/when/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -6693,8 +6700,14 @@ vErrors.push(err249);
 errors++;
 }
 }
-else {
-const err250 = {instancePath:instancePath+"/env",schemaPath:"#/$defs/envName/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key18};
+if(data.env !== undefined){
+let data106 = data.env;
+if(data106 && typeof data106 == "object" && !Array.isArray(data106)){
+for(const key18 in data106){
+const _errs302 = errors;
+if(typeof key18 === "string"){
+if(!pattern4.test(key18)){
+const err250 = {instancePath:instancePath+"/env",schemaPath:"#/$defs/envName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",propertyName:key18};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -6703,9 +6716,9 @@ vErrors.push(err250);
 }
 errors++;
 }
-var valid82 = _errs300 === errors;
-if(!valid82){
-const err251 = {instancePath:instancePath+"/env",schemaPath:"#/properties/env/propertyNames",keyword:"propertyNames",params:{propertyName: key18},message:"property name must be valid"};
+}
+else {
+const err251 = {instancePath:instancePath+"/env",schemaPath:"#/$defs/envName/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key18};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -6714,11 +6727,9 @@ vErrors.push(err251);
 }
 errors++;
 }
-}
-for(const key19 in data105){
-let data106 = data105[key19];
-if(((typeof data106 !== "string") && (!(typeof data106 == "number"))) && (typeof data106 !== "boolean")){
-const err252 = {instancePath:instancePath+"/env/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/env/additionalProperties/type",keyword:"type",params:{type: schema54.properties.env.additionalProperties.type},message:"must be string,number,boolean"};
+var valid82 = _errs302 === errors;
+if(!valid82){
+const err252 = {instancePath:instancePath+"/env",schemaPath:"#/properties/env/propertyNames",keyword:"propertyNames",params:{propertyName: key18},message:"property name must be valid"};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -6728,9 +6739,10 @@ vErrors.push(err252);
 errors++;
 }
 }
-}
-else {
-const err253 = {instancePath:instancePath+"/env",schemaPath:"#/properties/env/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key19 in data106){
+let data107 = data106[key19];
+if(((typeof data107 !== "string") && (!(typeof data107 == "number"))) && (typeof data107 !== "boolean")){
+const err253 = {instancePath:instancePath+"/env/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/env/additionalProperties/type",keyword:"type",params:{type: schema54.properties.env.additionalProperties.type},message:"must be string,number,boolean"};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -6740,11 +6752,9 @@ vErrors.push(err253);
 errors++;
 }
 }
-if(data.timeout !== undefined){
-let data107 = data.timeout;
-if(typeof data107 === "string"){
-if(!pattern42.test(data107)){
-const err254 = {instancePath:instancePath+"/timeout",schemaPath:"#/$defs/timeout/pattern",keyword:"pattern",params:{pattern: "^0*[1-9][0-9]*(ms|s|m|h|d)$"},message:"must match pattern \""+"^0*[1-9][0-9]*(ms|s|m|h|d)$"+"\""};
+}
+else {
+const err254 = {instancePath:instancePath+"/env",schemaPath:"#/properties/env/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -6754,8 +6764,11 @@ vErrors.push(err254);
 errors++;
 }
 }
-else {
-const err255 = {instancePath:instancePath+"/timeout",schemaPath:"#/$defs/timeout/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.timeout !== undefined){
+let data108 = data.timeout;
+if(typeof data108 === "string"){
+if(!pattern42.test(data108)){
+const err255 = {instancePath:instancePath+"/timeout",schemaPath:"#/$defs/timeout/pattern",keyword:"pattern",params:{pattern: "^0*[1-9][0-9]*(ms|s|m|h|d)$"},message:"must match pattern \""+"^0*[1-9][0-9]*(ms|s|m|h|d)$"+"\""};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -6765,10 +6778,8 @@ vErrors.push(err255);
 errors++;
 }
 }
-if(data.retries !== undefined){
-let data108 = data.retries;
-if(!((typeof data108 == "number") && (!(data108 % 1) && !isNaN(data108)))){
-const err256 = {instancePath:instancePath+"/retries",schemaPath:"#/properties/retries/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err256 = {instancePath:instancePath+"/timeout",schemaPath:"#/$defs/timeout/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -6777,9 +6788,11 @@ vErrors.push(err256);
 }
 errors++;
 }
-if(typeof data108 == "number"){
-if(data108 > 100 || isNaN(data108)){
-const err257 = {instancePath:instancePath+"/retries",schemaPath:"#/properties/retries/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"};
+}
+if(data.retries !== undefined){
+let data109 = data.retries;
+if(!((typeof data109 == "number") && (!(data109 % 1) && !isNaN(data109)))){
+const err257 = {instancePath:instancePath+"/retries",schemaPath:"#/properties/retries/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -6788,8 +6801,9 @@ vErrors.push(err257);
 }
 errors++;
 }
-if(data108 < 0 || isNaN(data108)){
-const err258 = {instancePath:instancePath+"/retries",schemaPath:"#/properties/retries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(typeof data109 == "number"){
+if(data109 > 100 || isNaN(data109)){
+const err258 = {instancePath:instancePath+"/retries",schemaPath:"#/properties/retries/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -6798,13 +6812,8 @@ vErrors.push(err258);
 }
 errors++;
 }
-}
-}
-if(data.confirm !== undefined){
-let data109 = data.confirm;
-if(typeof data109 === "string"){
-if(func1(data109) < 1){
-const err259 = {instancePath:instancePath+"/confirm",schemaPath:"#/properties/confirm/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data109 < 0 || isNaN(data109)){
+const err259 = {instancePath:instancePath+"/retries",schemaPath:"#/properties/retries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -6814,8 +6823,12 @@ vErrors.push(err259);
 errors++;
 }
 }
-else {
-const err260 = {instancePath:instancePath+"/confirm",schemaPath:"#/properties/confirm/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data.confirm !== undefined){
+let data110 = data.confirm;
+if(typeof data110 === "string"){
+if(func1(data110) < 1){
+const err260 = {instancePath:instancePath+"/confirm",schemaPath:"#/properties/confirm/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -6825,11 +6838,8 @@ vErrors.push(err260);
 errors++;
 }
 }
-if(data.manual !== undefined){
-let data110 = data.manual;
-if(typeof data110 === "string"){
-if(func1(data110) < 1){
-const err261 = {instancePath:instancePath+"/manual",schemaPath:"#/properties/manual/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err261 = {instancePath:instancePath+"/confirm",schemaPath:"#/properties/confirm/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -6839,8 +6849,11 @@ vErrors.push(err261);
 errors++;
 }
 }
-else {
-const err262 = {instancePath:instancePath+"/manual",schemaPath:"#/properties/manual/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.manual !== undefined){
+let data111 = data.manual;
+if(typeof data111 === "string"){
+if(func1(data111) < 1){
+const err262 = {instancePath:instancePath+"/manual",schemaPath:"#/properties/manual/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -6850,9 +6863,8 @@ vErrors.push(err262);
 errors++;
 }
 }
-if(data.continue_on_error !== undefined){
-if(typeof data.continue_on_error !== "boolean"){
-const err263 = {instancePath:instancePath+"/continue_on_error",schemaPath:"#/properties/continue_on_error/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+else {
+const err263 = {instancePath:instancePath+"/manual",schemaPath:"#/properties/manual/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -6862,14 +6874,26 @@ vErrors.push(err263);
 errors++;
 }
 }
-}
-else {
-const err264 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.continue_on_error !== undefined){
+if(typeof data.continue_on_error !== "boolean"){
+const err264 = {instancePath:instancePath+"/continue_on_error",schemaPath:"#/properties/continue_on_error/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err264];
 }
 else {
 vErrors.push(err264);
+}
+errors++;
+}
+}
+}
+else {
+const err265 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err265];
+}
+else {
+vErrors.push(err265);
 }
 errors++;
 }

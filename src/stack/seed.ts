@@ -19,6 +19,32 @@ const bulkText = (expr: string, n: number) => `(SELECT string_agg(md5(${expr} ||
 const NAMES = `ARRAY['Zoë Ångström','Jürgen Müller','François Lefèvre','Søren Kierkegård','Łukasz Żółw','José Núñez','Anna O''Brien','李梅']`;
 const LOCALS = `ARRAY['zoe','jurgen','francois','soren','lukasz','jose','anna','mei']`;
 
+/** Creates a role unless the cluster has it: roles are cluster-wide, and a cluster may be seeded twice. */
+const createRoleSql = (name: string, attributes: string) =>
+  `DO $$ BEGIN CREATE ROLE ${name} ${attributes}; EXCEPTION WHEN duplicate_object THEN NULL; END $$;`;
+
+/**
+ * Supabase's roles, owners and grants: a dump of a real Supabase database names them in OWNER TO
+ * and GRANT statements, so restoring it onto a fresh server (without them) fails unless the restore
+ * creates them. Ownership and grants do not change row checksums.
+ */
+const supabaseRolesSql = `
+${createRoleSql('supabase_admin', 'NOLOGIN')}
+${createRoleSql('anon', 'NOLOGIN')}
+${createRoleSql('authenticated', 'NOLOGIN')}
+${createRoleSql('service_role', 'NOLOGIN')}
+${createRoleSql('authenticator', 'LOGIN NOINHERIT')}
+GRANT anon, authenticated, service_role TO authenticator;
+ALTER SCHEMA storage OWNER TO supabase_admin;
+ALTER TABLE storage.buckets OWNER TO supabase_admin;
+ALTER TABLE storage.objects OWNER TO supabase_admin;
+GRANT USAGE ON SCHEMA public, storage TO anon, authenticated, service_role;
+GRANT SELECT ON public.posts, public.profiles, public.tags, public.post_tags, public.post_counts TO anon;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO authenticated;
+GRANT ALL ON ALL TABLES IN SCHEMA public, storage TO service_role;
+GRANT SELECT ON storage.buckets TO anon, authenticated;
+`;
+
 const supabaseSql = (scale: number) => {
   const users = rows(scale, 250);
   const posts = rows(scale, 800);
@@ -117,7 +143,7 @@ INSERT INTO public.post_tags SELECT p, 1 + (p * 7 + k) % 20 FROM generate_series
 CREATE VIEW public.post_counts AS SELECT author_id, count(*) AS posts, sum(score) AS total_score FROM public.posts GROUP BY author_id;
 CREATE SEQUENCE public.invoice_number_seq START 1000;
 SELECT setval('public.invoice_number_seq', ${1000 + posts});
-`;
+${supabaseRolesSql}`;
 };
 
 const twentySql = (scale: number) => {

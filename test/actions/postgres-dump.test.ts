@@ -80,9 +80,32 @@ describe('postgres.dump', () => {
     expect(manifest.tables['public.Order Items']).toBe(2000);
 
     const stored = await readFile(s3.objectFile(`postgres/app/${id}/dump.sql.zst`));
-    expect(manifest.files).toEqual([{ name: 'dump.sql.zst', bytes: stored.length, sha256: createHash('sha256').update(stored).digest('hex') }]);
-    expect(verify!.stdout).toContain(`verified ${to}/${id}/dump.sql.zst`);
+    const roles = await readFile(s3.objectFile(`postgres/app/${id}/roles.sql`));
+    // The dump stays files[0]: restores and verifications of older backups read it there.
+    expect(manifest.files).toEqual([
+      { name: 'dump.sql.zst', bytes: stored.length, sha256: createHash('sha256').update(stored).digest('hex') },
+      { name: 'roles.sql', bytes: roles.length, sha256: createHash('sha256').update(roles).digest('hex') },
+    ]);
+    expect(verify!.stdout).toContain(`verified ${to}/${id}/dump.sql.zst: ${stored.length} bytes`);
+    expect(verify!.stdout).toContain(`verified ${to}/${id}/roles.sql: ${roles.length} bytes`);
+    expect(verify!.stdout).toContain(`verified ${to}/${id}: 4 tables counted`);
     expect(await readdir(staging)).toEqual([]);
+  });
+
+  it('stores the cluster roles without passwords, read by a user that is no superuser', async () => {
+    await pg.psql(`CREATE ROLE app_owner NOLOGIN; CREATE ROLE "app login" LOGIN NOINHERIT PASSWORD 'hunter2-not-in-backups'; GRANT app_owner TO "app login";
+      CREATE ROLE backup_reader LOGIN IN ROLE pg_read_all_data;`, 'app');
+    const to = join(root, 'roles-dest');
+    const { run, verify, outputs } = await runStep(postgresDump.expand({ target: { host: pg.host, port: pg.port, user: 'backup_reader' }, database: 'app', to }, context), root, env());
+    expectOk(run, 'dump as backup_reader');
+    expectOk(verify, 'verify');
+    const roles = await readFile(join(to, outputs.backup!, 'roles.sql'), 'utf8');
+    expect(roles).toContain('CREATE ROLE app_owner;\nALTER ROLE app_owner WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB NOLOGIN');
+    expect(roles).toContain('CREATE ROLE "app login";\nALTER ROLE "app login" WITH NOSUPERUSER NOINHERIT NOCREATEROLE NOCREATEDB LOGIN');
+    expect(roles).toMatch(/^GRANT app_owner TO "app login"/m);
+    expect(roles).not.toMatch(/PASSWORD|SCRAM|md5|hunter2/);
+    expect(roles).toMatch(/^GRANT pg_read_all_data TO backup_reader/m);
+    await pg.psql(`DROP ROLE "app login", backup_reader, app_owner;`, 'app');
   });
 
   it('writes gzip and custom format to a local folder', async () => {
@@ -191,6 +214,28 @@ describe('postgres.dump', () => {
     expect(verify.stderr).toContain(`${to}/${outputs.backup}/dump.sql.zst is ${bytes.length} bytes, sha256`);
   });
 
+  it('verify fails when the stored roles file differs from the manifest, and accepts a backup without one', async () => {
+    const to = s3.remotePath('postgres/tampered-roles');
+    const { run, outputs } = await runStep(expand(to), root, env());
+    expectOk(run, 'dump');
+    const { writeFile } = await import('node:fs/promises');
+    const file = s3.objectFile(`postgres/tampered-roles/${outputs.backup}/roles.sql`);
+    const roles = await readFile(file, 'utf8');
+    await writeFile(file, roles.replace('CREATE ROLE postgres;', 'CREATE ROLE postgres;\nCREATE ROLE intruder;'));
+    const verify = await runShell(expand(to).verify.run, env());
+    expect(verify.code).toBe(1);
+    expect(verify.stderr).toMatch(new RegExp(`${outputs.backup}/roles\\.sql is \\d+ bytes, sha256 [0-9a-f]{64}; manifest says ${Buffer.byteLength(roles)} bytes`));
+
+    // A backup made before roles were stored lists the dump only.
+    const manifestFile = s3.objectFile(`postgres/tampered-roles/${outputs.backup}/manifest.json`);
+    const manifest = JSON.parse(await readFile(manifestFile, 'utf8'));
+    manifest.files = manifest.files.slice(0, 1);
+    await writeFile(manifestFile, JSON.stringify(manifest));
+    const old = await runShell(expand(to).verify.run, env());
+    expectOk(old, 'verify of a backup without roles.sql');
+    expect(old.stdout).not.toContain('roles.sql');
+  });
+
   it('expands a container target to docker exec, with the password only in the environment', () => {
     const { run } = postgresDump.expand(
       { target: { container: 'supabase-db', user: 'supabase_admin', password_secret: 'SUPABASE_DB_PASSWORD' }, database: 'postgres', to: 'backup:b/pg' },
@@ -200,6 +245,7 @@ describe('postgres.dump', () => {
     expect(run).toContain('PG_CONTAINER=supabase-db\nPG_USER=supabase_admin\nexport PGPASSWORD="${SUPABASE_DB_PASSWORD}"');
     expect(run).toContain('coproc SNAPSHOT_SESSION { docker exec -i -e PGPASSWORD "$PG_CONTAINER" psql -U "$PG_USER" -X');
     expect(run).toContain('docker exec -i -e PGPASSWORD "$PG_CONTAINER" pg_dump -U "$PG_USER" -w --snapshot="$SNAPSHOT" -d "$DATABASE"');
+    expect(run).toContain('docker exec -i -e PGPASSWORD "$PG_CONTAINER" pg_dumpall -U "$PG_USER" -w -l "$DATABASE" --roles-only --no-role-passwords > "$WORK/$ROLES_FILE"');
     expect(run).toContain('source: {database: $database, container: $container}');
     expect(run).not.toMatch(/-h "\$PG_HOST"/);
     expect(postgresDump.requires({ target: { container: 'x' }, database: 'd', to: 't' })).toEqual(['docker', 'zstd', 'sha256sum', 'rclone', 'jq']);

@@ -119,16 +119,90 @@ describe('postgres.restore', () => {
     expect(nothing.stderr).toContain(`postgres.restore: no complete backup (a folder with manifest.json) under ${s3.remotePath('postgres/none')}`);
   });
 
-  it('leaves no half-restored database when the restore fails', async () => {
-    // The target cluster lacks the role that owns the table: the restore stops at that statement.
-    await source.createDatabase('owned');
-    await source.psql(`CREATE ROLE app_owner; CREATE TABLE t (id int); INSERT INTO t VALUES (1); ALTER TABLE t OWNER TO app_owner;`, 'owned');
-    const to = s3.remotePath('postgres/owned');
-    expectOk((await runStep(postgresDump.expand({ target: { host: source.host, port: source.port }, database: 'owned', to }, context), root, env())).run, 'dump');
-    const { run } = await runStep(restore({ database: 'owned', from: to }), root, env());
-    expect(run.code).not.toBe(0);
-    expect(run.stderr).toContain('role "app_owner" does not exist');
-    expect(await databases()).toBe('app,postgres');
+  describe('with objects owned by roles the target lacks', () => {
+    const to = () => s3.remotePath('postgres/owned');
+    let ownedId: string;
+    const roleNames = async () => (await target.psql(`SELECT string_agg(rolname, ',' ORDER BY rolname COLLATE "C") FROM pg_roles WHERE rolname !~ '^pg_'`)).trim();
+
+    beforeAll(async () => {
+      // Like a Supabase database: an owner role, a reader role with grants, a login role that is a
+      // member of the reader, and a role the target already has (with other attributes).
+      await source.createDatabase('owned');
+      await source.psql(
+        `CREATE ROLE app_owner NOLOGIN; CREATE ROLE app_reader NOLOGIN; CREATE ROLE "app login" LOGIN NOINHERIT CONNECTION LIMIT 5 PASSWORD 'not-in-backups';
+         GRANT app_reader TO "app login"; GRANT app_owner TO app_reader;
+         CREATE SCHEMA data AUTHORIZATION app_owner; CREATE TABLE data.t (id int); INSERT INTO data.t VALUES (1), (2); ALTER TABLE data.t OWNER TO app_owner;
+         GRANT USAGE ON SCHEMA data TO app_reader; GRANT SELECT ON data.t TO app_reader;`,
+        'owned',
+      );
+      await target.psql(`CREATE ROLE app_reader LOGIN`);
+      const dump = await runStep(postgresDump.expand({ target: { host: source.host, port: source.port }, database: 'owned', to: to() }, context), root, env());
+      expectOk(dump.run, 'dump');
+      ownedId = dump.outputs.backup!;
+    });
+
+    it('fails with roles: false naming the missing role, and leaves no database and no role', async () => {
+      const { run } = await runStep(restore({ database: 'owned', from: to(), roles: false }), root, env());
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('role "app_owner" does not exist');
+      expect(run.stderr).toContain(`postgres.restore: the backup needs role app_owner, which 127.0.0.1:${target.port} lacks; restore with roles: true`);
+      expect(await databases()).toBe('app,postgres');
+      expect(await roleNames()).toBe('app_reader,postgres');
+    });
+
+    it('refuses an altered roles.sql before touching the server', async () => {
+      const file = s3.objectFile(`postgres/owned/${ownedId}/roles.sql`);
+      const original = await readFile(file, 'utf8');
+      expect(original).toContain('CREATE ROLE app_owner;');
+      await writeFile(file, original.replace('CREATE ROLE app_owner;', 'CREATE ROLE app_owner SUPERUSER;'));
+      try {
+        const { run } = await runStep(restore({ database: 'owned', from: to() }), root, env());
+        expect(run.code).toBe(1);
+        expect(run.stderr).toMatch(new RegExp(`${ownedId}/roles\\.sql is \\d+ bytes, sha256 [0-9a-f]{64}; manifest says ${Buffer.byteLength(original)} bytes, sha256 [0-9a-f]{64}\\. The database was not touched\\.`));
+        expect(await databases()).toBe('app,postgres');
+        expect(await roleNames()).toBe('app_reader,postgres');
+      } finally {
+        await writeFile(file, original);
+      }
+    });
+
+    it('creates the missing roles (roles: true by default) and restores with the same owners and grants', async () => {
+      const { run, verify } = await runStep(restore({ database: 'owned', from: to() }), root, env());
+      expectOk(run, 'restore');
+      expectOk(verify, 'verify');
+      expect(run.stdout).toContain(`postgres.restore: created roles missing at 127.0.0.1:${target.port}: app login, app_owner`);
+      expect(await target.psql(`SELECT tableowner FROM pg_tables WHERE tablename = 't'`, 'owned')).toBe('app_owner\n');
+      expect(await target.psql(`SELECT nspowner::regrole FROM pg_namespace WHERE nspname = 'data'`, 'owned')).toBe('app_owner\n');
+      expect(await target.psql(`SELECT has_table_privilege('app_reader', 'data.t', 'SELECT'), has_table_privilege('app_reader', 'data.t', 'INSERT')`, 'owned')).toBe('t|f\n');
+      // The created role has the backup's attributes and memberships, and no password.
+      expect(await target.psql(`SELECT rolcanlogin, rolinherit, rolconnlimit, rolpassword IS NULL FROM pg_authid WHERE rolname = 'app login'`)).toBe('t|f|5|t\n');
+      expect(await target.psql(`SELECT pg_has_role('app login', 'app_reader', 'MEMBER')`)).toBe('t\n');
+      // The role the target had keeps its own attributes and gains no membership.
+      expect(await target.psql(`SELECT rolcanlogin, pg_has_role('app_reader', 'app_owner', 'MEMBER') FROM pg_roles WHERE rolname = 'app_reader'`)).toBe('t|f\n');
+      expect(await tableContents(target, 'owned')).toEqual(await tableContents(source, 'owned'));
+
+      // Again, with every role present: nothing is created.
+      const again = await runStep(restore({ database: 'owned', from: to(), replace: true }), root, env());
+      expectOk(again.run, 'restore again');
+      expect(again.run.stdout).toContain(`created roles missing at 127.0.0.1:${target.port}: none`);
+      await target.psql(`DROP DATABASE owned`);
+    });
+
+    it('restores an older backup without roles.sql when the roles exist', async () => {
+      // The manifest and folder of a backup made before roles were stored: the dump only.
+      const manifest = JSON.parse(await readFile(s3.objectFile(`postgres/owned/${ownedId}/manifest.json`), 'utf8'));
+      expect(manifest.files.map((file: { name: string }) => file.name)).toEqual(['dump.sql.zst', 'roles.sql']);
+      manifest.files = manifest.files.slice(0, 1);
+      const old = s3.remotePath('postgres/old');
+      await writeFile(join(root, 'old-manifest.json'), JSON.stringify(manifest));
+      expectOk(await runShell(`rclone copyto ${to()}/${ownedId}/dump.sql.zst ${old}/${ownedId}/dump.sql.zst && rclone copyto ${join(root, 'old-manifest.json')} ${old}/${ownedId}/manifest.json`, env()), 'old-style backup');
+      const { run, verify } = await runStep(restore({ database: 'owned_old', from: old }), root, env());
+      expectOk(run, 'restore');
+      expectOk(verify, 'verify');
+      expect(run.stdout).toContain(`postgres.restore: ${old}/${ownedId} has no roles.sql (an older backup); roles are not created`);
+      expect(await target.psql(`SELECT tableowner FROM pg_tables WHERE tablename = 't'`, 'owned_old')).toBe('app_owner\n');
+      await target.psql(`DROP DATABASE owned_old`);
+    });
   });
 
   it('restores a gzip custom-format backup from a local folder with parallel jobs', async () => {
