@@ -1,12 +1,13 @@
 // Everything knowable before the first step runs is checked here, so a run never stops halfway
 // for a reason it could have named up front.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { ExitCode, ExitError } from '../errors.js';
 import { minSecretLength } from './mask.js';
-import type { Plan } from './plan-types.js';
+import type { Plan, PlannedStep } from './plan-types.js';
 import { selectSteps } from './run.js';
 
 /** Commands of `requires` not found on `path`. */
@@ -111,16 +112,33 @@ export const checkRequires = (plan: Plan, path: string | undefined): void => {
  * depends on earlier outputs) are checked when they run.
  */
 export const checkShellSyntax = (plan: Plan): void => {
-  const problems: string[] = [];
+  // Identical texts are parsed once, and one bash forks the `bash -n` checks: a spawn from Node
+  // per text cost more than the steps themselves in a runbook of many small steps.
+  const texts = new Map<string, { step: PlannedStep; field: 'run' | 'verify' }[]>();
   for (const step of [...plan.steps, ...plan.cleanup]) {
     if (step.deferred) continue;
     for (const [field, text] of [['run', step.run], ['verify', step.verify.run]] as const) {
-      if (text === undefined) continue;
-      const checked = spawnSync('bash', ['-n'], { input: text, encoding: 'utf8' });
-      if (checked.error || checked.status === 0) continue;
-      const reason = checked.stderr.split('\n').filter(Boolean).map((line) => line.replace(/^bash: /, '')).join('; ');
-      problems.push(`${step.file}:${step.line}:${step.col}: step '${step.id}': ${field} is not valid bash: ${reason} [shell-syntax]`);
+      if (text !== undefined) texts.set(text, [...(texts.get(text) ?? []), { step, field }]);
     }
   }
-  if (problems.length > 0) throw new ExitError(ExitCode.usage, `${problems.join('\n')}\nnothing was run`);
+  if (texts.size === 0) return;
+  const dir = mkdtempSync(join(tmpdir(), 'runbook-syntax-'));
+  try {
+    const files = [...texts.keys()].map((text, index) => {
+      const file = join(dir, String(index));
+      writeFileSync(file, text);
+      return file;
+    });
+    spawnSync('bash', ['-c', 'for f; do bash -n "$f" 2> "$f.err" || : > "$f.bad"; done', 'bash', ...files], { stdio: 'ignore' });
+    const problems: string[] = [];
+    [...texts.values()].forEach((uses, index) => {
+      const file = files[index]!;
+      if (!existsSync(`${file}.bad`)) return;
+      const reason = readFileSync(`${file}.err`, 'utf8').split('\n').filter(Boolean).map((line) => line.replace(/^[^:]+: /, '')).join('; ');
+      for (const { step, field } of uses) problems.push(`${step.file}:${step.line}:${step.col}: step '${step.id}': ${field} is not valid bash: ${reason} [shell-syntax]`);
+    });
+    if (problems.length > 0) throw new ExitError(ExitCode.usage, `${problems.join('\n')}\nnothing was run`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 };
