@@ -45,6 +45,10 @@ restore_db() { # PORT DATABASE LOCATION
   if [ "$(psql -X -At -h "$host" -p "$port" -U postgres -d postgres -c "SELECT count(*) FROM pg_database WHERE datname = '$db'")" = 0 ]; then
     psql -X -q -h "$host" -p "$port" -U postgres -d postgres -c "CREATE DATABASE \"$db\" TEMPLATE template0"
   fi
+  # The backup's roles first (a fresh server lacks them); "already exists" errors are expected.
+  if [ -f "$dir/roles.sql" ]; then
+    psql -X -q -h "$host" -p "$port" -U postgres -d postgres -f "$dir/roles.sql" > /dev/null 2>&1 || true
+  fi
   zstd -dc "$dir/$(jq -r '.files[0].name' "$dir/manifest.json")" |
     psql -X -q -v ON_ERROR_STOP=1 --single-transaction -h "$host" -p "$port" -U postgres -d "$db" > /dev/null
   rm -rf "$dir"
