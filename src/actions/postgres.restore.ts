@@ -4,7 +4,7 @@ import type { Action } from './action.js';
 import type { PostgresRestoreInput } from '../runbook/schema.generated.js';
 import { shellAssignments } from '../shell/quote.js';
 import { countRowsSql, countTablesSql, describeTarget, isContainerTarget, pgCommand, psqlCommand, targetAssignments, targetRequires } from './postgres-target.js';
-import { compareCountsShell, resolveBackupShell } from './postgres-backup-shell.js';
+import { compareCountsAndTablesShell, fetchBackupShell, resolveBackupShell } from './postgres-backup-shell.js';
 import { applyRolesJq, ROLES_FILE } from './postgres-roles.js';
 
 const restoreCommand = (input: PostgresRestoreInput): string => {
@@ -50,18 +50,20 @@ OLD_DB="\${DATABASE:0:40}__replaced"
 cleanup() {
   rm -rf "$WORK"
   # A failed restore leaves no half-restored database behind.
+  [ "$PLACED" != true ] || return 0
   ${psql} -q -d postgres -v db="$SCRATCH_DB" > /dev/null 2>&1 <<'SQL' || true
 DROP DATABASE IF EXISTS :"db" WITH (FORCE);
 SQL
 }
 trap cleanup EXIT
+PLACED=false
 
-${resolveBackupShell('postgres.restore')}
-NAME="$(jq -r '.files[0].name' "$WORK/manifest.json")"
-EXPECTED_SHA256="$(jq -r '.files[0].sha256' "$WORK/manifest.json")"
-EXPECTED_BYTES="$(jq -r '.files[0].bytes' "$WORK/manifest.json")"
-DUMP_FORMAT="$(jq -r '.dump.format // "plain"' "$WORK/manifest.json")"
-CREATED="$(jq -r '.created' "$WORK/manifest.json")"
+${fetchBackupShell('postgres.restore')}
+# Every field the run needs from the manifest in one jq start (each costs about 15 ms), one a line.
+jq -r --arg roles "$ROLES_FILE" '(.files[0] | .name, .sha256, .bytes), (.dump.format // "plain"), .created,
+  ([.files[1:][] | select(.name == $roles) | "\\(.sha256) \\(.bytes)"][0] // ""), (.tables | length)
+  | tostring | gsub("[\\n\\r]"; " ")' "$WORK/manifest.json" > "$WORK/fields"
+{ read -r NAME; read -r EXPECTED_SHA256; read -r EXPECTED_BYTES; read -r DUMP_FORMAT; read -r CREATED; read -r ROLES_FIELDS; read -r TABLES; } < "$WORK/fields"
 case "$NAME" in
   *.zst) DECOMPRESS=zstd ;;
   *.gz) DECOMPRESS=gzip ;;
@@ -69,27 +71,37 @@ case "$NAME" in
 esac
 case "$NAME" in */* | .*) echo "postgres.restore: unsafe file name $NAME in the manifest" >&2; exit 1 ;; esac
 
-# Download and hash in one pass; nothing touches the database until the bytes are proven.
-rclone cat "$LOCATION/$BACKUP/$NAME" | tee "$WORK/$NAME" | sha256sum > "$WORK/sha256"
-GOT_SHA256="$(cut -d ' ' -f 1 "$WORK/sha256")"
+# Downloaded with the manifest; nothing touches the database until the bytes are proven.
+if [ ! -f "$WORK/backup/$NAME" ]; then
+  echo "postgres.restore: $LOCATION/$BACKUP has no $NAME, which its manifest lists. The database was not touched." >&2
+  exit 1
+fi
+mv "$WORK/backup/$NAME" "$WORK/$NAME"
+GOT_SHA256="$(sha256sum "$WORK/$NAME")"
+GOT_SHA256="\${GOT_SHA256%% *}"
 GOT_BYTES="$(stat -c %s "$WORK/$NAME")"
 if [ "$GOT_SHA256" != "$EXPECTED_SHA256" ] || [ "$GOT_BYTES" != "$EXPECTED_BYTES" ]; then
   echo "postgres.restore: $LOCATION/$BACKUP/$NAME is $GOT_BYTES bytes, sha256 $GOT_SHA256; manifest says $EXPECTED_BYTES bytes, sha256 $EXPECTED_SHA256. The database was not touched." >&2
   exit 1
 fi
 # The cluster's roles (backups made before roles were stored have none): proven like the dump.
-ROLES_FIELDS="$(jq -r --arg roles "$ROLES_FILE" '.files[1:][] | select(.name == $roles) | "\\(.sha256) \\(.bytes)"' "$WORK/manifest.json")"
+# Only a roles file the manifest lists and whose bytes match is ever moved out of $WORK/backup.
 if [ "$ROLES" = true ] && [ -z "$ROLES_FIELDS" ]; then
   echo "postgres.restore: $LOCATION/$BACKUP has no $ROLES_FILE (an older backup); roles are not created"
 elif [ "$ROLES" = true ]; then
   read -r EXPECTED_ROLES_SHA256 EXPECTED_ROLES_BYTES <<< "$ROLES_FIELDS"
-  rclone cat "$LOCATION/$BACKUP/$ROLES_FILE" | tee "$WORK/$ROLES_FILE" | sha256sum > "$WORK/roles.sha256"
-  GOT_SHA256="$(cut -d ' ' -f 1 "$WORK/roles.sha256")"
-  GOT_BYTES="$(stat -c %s "$WORK/$ROLES_FILE")"
+  if [ ! -f "$WORK/backup/$ROLES_FILE" ]; then
+    echo "postgres.restore: $LOCATION/$BACKUP has no $ROLES_FILE, which its manifest lists. The database was not touched." >&2
+    exit 1
+  fi
+  GOT_SHA256="$(sha256sum "$WORK/backup/$ROLES_FILE")"
+  GOT_SHA256="\${GOT_SHA256%% *}"
+  GOT_BYTES="$(stat -c %s "$WORK/backup/$ROLES_FILE")"
   if [ "$GOT_SHA256" != "$EXPECTED_ROLES_SHA256" ] || [ "$GOT_BYTES" != "$EXPECTED_ROLES_BYTES" ]; then
     echo "postgres.restore: $LOCATION/$BACKUP/$ROLES_FILE is $GOT_BYTES bytes, sha256 $GOT_SHA256; manifest says $EXPECTED_ROLES_BYTES bytes, sha256 $EXPECTED_ROLES_SHA256. The database was not touched." >&2
     exit 1
   fi
+  mv "$WORK/backup/$ROLES_FILE" "$WORK/$ROLES_FILE"
 fi
 
 EXISTS="$(${psql} -At -d postgres -v db="$DATABASE" <<'SQL'
@@ -135,7 +147,7 @@ COUNTS="$(${psql} -At -d "$SCRATCH_DB" <<'SQL'
 ${countRowsSql}
 SQL
 )"
-${compareCountsShell('postgres.restore', '$SCRATCH_DB')}
+${compareCountsAndTablesShell('postgres.restore', '$SCRATCH_DB')}
 
 # Both renames run in one transaction: if either fails (a client reconnected to DATABASE in
 # between), nothing is renamed, DATABASE keeps its old data under its own name, and the trap drops
@@ -149,13 +161,15 @@ ALTER DATABASE :"db" RENAME TO :"old";
 ALTER DATABASE :"scratch" RENAME TO :"db";
 COMMIT;
 SQL
+# The scratch database now is DATABASE: nothing left for the trap to drop.
+PLACED=true
 if [ "$EXISTS" = 1 ]; then
   ${psql} -q -d postgres -v old="$OLD_DB" <<'SQL' || echo "postgres.restore: warning: could not drop the replaced database $OLD_DB; drop it by hand" >&2
 DROP DATABASE :"old" WITH (FORCE);
 SQL
 fi
 
-echo "postgres.restore: $DATABASE restored from $LOCATION/$BACKUP ($CREATED), $(jq '.tables | length' "$WORK/manifest.json") tables, row counts equal"
+echo "postgres.restore: $DATABASE restored from $LOCATION/$BACKUP ($CREATED), $TABLES tables, row counts equal"
 if [ -n "\${RUNBOOK_OUTPUT:-}" ]; then
   printf 'backup=%s\\ncreated=%s\\npath=%s\\n' "$BACKUP" "$CREATED" "$LOCATION/$BACKUP" >> "$RUNBOOK_OUTPUT"
 fi`;
@@ -168,14 +182,24 @@ ${shellAssignments({ DATABASE: input.database, LOCATION: input.from, BACKUP: inp
 RESTORED="$(sed -n 's/^backup=//p' "\${RUNBOOK_OUTPUT:-/dev/null}" | tail -n 1)"
 BACKUP="\${RESTORED:-$BACKUP}"
 WORK="$(mktemp -d "\${TMPDIR:-/tmp}/runbook-pgrestore-verify.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
-${resolveBackupShell('postgres.restore')}
-COUNTS="$(${psqlCommand(input.target)} -At -d "$DATABASE" <<'SQL'
+COUNT_PID=
+trap '[ -z "$COUNT_PID" ] || kill "$COUNT_PID" 2> /dev/null; rm -rf "$WORK"' EXIT
+# The database is counted while the manifest downloads: two independent waits, overlapped.
+${psqlCommand(input.target)} -At -d "$DATABASE" > "$WORK/counts" 2> "$WORK/counts.err" <<'SQL' &
 ${countRowsSql}
 SQL
-)"
-${compareCountsShell('postgres.restore', '$DATABASE')}
-echo "verified $DATABASE: $(jq '.tables | length' "$WORK/manifest.json") tables match the row counts of backup $BACKUP"`;
+COUNT_PID=$!
+${resolveBackupShell('postgres.restore')}
+if ! wait "$COUNT_PID"; then
+  COUNT_PID=
+  cat "$WORK/counts.err" >&2
+  echo "postgres.restore: cannot count the rows of $DATABASE at ${describeTarget(input.target)}" >&2
+  exit 1
+fi
+COUNT_PID=
+COUNTS="$(cat "$WORK/counts")"
+${compareCountsAndTablesShell('postgres.restore', '$DATABASE')}
+echo "verified $DATABASE: $TABLES tables match the row counts of backup $BACKUP"`;
 
 export const postgresRestore: Action<PostgresRestoreInput> = {
   name: 'postgres.restore',
