@@ -1,33 +1,15 @@
 // The shipped backup runbooks, run by `runbook exec` with the demo environment against the local
 // stack, produce complete backups whose manifests hold the exact row counts; retention keeps them;
 // the monthly restore test restores each into a throw-away server and compares.
-import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoEnvironment } from '../../src/stack/demo.js';
 import { rowCounts, SERVICE_DATABASES } from '../../src/stack/seed.js';
 import { SERVICES, startStack, type Stack } from '../../src/stack/stack.js';
+import { runCli } from '../helpers/cli.js';
 
-const repo = resolve(import.meta.dirname, '../..');
-const cli = join(repo, 'bin', 'runbook.js');
 
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-const runCli = (args: string[], env: NodeJS.ProcessEnv): Promise<Outcome> =>
-  new Promise((done, fail) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code: code ?? 1, stdout, stderr }));
-  });
 
 /** The manifests of the complete backups under `prefix` in the S3 endpoint's folder on disk. */
 const manifestsIn = (stack: Stack, prefix: string): Record<string, unknown>[] => {

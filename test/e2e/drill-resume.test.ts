@@ -9,21 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJournal } from '../../src/engine/journal.js';
 import { compareSnapshots, demoEnvironment } from '../../src/stack/demo.js';
 import { startStack, type Stack, type StackSnapshot } from '../../src/stack/stack.js';
+import { cli, runCli } from '../helpers/cli.js';
 
 const repo = resolve(import.meta.dirname, '../..');
-const cli = join(repo, 'bin', 'runbook.js');
 const backups = ['backup-supabase', 'backup-twenty', 'backup-gitea-db', 'backup-dam-db', 'backup-gitea-repos', 'backup-files'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const runCli = (args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> =>
-  new Promise((done, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => done({ code, output }));
-  });
 
 /** Direct children of `pid`, from /proc (each step runs in its own process group, led by its bash). */
 const childrenOf = (pid: number): number[] =>

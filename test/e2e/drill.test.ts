@@ -2,10 +2,9 @@
 // destroy everything, `runbook drill runbooks/recover-full.yaml --env demo`, then prove full
 // fidelity (every table's rows and ordered content, sequences, every file, every git ref, git fsck,
 // the DNS record) and that the drill report's numbers are the journal's.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJournal, type JournalRecord } from '../../src/engine/journal.js';
 import { listDrillReports } from '../../src/report/drill-files.js';
@@ -14,9 +13,8 @@ import { compareSnapshots, demoEnvironment } from '../../src/stack/demo.js';
 import { runCommand } from '../../src/stack/run.js';
 import { startStack, type Stack, type StackSnapshot } from '../../src/stack/stack.js';
 import { SERVICE_DATABASES, type ServiceName } from '../../src/stack/seed.js';
+import { runCli } from '../helpers/cli.js';
 
-const repo = resolve(import.meta.dirname, '../..');
-const cli = join(repo, 'bin', 'runbook.js');
 const backups = ['backup-supabase', 'backup-twenty', 'backup-gitea-db', 'backup-dam-db', 'backup-gitea-repos', 'backup-files'];
 
 /** Scale 50: about 280 MB of PostgreSQL data on disk over the four databases (measured: 60 gives 337 MB). */
@@ -29,15 +27,6 @@ const inserts: Record<ServiceName, { table: string; sql: string }> = {
   gitea: { table: 'public."user"', sql: `INSERT INTO public."user" (lower_name, name, email, passwd, created_unix) VALUES ('after', 'After', 'after@example.test', 'x', 0) RETURNING id` },
   dam: { table: 'public.tags', sql: `INSERT INTO public.tags (name) VALUES ('after-recovery') RETURNING id` },
 };
-const runCli = (args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> =>
-  new Promise((done, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => done({ code, output }));
-  });
 
 describe('runbook drill runbooks/recover-full.yaml on the local stack', () => {
   let stack: Stack;

@@ -1,13 +1,10 @@
 // A runbook's `notify` reaches a Healthchecks-style ping URL and a JSON webhook when it runs through
 // `runbook exec` — checked against an HTTP server on 127.0.0.1 that records what it received.
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.js';
-
-const cli = fileURLToPath(new URL('../../bin/runbook.js', import.meta.url));
 
 interface Received {
   method: string;
@@ -52,23 +49,15 @@ steps:
     verify: test -d /
 `;
 
-// Asynchronous on purpose: the recording server lives in this process and must keep answering.
-const exec = (text: string): Promise<{ status: number; stderr: string }> => {
+const exec = (text: string) => {
   repo = createGitRepo({ 'nightly.yaml': text.replace('PORT', String(port)) });
-  const child = spawn(process.execPath, [cli, 'exec', 'nightly.yaml', '--state-dir', join(repo.dir, '.state'), '--output', 'plain'], {
-    cwd: repo.dir,
-    env: { ...process.env, TOKEN: 'token-value-123' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  return new Promise((done) => child.on('close', (code) => done({ status: code ?? 1, stderr })));
+  return runCli(['exec', 'nightly.yaml', '--state-dir', join(repo.dir, '.state'), '--output', 'plain'], { ...process.env, TOKEN: 'token-value-123' }, repo.dir);
 };
 
 describe('notify through runbook exec', () => {
   it('pings start and success, and posts the run as JSON', async () => {
     const result = await exec(runbook('echo fine'));
-    expect(result.status, result.stderr).toBe(0);
+    expect(result.code, result.stderr).toBe(0);
     const pings = received.filter((r) => r.url.startsWith('/ping/')).map((r) => r.url);
     expect(pings).toEqual(['/ping/abc/start', '/ping/abc']);
     const hooks = received.filter((r) => r.url === '/hook').map((r) => JSON.parse(r.body) as Record<string, unknown>);
@@ -78,7 +67,7 @@ describe('notify through runbook exec', () => {
 
   it('pings /fail with the failed step when the run fails, and never sends a secret', async () => {
     const result = await exec(runbook('echo "$TOKEN"; exit 3'));
-    expect(result.status).toBe(1);
+    expect(result.code).toBe(1);
     expect(received.map((r) => r.url)).toContain('/ping/abc/fail');
     const failure = received.filter((r) => r.url === '/hook').map((r) => JSON.parse(r.body) as Record<string, unknown>).at(-1);
     expect(failure).toMatchObject({ outcome: 'failed', failedStep: 'only' });
