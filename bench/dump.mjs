@@ -126,7 +126,7 @@ export const run = async () => {
         { what: 'throughput: postgres.dump, run + verification', value: dbMb / engine.seconds, unit: 'MB/s', baseline: dbMb / zstd.seconds, ratio: zstd.seconds / engine.seconds },
         { what: 'postgres.dump via runbook exec, without the verification (dump, counts, upload, manifest)', value: runOnly, unit: 's', baseline: zstd.seconds, ratio: runOnly / zstd.seconds },
         { what: 'throughput: postgres.dump, run alone', value: dbMb / runOnly, unit: 'MB/s', baseline: dbMb / zstd.seconds, ratio: zstd.seconds / runOnly },
-        { what: 'verification alone (fetch the manifest, stream the stored file once through sha256sum, list its size)', value: verifySeconds, unit: 's' },
+        { what: 'verification alone (fetch the manifest, stream the stored files once through sha256 — openssl where present — list their sizes)', value: verifySeconds, unit: 's' },
         { what: 'hand-written pg_dump | gzip -9 > file && rclone copy --checksum', value: gzip9.seconds, unit: 's', baseline: zstd.seconds, ratio: gzip9.seconds / zstd.seconds },
         { what: 'engine peak RSS (runbook exec process)', value: engine.rssMb, unit: 'MB', goal: '< 150 MB, flat in database size' },
         { what: 'backup size: postgres.dump (zstd -3)', value: engineBytes / 1e6, unit: 'MB', ...(gzipBytes ? { baseline: gzipBytes / 1e6, ratio: engineBytes / gzipBytes } : {}) },

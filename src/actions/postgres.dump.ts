@@ -32,7 +32,7 @@ const expandRun = (input: PostgresDumpInput): string => {
   const psql = psqlCommand(input.target);
   // -Z0: pg_dump's own zlib is single-threaded and slow; the compressor below does the work.
   const formatFlags = format === 'custom' ? ' -Fc -Z0' : '';
-  return `# postgres.dump: ${format} dump of one snapshot | ${compress} -> staging file (sha256 in the same pass) -> upload, the cluster's roles -> ${ROLES_FILE}, manifest.json last; the verification reads the stored bytes back.
+  return `# postgres.dump: ${format} dump of one snapshot | ${compress} -> staging file, then upload (with the cluster's roles, ${ROLES_FILE}) while its sha256 is taken, manifest.json last; the verification reads the stored bytes back.
 ${targetAssignments(input.target)}
 ${shellAssignments({ DATABASE: input.database, DEST: input.to, FORMAT: format, COMPRESS: compress, DUMP_FILE: dumpFileName(format, compress), ROLES_FILE })}
 ${input.staging === undefined ? 'STAGING="${TMPDIR:-/tmp}"' : shellAssignments({ STAGING: input.staging })}
@@ -41,9 +41,18 @@ NOW="$(date -u +%s)"
 ID="$(date -u -d "@$NOW" +%Y-%m-%dT%H%M%SZ)"
 CREATED="$(date -u -d "@$NOW" +%Y-%m-%dT%H:%M:%SZ)"
 WORK="$(mktemp -d "$STAGING/runbook-pgdump.XXXXXX")"
-# The staging file goes whatever happens; the snapshot session ends when this shell does.
-PROGRESS_PID=""
-trap '[ -z "$PROGRESS_PID" ] || kill "$PROGRESS_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+# The staging files go whatever happens, and so do the helpers still running; the snapshot session
+# ends when this shell does.
+PROGRESS_PID="" ROLES_PID="" HASH_PID=""
+# (Unquoted: the empty ones vanish; kill without a pid fails, which does not matter here.)
+trap 'kill $PROGRESS_PID $ROLES_PID $HASH_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
+# coreutils' sha256sum does not use the CPU's SHA instructions; openssl does (3x faster here), and
+# every CPU second counts while pg_dump, the server and the compressor share the machine.
+if command -v openssl > /dev/null; then
+  sha256_of() { openssl dgst -sha256 -r "$1" | cut -d ' ' -f 1; }
+else
+  sha256_of() { sha256sum "$1" | cut -d ' ' -f 1; }
+fi
 
 # Hold one REPEATABLE READ transaction open: its snapshot is what pg_dump and the row counts see.
 coproc SNAPSHOT_SESSION { ${psql} -q -At -d "$DATABASE"; }
@@ -53,10 +62,18 @@ echo 'SELECT pg_export_snapshot();' >&"\${SNAPSHOT_SESSION[1]}"
 read -r SNAPSHOT <&"\${SNAPSHOT_SESSION[0]}" || { echo "postgres.dump: cannot open a snapshot on $DATABASE at ${describeTarget(input.target)}" >&2; exit 1; }
 echo 'SHOW server_version;' >&"\${SNAPSHOT_SESSION[1]}"
 read -r SERVER_VERSION <&"\${SNAPSHOT_SESSION[0]}"
-# Exact row counts, in the same snapshot, while pg_dump runs.
+# Exact row counts, in the same snapshot, while pg_dump runs: in a database larger than memory
+# their scans share pg_dump's reads (synchronized scans) instead of reading it all a second time.
 cat >&"\${SNAPSHOT_SESSION[1]}" <<'SQL'
 ${countRowsSql}
 SQL
+# The cluster's roles, taken once the snapshot exists so every role owning an object in it is
+# there: a fresh server lacks them, and postgres.restore creates the missing ones from this file.
+# --no-role-passwords reads pg_roles instead of pg_authid, so no superuser is needed, and keeps
+# password hashes out of the backup: restored login roles need their passwords set again. Beside
+# the dump, not after it: it is a few catalog reads.
+${pgCommand(input.target, 'pg_dumpall')} -w -l "$DATABASE" --roles-only --no-role-passwords > "$WORK/$ROLES_FILE" &
+ROLES_PID=$!
 
 # Progress of a long dump (bytes written and rate) every few seconds, from the staging file's size.
 (
@@ -70,35 +87,40 @@ SQL
 ) &
 PROGRESS_PID=$!
 ${pgCommand(input.target, 'pg_dump')} -w${formatFlags} --snapshot="$SNAPSHOT" -d "$DATABASE" \\
-  | ${compressorCommand(compress, level)} \\
-  | tee "$WORK/$DUMP_FILE" \\
-  | sha256sum > "$WORK/sha256"
+  | ${compressorCommand(compress, level)} > "$WORK/$DUMP_FILE"
 kill "$PROGRESS_PID" 2>/dev/null || true
 PROGRESS_PID=""
+# The sha256 of the file as written, hashed from the page cache while the upload reads it too: a
+# tee into the hash inside the pipeline copied every byte once more and cost more than this read.
+sha256_of "$WORK/$DUMP_FILE" > "$WORK/sha256" &
+HASH_PID=$!
 
+wait "$ROLES_PID"
+ROLES_PID=""
+ROLES_BYTES="$(stat -c %s "$WORK/$ROLES_FILE")"
+ROLES_SHA256="$(sha256_of "$WORK/$ROLES_FILE")"
+BYTES="$(stat -c %s "$WORK/$DUMP_FILE")"
+
+# The transaction ends as soon as the counts are in, not after a long upload.
 read -r TABLES <&"\${SNAPSHOT_SESSION[0]}" || { echo "postgres.dump: counting rows in $DATABASE failed" >&2; exit 1; }
 echo 'COMMIT;' >&"\${SNAPSHOT_SESSION[1]}"
 echo '\\q' >&"\${SNAPSHOT_SESSION[1]}"
 wait "$SESSION_PID"
 
-# The cluster's roles, taken after the snapshot so every role owning an object in it is there: a
-# fresh server lacks them, and postgres.restore creates the missing ones from this file.
-# --no-role-passwords reads pg_roles instead of pg_authid, so no superuser is needed, and keeps
-# password hashes out of the backup: restored login roles need their passwords set again.
-${pgCommand(input.target, 'pg_dumpall')} -w -l "$DATABASE" --roles-only --no-role-passwords > "$WORK/$ROLES_FILE"
-ROLES_SHA256="$(sha256sum "$WORK/$ROLES_FILE" | cut -d ' ' -f 1)"
-ROLES_BYTES="$(stat -c %s "$WORK/$ROLES_FILE")"
-
-SHA256="$(cut -d ' ' -f 1 "$WORK/sha256")"
-BYTES="$(stat -c %s "$WORK/$DUMP_FILE")"
-echo "postgres.dump: $DATABASE -> $DUMP_FILE, $BYTES bytes, sha256 $SHA256"
-
+# One rclone start for the dump and the roles (each start costs more than the roles' upload),
+# one after the other by name (dump.* before roles.sql): a folder that holds the roles holds the
+# whole dump. manifest.json and the hash stay behind.
 # --checksum falls back to comparing sizes when the remote has no usable hash (multipart S3
 # uploads); the step's verification reads the stored bytes back and compares their sha256 with
 # the manifest's, so the run does not read them a second time.
 # --stats: bytes, rate and ETA of a long upload every few seconds.
-rclone copyto --checksum --stats "\${RUNBOOK_PROGRESS_INTERVAL:-5}s" --stats-one-line --stats-log-level NOTICE "$WORK/$DUMP_FILE" "$DEST/$ID/$DUMP_FILE"
-rclone copyto --checksum "$WORK/$ROLES_FILE" "$DEST/$ID/$ROLES_FILE"
+rclone copy --checksum --stats "\${RUNBOOK_PROGRESS_INTERVAL:-5}s" --stats-one-line --stats-log-level NOTICE \\
+  --include "/$DUMP_FILE" --include "/$ROLES_FILE" --transfers 1 --order-by name,ascending "$WORK" "$DEST/$ID"
+# The hash's failure fails the step too (wait returns its status under set -e).
+wait "$HASH_PID"
+HASH_PID=""
+SHA256="$(cat "$WORK/sha256")"
+echo "postgres.dump: $DATABASE -> $DUMP_FILE, $BYTES bytes, sha256 $SHA256"
 
 jq -n \\
   --arg id "$ID" --arg created "$CREATED" --arg database "$DATABASE" ${sourceArgs(input)} \\
@@ -142,8 +164,10 @@ TABLE_COUNT="$(jq '.tables | length' "$WORK/manifest.json")"
 # The one read-back of the upload, whatever hash the remote has or lacks: the stored bytes are
 # streamed (no local copy) through sha256sum; equal sha256 means equal content. The size comes from
 # the listing (no second read): teeing the stream into wc -c measured slower than asking for it.
+# openssl when there is one: coreutils' sha256sum does not use the CPU's SHA instructions (3x slower).
+if command -v openssl > /dev/null; then SHA256_CMD=(openssl dgst -sha256 -r); else SHA256_CMD=(sha256sum); fi
 while read -r NAME EXPECTED_SHA256 EXPECTED_BYTES <&3; do
-  STORED_SHA256="$(rclone cat "$LOCATION/$BACKUP/$NAME" | sha256sum | cut -d ' ' -f 1)"
+  STORED_SHA256="$(rclone cat "$LOCATION/$BACKUP/$NAME" | "\${SHA256_CMD[@]}" | cut -d ' ' -f 1)"
   STORED_BYTES="$(rclone size --json "$LOCATION/$BACKUP/$NAME" | jq '.bytes')"
   if [ "$STORED_SHA256" != "$EXPECTED_SHA256" ] || [ "$STORED_BYTES" != "$EXPECTED_BYTES" ]; then
     echo "postgres.dump: $LOCATION/$BACKUP/$NAME is $STORED_BYTES bytes, sha256 $STORED_SHA256; manifest says $EXPECTED_BYTES bytes, sha256 $EXPECTED_SHA256" >&2
