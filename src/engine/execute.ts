@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { ExitCode, ExitError } from '../errors.js';
 import { formatDiagnostic } from '../runbook/diagnostic.js';
 import { lintPaths } from '../runbook/lint.js';
+import type { SourceCache } from '../runbook/project.js';
 import type { Plan } from './plan-types.js';
 import { createRunId } from './journal.js';
 import { endOrphans, findOrphans } from './orphans.js';
@@ -50,7 +51,7 @@ export interface ExecOptions {
   /** @default process.env */
   processEnv?: Record<string, string | undefined>;
   /** Builds the plan (resolve.ts's resolvePlan). */
-  resolvePlan: (file: string, options: { env?: string; vars?: Record<string, string>; envFile?: string; processEnv: Record<string, string | undefined> }) => Plan;
+  resolvePlan: (file: string, options: { env?: string; vars?: Record<string, string>; envFile?: string; processEnv: Record<string, string | undefined>; sources?: SourceCache }) => Plan;
   resolver: StepResolver;
 }
 
@@ -78,10 +79,12 @@ export const executeRunbook = async (options: ExecOptions): Promise<RunResult | 
   const processEnv = { ...(options.processEnv ?? process.env), ...fileEnv };
   const stateDir = resolve(options.stateDir ?? defaultStateDir(processEnv));
   // Preflight begins with lint: a runbook that CI would reject never starts (shellcheck is CI's job).
-  const lint = await lintPaths([options.file], { shellcheck: false });
+  // Lint and resolve read the same files: parse and validate them once.
+  const sources: SourceCache = new Map();
+  const lint = await lintPaths([options.file], { shellcheck: false, sources });
   const lintErrors = lint.diagnostics.filter((d) => d.severity === 'error');
   if (lintErrors.length) throw new ExitError(ExitCode.usage, lintErrors.map(formatDiagnostic).join('\n'));
-  const plan = options.resolvePlan(options.file, { env: options.env, vars: options.vars, envFile: options.envFile, processEnv });
+  const plan = options.resolvePlan(options.file, { env: options.env, vars: options.vars, envFile: options.envFile, processEnv, sources });
   if (options.concurrency !== undefined && (!Number.isInteger(options.concurrency) || options.concurrency < 1)) {
     throw new ExitError(ExitCode.usage, `--concurrency must be a whole number of at least 1, got ${options.concurrency}`);
   }

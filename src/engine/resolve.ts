@@ -9,7 +9,7 @@ import { formatDiagnostic, hasErrors, type Diagnostic } from '../runbook/diagnos
 import { parseDuration } from '../runbook/duration.js';
 import { ExpressionError, evaluate, findExpressions, interpolate, isTrue, parseExpression, type Scope } from '../runbook/expression.js';
 import { loadSource, positionOf, type NodePath } from '../runbook/load.js';
-import { loadTree, type LoadedRunbook } from '../runbook/project.js';
+import { loadTree, type LoadedRunbook, type SourceCache } from '../runbook/project.js';
 import type { Runbook, Step, Verify } from '../runbook/schema.generated.js';
 import { validateActionInput, validateEnvironment } from '../runbook/validate.js';
 import type { Plan, PlannedStep, ResolvedVerify, StepShell } from './plan-types.js';
@@ -21,6 +21,8 @@ export interface ResolveOptions {
   vars?: Record<string, string>;
   /** The environment the run sees (process env plus `--env-file`). @default process.env */
   processEnv?: Record<string, string | undefined>;
+  /** Files lint already parsed and validated (exec lints first). @default a fresh cache */
+  sources?: SourceCache;
 }
 
 /** Step outputs so far, by full step id. */
@@ -241,7 +243,7 @@ const collectFromTree = <T>(files: LoadedRunbook[], pick: (r: Runbook) => T[] | 
 /** Builds the plan, or throws ExitError(2) naming every problem with file:line:col. */
 export const resolvePlan = (file: string, options: ResolveOptions = {}): Plan => {
   const processEnv = options.processEnv ?? process.env;
-  const tree = loadTree(file);
+  const tree = loadTree(file, { sources: options.sources });
   if (hasErrors(tree.diagnostics)) fail(tree.diagnostics);
   const root = tree.root;
   const runbook = root.runbook!;

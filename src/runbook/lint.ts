@@ -14,6 +14,8 @@ export interface LintOptions {
   shellcheck?: boolean;
   /** The rules to run. @default every rule of rules/index.ts */
   rules?: readonly Rule[];
+  /** Files already parsed and validated, shared with a later resolvePlan. @default a fresh cache */
+  sources?: SourceCache;
 }
 
 export interface LintResult {
@@ -70,7 +72,7 @@ export const lintPaths = async (paths: readonly string[], options: LintOptions =
   // Each file once, even when several linted runbooks include it.
   const unique = new Map<string, LoadedRunbook>();
   const includers = new Map<string, Map<string, IncludeEdge>>();
-  const sources: SourceCache = new Map();
+  const sources: SourceCache = options.sources ?? new Map();
   // Runbooks of one folder share a repository root: look for .git once per folder, not per file.
   const roots = new Map<string, string>();
   const rootOf = (file: string) => {
