@@ -60,11 +60,14 @@ if [ -n "\${RUNBOOK_OUTPUT:-}" ]; then
   printf 'host=127.0.0.1\\nport=%s\\nuser=postgres\\ndir=%s\\n' "$PORT" "$DIR" >> "$RUNBOOK_OUTPUT"
 fi`;
 
+/** Both engines' verification ends the same way: a query over TCP on the port the run chose. */
+const acceptsConnections = `[ "$(psql -X -At -w -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -c 'SELECT 1')" = 1 ]
+echo "postgres.scratch: 127.0.0.1:$PORT accepts connections"`;
+
 const initdbStartVerify = (input: PostgresScratchInput): string => `# postgres.scratch verify: the server accepts connections and answers a query.
 ${initdbDir(input)}
 PORT="$(cat "$DIR/port")"
-[ "$(psql -X -At -w -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -c 'SELECT 1')" = 1 ]
-echo "postgres.scratch: 127.0.0.1:$PORT accepts connections"`;
+${acceptsConnections}`;
 
 const initdbRemove = (input: PostgresScratchInput): string => `# postgres.scratch remove: stop the throw-away server and delete its folder.
 ${initdbHead(input)}
@@ -118,8 +121,7 @@ fi`;
 const dockerStartVerify = (input: PostgresScratchInput): string => `# postgres.scratch verify: the server accepts connections and answers a query.
 ${dockerHead(input)}
 PORT="$(docker port "$NAME" 5432/tcp | sed -n 's/^127\\.0\\.0\\.1://p' | head -n 1)"
-[ "$(psql -X -At -w -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -c 'SELECT 1')" = 1 ]
-echo "postgres.scratch: 127.0.0.1:$PORT accepts connections"`;
+${acceptsConnections}`;
 
 const dockerRemove = (input: PostgresScratchInput): string => `# postgres.scratch remove: delete the throw-away container and its data.
 ${dockerHead(input)}

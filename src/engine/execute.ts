@@ -7,6 +7,7 @@ import { formatDiagnostic } from '../runbook/diagnostic.js';
 import { lintPaths } from '../runbook/lint.js';
 import type { SourceCache } from '../runbook/project.js';
 import type { Plan } from './plan-types.js';
+import type { ResolveOptions } from './resolve.js';
 import { createRunId } from './journal.js';
 import { endOrphans, findOrphans } from './orphans.js';
 import { acquireLock } from './lock.js';
@@ -51,7 +52,7 @@ export interface ExecOptions {
   /** @default process.env */
   processEnv?: Record<string, string | undefined>;
   /** Builds the plan (resolve.ts's resolvePlan). */
-  resolvePlan: (file: string, options: { env?: string; vars?: Record<string, string>; envFile?: string; processEnv: Record<string, string | undefined>; sources?: SourceCache }) => Plan;
+  resolvePlan: (file: string, options: ResolveOptions & { envFile?: string; processEnv: Record<string, string | undefined> }) => Plan;
   resolver: StepResolver;
 }
 

@@ -1,7 +1,7 @@
 // One code path from a runbook file to the plan that `plan` prints and `exec` runs: includes
 // composed, environment and --var applied, expressions resolved, built-in actions expanded.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { findAction } from '../actions/index.js';
 import { ExitError, ExitCode, usageError } from '../errors.js';
@@ -128,8 +128,10 @@ const placeholderOutputs = (stepIds: readonly string[]): Scope['steps'] =>
     ]),
   );
 
-const refersToOutputs = (value: unknown): boolean =>
-  JSON.stringify(value ?? null).includes('steps.') && findExpressions(JSON.stringify(value ?? null)).some((e) => /\bsteps\./.test(e.source));
+const refersToOutputs = (value: unknown): boolean => {
+  const text = JSON.stringify(value ?? null);
+  return text.includes('steps.') && findExpressions(text).some((e) => /\bsteps\./.test(e.source));
+};
 
 interface Composition {
   contexts: StepContext[];
@@ -426,6 +428,3 @@ export const stepEnvironment = (plan: Plan, secrets: Record<string, string>): Re
   ...Object.fromEntries(Object.entries(plan.vars).map(([name, value]) => [name, envText(value)])),
   ...secrets,
 });
-
-/** The content of the runbook file, for journals that record what ran. */
-export const readRunbookText = (file: string): string => readFileSync(file, 'utf8');
