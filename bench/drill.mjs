@@ -27,7 +27,8 @@ const timed = (command, args, env) => {
   const started = process.hrtime.bigint();
   const result = spawnSync(command, args, { cwd: repo, env, encoding: 'utf8', maxBuffer: 64 << 20 });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (result.status !== 0) throw new Error(`${[command, ...args].join(' ')} failed (${result.status}):\n${(result.stdout + result.stderr).slice(-3000)}`);
+  if (result.status !== 0)
+    throw new Error(`${[command, ...args].join(' ')} failed (${result.status}):\n${(result.stdout + result.stderr).slice(-3000)}`);
   return seconds;
 };
 
@@ -68,8 +69,22 @@ export const run = async () => {
       name: 'drill',
       rows: [
         { what: `hand-written bash recovery (bench/drill-baseline.sh), scale ${scale}, median of ${rounds}`, value: bash, unit: 's' },
-        { what: 'runbook exec runbooks/recover-full.yaml --concurrency 1', value: one, unit: 's', baseline: bash, ratio: one / bash, goal: '≤ 1.10×' },
-        { what: 'runbook exec runbooks/recover-full.yaml --concurrency 2', value: two, unit: 's', baseline: bash, ratio: two / bash, goal: 'faster than --concurrency 1' },
+        {
+          what: 'runbook exec runbooks/recover-full.yaml --concurrency 1',
+          value: one,
+          unit: 's',
+          baseline: bash,
+          ratio: one / bash,
+          goal: '≤ 1.10×',
+        },
+        {
+          what: 'runbook exec runbooks/recover-full.yaml --concurrency 2',
+          value: two,
+          unit: 's',
+          baseline: bash,
+          ratio: two / bash,
+          goal: 'faster than --concurrency 1',
+        },
       ],
       times,
     };
@@ -82,7 +97,11 @@ export const run = async () => {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const result = await run();
   for (const row of result.rows) {
-    process.stdout.write(`- ${row.what}: ${row.value.toFixed(2)} ${row.unit}${row.ratio !== undefined ? `   ratio ${row.ratio.toFixed(2)}×` : ''}${row.goal ? `   (goal ${row.goal})` : ''}\n`);
+    process.stdout.write(
+      `- ${row.what}: ${row.value.toFixed(2)} ${row.unit}${row.ratio !== undefined ? `   ratio ${row.ratio.toFixed(2)}×` : ''}${row.goal ? `   (goal ${row.goal})` : ''}\n`,
+    );
   }
-  process.stdout.write(`all runs (s): ${JSON.stringify(Object.fromEntries(Object.entries(result.times).map(([k, v]) => [k, v.map((s) => Number(s.toFixed(2)))])))}\n`);
+  process.stdout.write(
+    `all runs (s): ${JSON.stringify(Object.fromEntries(Object.entries(result.times).map(([k, v]) => [k, v.map((s) => Number(s.toFixed(2)))])))}\n`,
+  );
 }

@@ -84,7 +84,10 @@ export const run = async () => {
     const dest = (name) => (s3 ? s3.remotePath(name) : join(root, name));
     const target = `-h ${pg.host} -p ${pg.port} -U postgres -d mixed`;
     const handWritten = (compressor, suffix, name = `hand-${suffix}`) =>
-      timed(`pg_dump ${target} | ${compressor} > ${staging}/dump.sql.${suffix} && rclone copy --checksum ${staging}/dump.sql.${suffix} ${dest(name)} && rm ${staging}/dump.sql.${suffix}`, env);
+      timed(
+        `pg_dump ${target} | ${compressor} > ${staging}/dump.sql.${suffix} && rclone copy --checksum ${staging}/dump.sql.${suffix} ${dest(name)} && rm ${staging}/dump.sql.${suffix}`,
+        env,
+      );
 
     // Warm the cache once so the first contender does not pay for cold reads.
     execFileSync('bash', ['-c', `pg_dump ${target} > /dev/null`], { env });
@@ -98,7 +101,18 @@ export const run = async () => {
         `runbook: 1\nname: bench-dump\ndescription: Benchmark of postgres.dump.\nkind: backup\nschedule: '0 2 * * *'\nrequires: [psql, pg_dump, zstd, rclone, jq]\nsteps:\n  - id: dump\n    uses: postgres.dump\n    with:\n      target: { host: ${pg.host}, port: ${pg.port} }\n      database: mixed\n      to: ${dest(`engine-${i}`)}\n`,
       );
       const state = join(root, `state-${i}`);
-      const result = timed('', env, [process.execPath, join(repo, 'bin/runbook.js'), 'exec', file, '--allow-dirty', '--yes', '--output', 'plain', '--state-dir', state]);
+      const result = timed('', env, [
+        process.execPath,
+        join(repo, 'bin/runbook.js'),
+        'exec',
+        file,
+        '--allow-dirty',
+        '--yes',
+        '--output',
+        'plain',
+        '--state-dir',
+        state,
+      ]);
       return { ...result, verifySeconds: verificationSeconds(state) };
     };
     // Alternated, each into a fresh destination (an unchanged file would let rclone skip the upload);
@@ -120,16 +134,59 @@ export const run = async () => {
     return {
       name: 'dump',
       rows: [
-        { what: `database size (BENCH_DUMP_MB=${mb}, ${s3 ? 's3rver' : 'local folder'} destination, median of ${runs} runs)`, value: dbMb, unit: 'MB' },
+        {
+          what: `database size (BENCH_DUMP_MB=${mb}, ${s3 ? 's3rver' : 'local folder'} destination, median of ${runs} runs)`,
+          value: dbMb,
+          unit: 'MB',
+        },
         // The hand-written baseline verifies nothing; the engine's total includes its verification (one read-back).
-        { what: 'postgres.dump via runbook exec, run + verification (baseline: hand-written zstd pipeline, no verification)', value: engine.seconds, unit: 's', baseline: zstd.seconds, ratio: engine.seconds / zstd.seconds },
-        { what: 'throughput: postgres.dump, run + verification', value: dbMb / engine.seconds, unit: 'MB/s', baseline: dbMb / zstd.seconds, ratio: zstd.seconds / engine.seconds },
-        { what: 'postgres.dump via runbook exec, without the verification (dump, counts, upload, manifest)', value: runOnly, unit: 's', baseline: zstd.seconds, ratio: runOnly / zstd.seconds },
-        { what: 'throughput: postgres.dump, run alone', value: dbMb / runOnly, unit: 'MB/s', baseline: dbMb / zstd.seconds, ratio: zstd.seconds / runOnly },
-        { what: 'verification alone (fetch the manifest, stream the stored files once through sha256 — openssl where present — list their sizes)', value: verifySeconds, unit: 's' },
-        { what: 'hand-written pg_dump | gzip -9 > file && rclone copy --checksum', value: gzip9.seconds, unit: 's', baseline: zstd.seconds, ratio: gzip9.seconds / zstd.seconds },
+        {
+          what: 'postgres.dump via runbook exec, run + verification (baseline: hand-written zstd pipeline, no verification)',
+          value: engine.seconds,
+          unit: 's',
+          baseline: zstd.seconds,
+          ratio: engine.seconds / zstd.seconds,
+        },
+        {
+          what: 'throughput: postgres.dump, run + verification',
+          value: dbMb / engine.seconds,
+          unit: 'MB/s',
+          baseline: dbMb / zstd.seconds,
+          ratio: zstd.seconds / engine.seconds,
+        },
+        {
+          what: 'postgres.dump via runbook exec, without the verification (dump, counts, upload, manifest)',
+          value: runOnly,
+          unit: 's',
+          baseline: zstd.seconds,
+          ratio: runOnly / zstd.seconds,
+        },
+        {
+          what: 'throughput: postgres.dump, run alone',
+          value: dbMb / runOnly,
+          unit: 'MB/s',
+          baseline: dbMb / zstd.seconds,
+          ratio: zstd.seconds / runOnly,
+        },
+        {
+          what: 'verification alone (fetch the manifest, stream the stored files once through sha256 — openssl where present — list their sizes)',
+          value: verifySeconds,
+          unit: 's',
+        },
+        {
+          what: 'hand-written pg_dump | gzip -9 > file && rclone copy --checksum',
+          value: gzip9.seconds,
+          unit: 's',
+          baseline: zstd.seconds,
+          ratio: gzip9.seconds / zstd.seconds,
+        },
         { what: 'engine peak RSS (runbook exec process)', value: engine.rssMb, unit: 'MB', goal: '< 150 MB, flat in database size' },
-        { what: 'backup size: postgres.dump (zstd -3)', value: engineBytes / 1e6, unit: 'MB', ...(gzipBytes ? { baseline: gzipBytes / 1e6, ratio: engineBytes / gzipBytes } : {}) },
+        {
+          what: 'backup size: postgres.dump (zstd -3)',
+          value: engineBytes / 1e6,
+          unit: 'MB',
+          ...(gzipBytes ? { baseline: gzipBytes / 1e6, ratio: engineBytes / gzipBytes } : {}),
+        },
       ],
     };
   } finally {
@@ -141,5 +198,8 @@ export const run = async () => {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const result = await run();
-  for (const row of result.rows) console.log(`- ${row.what}: ${row.value.toFixed(2)} ${row.unit}${row.baseline !== undefined ? `   baseline ${row.baseline.toFixed(2)}   ratio ${row.ratio.toFixed(2)}×` : ''}`);
+  for (const row of result.rows)
+    console.log(
+      `- ${row.what}: ${row.value.toFixed(2)} ${row.unit}${row.baseline !== undefined ? `   baseline ${row.baseline.toFixed(2)}   ratio ${row.ratio.toFixed(2)}×` : ''}`,
+    );
 }

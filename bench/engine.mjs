@@ -71,9 +71,17 @@ const timeEngine = async (runPlan) => {
   const stateDir = mkdtempSync(join(tmpdir(), 'runbook-bench-'));
   try {
     const started = performance.now();
-    const result = await runPlan({ plan: makePlan(), resolver, stateDir, processEnv: process.env, secrets: {}, runId: `bench-${Date.now()}` });
+    const result = await runPlan({
+      plan: makePlan(),
+      resolver,
+      stateDir,
+      processEnv: process.env,
+      secrets: {},
+      runId: `bench-${Date.now()}`,
+    });
     const elapsed = performance.now() - started;
-    if (result.outcome !== 'success') throw new Error(`bench run failed: ${result.outcome}: ${JSON.stringify(result.steps.find((s) => s.status === "failed"))}`);
+    if (result.outcome !== 'success')
+      throw new Error(`bench run failed: ${result.outcome}: ${JSON.stringify(result.steps.find((s) => s.status === 'failed'))}`);
     return elapsed;
   } finally {
     rmSync(stateDir, { recursive: true, force: true });
@@ -100,8 +108,20 @@ export const run = async () => {
     name: 'engine',
     rows: [
       { what: `bash loop, ${steps} steps × (run + verify), per step`, value: +perStepBash.toFixed(2), unit: 'ms' },
-      { what: `runbook engine, ${steps} steps × (run + verify + 2 fsynced journal records), per step`, value: +perStepEngine.toFixed(2), unit: 'ms', baseline: +perStepBash.toFixed(2), ratio: +(perStepEngine / perStepBash).toFixed(2) },
-      { what: 'the same processes spawned from Node (own process group, piped output), no scheduler or journal, per step', value: +perStepSpawn.toFixed(2), unit: 'ms', baseline: +perStepBash.toFixed(2), ratio: +(perStepSpawn / perStepBash).toFixed(2) },
+      {
+        what: `runbook engine, ${steps} steps × (run + verify + 2 fsynced journal records), per step`,
+        value: +perStepEngine.toFixed(2),
+        unit: 'ms',
+        baseline: +perStepBash.toFixed(2),
+        ratio: +(perStepEngine / perStepBash).toFixed(2),
+      },
+      {
+        what: 'the same processes spawned from Node (own process group, piped output), no scheduler or journal, per step',
+        value: +perStepSpawn.toFixed(2),
+        unit: 'ms',
+        baseline: +perStepBash.toFixed(2),
+        ratio: +(perStepSpawn / perStepBash).toFixed(2),
+      },
       { what: 'engine overhead per step over bash', value: +(perStepEngine - perStepBash).toFixed(2), unit: 'ms' },
     ],
   };

@@ -29,7 +29,12 @@ const generate = (index, steps) => {
       lines.push('    uses: http.wait', '    with:', `      url: "http://127.0.0.1:${8000 + s}/health"`);
     } else {
       lines.push('    env:', `      TARGET: "\${{ vars.dest }}/${index}-${s}"`);
-      lines.push('    run: |', `      mkdir -p "$TARGET/${index}"`, `      systemctl restart "$service-${s}"`, `      echo "done=${s}" >> "$RUNBOOK_OUTPUT"`);
+      lines.push(
+        '    run: |',
+        `      mkdir -p "$TARGET/${index}"`,
+        `      systemctl restart "$service-${s}"`,
+        `      echo "done=${s}" >> "$RUNBOOK_OUTPUT"`,
+      );
       lines.push(`    verify: systemctl is-active --quiet "$service-${s}"`);
     }
   }
@@ -44,7 +49,10 @@ const time = (command, { runs, warmup = 1 }) => {
     const out = join(mkdtempSync(join(tmpdir(), 'runbook-bench-')), 'h.json');
     const quoted = command.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
     // -i: lint exits 1 when the generated runbooks have findings; the time is what counts.
-    execFileSync('hyperfine', ['-N', '-i', '--warmup', String(warmup), '--runs', String(runs), '--export-json', out, quoted], { stdio: 'ignore', cwd: repo });
+    execFileSync('hyperfine', ['-N', '-i', '--warmup', String(warmup), '--runs', String(runs), '--export-json', out, quoted], {
+      stdio: 'ignore',
+      cwd: repo,
+    });
     const result = JSON.parse(readFileSync(out, 'utf8')).results[0];
     rmSync(join(out, '..'), { recursive: true, force: true });
     return result.median;
@@ -76,10 +84,28 @@ export const run = async ({ count = 1000, steps = 20 } = {}) => {
       name: 'lint',
       rows: [
         { what: 'cold start: node -e 0 (baseline)', value: ms(baseline), unit: 'ms' },
-        { what: `cold start: runbook lint ${target} --no-shellcheck`, value: ms(cold), unit: 'ms', baseline: ms(baseline), ratio: +(cold / baseline).toFixed(2) },
+        {
+          what: `cold start: runbook lint ${target} --no-shellcheck`,
+          value: ms(cold),
+          unit: 'ms',
+          baseline: ms(baseline),
+          ratio: +(cold / baseline).toFixed(2),
+        },
         { what: 'cold start overhead over bare node (goal < 150 ms)', value: ms(cold - baseline), unit: 'ms' },
-        { what: `lint ${count} runbooks × ${steps} steps --no-shellcheck (goal < 2000 ms)`, value: ms(bulk), unit: 'ms', baseline: ms(cold), ratio: +(bulk / cold).toFixed(2) },
-        { what: `lint ${count} runbooks × ${steps} steps with shellcheck`, value: ms(withShellcheck), unit: 'ms', baseline: ms(bulk), ratio: +(withShellcheck / bulk).toFixed(2) },
+        {
+          what: `lint ${count} runbooks × ${steps} steps --no-shellcheck (goal < 2000 ms)`,
+          value: ms(bulk),
+          unit: 'ms',
+          baseline: ms(cold),
+          ratio: +(bulk / cold).toFixed(2),
+        },
+        {
+          what: `lint ${count} runbooks × ${steps} steps with shellcheck`,
+          value: ms(withShellcheck),
+          unit: 'ms',
+          baseline: ms(bulk),
+          ratio: +(withShellcheck / bulk).toFixed(2),
+        },
         { what: 'throughput --no-shellcheck', value: Math.round(count / bulk), unit: 'runbooks/s' },
       ],
     };
@@ -90,5 +116,6 @@ export const run = async ({ count = 1000, steps = 20 } = {}) => {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const result = await run();
-  for (const row of result.rows) console.log(`${row.what}: ${row.value} ${row.unit}${row.ratio !== undefined ? ` (×${row.ratio} of ${row.baseline} ${row.unit})` : ''}`);
+  for (const row of result.rows)
+    console.log(`${row.what}: ${row.value} ${row.unit}${row.ratio !== undefined ? ` (×${row.ratio} of ${row.baseline} ${row.unit})` : ''}`);
 }

@@ -8,7 +8,10 @@ import { fileURLToPath } from 'node:url';
 const here = fileURLToPath(new URL('.', import.meta.url));
 // `npm run` puts node_modules/.bin first on PATH, where rclone.js's `rclone` shim (no binary behind
 // it) would hide the system rclone that every pipeline measured here means.
-process.env.PATH = (process.env.PATH ?? '').split(':').filter((dir) => dir && !/node_modules\/\.bin\/?$/.test(dir)).join(':');
+process.env.PATH = (process.env.PATH ?? '')
+  .split(':')
+  .filter((dir) => dir && !/node_modules\/\.bin\/?$/.test(dir))
+  .join(':');
 delete process.env.AWS_CA_BUNDLE;
 const wanted = process.argv.slice(2);
 // Cheap, latency-sensitive benchmarks first: the dump's gigabyte of dirty pages slows every
@@ -20,7 +23,8 @@ const modules = readdirSync(here)
   .filter((f) => wanted.length === 0 || wanted.includes(f.replace('.mjs', '')))
   .sort((a, b) => rank(a.replace('.mjs', '')) - rank(b.replace('.mjs', '')) || a.localeCompare(b));
 
-const format = (value, unit) => (typeof value === 'number' ? `${Number.isInteger(value) ? value : value.toFixed(2)} ${unit ?? ''}`.trim() : String(value));
+const format = (value, unit) =>
+  typeof value === 'number' ? `${Number.isInteger(value) ? value : value.toFixed(2)} ${unit ?? ''}`.trim() : String(value);
 
 let failed = false;
 for (const file of modules) {

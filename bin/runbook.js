@@ -9,11 +9,18 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const entry = new URL('../dist/cli/index.js', import.meta.url);
 
 if (!existsSync(entry)) {
-  const tsc = fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url));
-  const built = spawnSync(process.execPath, [tsc, '-p', root], { stdio: 'inherit' });
-  if (built.status !== 0) {
-    process.stderr.write('runbook: building dist/ failed; run `npm ci && npm run build` in ' + root + '\n');
-    process.exit(2);
+  // The same steps as `npm run build`: the schema's types and validators are generated, not committed.
+  const steps = [
+    [fileURLToPath(new URL('../scripts/gen-types.mjs', import.meta.url))],
+    [fileURLToPath(new URL('../scripts/build-validators.mjs', import.meta.url))],
+    [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '-p', root],
+  ];
+  for (const args of steps) {
+    const built = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (built.status !== 0) {
+      process.stderr.write('runbook: building dist/ failed; run `npm ci && npm run build` in ' + root + '\n');
+      process.exit(2);
+    }
   }
 }
 

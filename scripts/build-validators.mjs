@@ -1,6 +1,6 @@
 // Compiles the JSON Schemas into plain validation functions at build time (ajv standalone code),
 // so `runbook lint` does not spend ~165 ms compiling them on every start. `npm run build` runs it;
-// test/validators-generated.test.ts fails when the committed module is stale.
+// The module is written by `npm run build` and not committed, so it always matches schemas/.
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,10 @@ export const renderValidators = async () => {
   // The same options validate.ts used at run time: every error (lint reports them all), no defaults.
   const ajv = new Ajv2020({ allErrors: true, strict: false, useDefaults: false, code: { source: true, esm: true, lines: true } });
   const actionDir = `${root}schemas/actions/`;
-  const actions = (await readdir(actionDir)).filter((f) => f.endsWith('.schema.json')).sort().map((f) => f.replace('.schema.json', ''));
+  const actions = (await readdir(actionDir))
+    .filter((f) => f.endsWith('.schema.json'))
+    .sort()
+    .map((f) => f.replace('.schema.json', ''));
   const exports = {};
   for (const name of actions) {
     const schema = await readJson(`${actionDir}${name}.schema.json`);

@@ -41,7 +41,8 @@ const hetznerName = (name: string, zone: string): string => {
 const checkInput = (input: DnsUpdateInput, context: ExpandContext): void => {
   const step = context.stepId;
   if (!plainName.test(input.zone.replace(/\.$/, ''))) throw fail(step, `zone '${input.zone}' is not a domain name`);
-  if (input.server !== undefined && !/^[A-Za-z0-9:._-]+$/.test(input.server)) throw fail(step, `server '${input.server}' is not a host name or address`);
+  if (input.server !== undefined && !/^[A-Za-z0-9:._-]+$/.test(input.server))
+    throw fail(step, `server '${input.server}' is not a host name or address`);
   if (!/^\d+$/.test(String(input.port ?? 53))) throw fail(step, `port '${input.port}' is not a number`);
   const seen = new Set<string>();
   for (const record of input.records) {
@@ -57,10 +58,13 @@ const checkInput = (input: DnsUpdateInput, context: ExpandContext): void => {
     ['key_secret', input.key_secret],
     ['token_secret', input.token_secret],
   ] as const) {
-    if (name !== undefined && !context.secrets.includes(name)) throw fail(step, `${field} '${name}' is not a declared secret; add it to the runbook's secrets`);
+    if (name !== undefined && !context.secrets.includes(name))
+      throw fail(step, `${field} '${name}' is not a declared secret; add it to the runbook's secrets`);
   }
-  if (input.provider === 'hetzner' && input.token_secret === undefined) throw fail(step, 'provider hetzner needs token_secret (the secret holding the API token)');
-  if (input.provider === 'rfc2136' && input.server === undefined) throw fail(step, 'provider rfc2136 needs server (the zone\'s primary server)');
+  if (input.provider === 'hetzner' && input.token_secret === undefined)
+    throw fail(step, 'provider hetzner needs token_secret (the secret holding the API token)');
+  if (input.provider === 'rfc2136' && input.server === undefined)
+    throw fail(step, "provider rfc2136 needs server (the zone's primary server)");
 };
 
 /** The assignments that open the text; the API flavour talks to no DNS server itself. */
@@ -85,7 +89,10 @@ const nsupdateRun = (input: DnsUpdateInput): string => {
   lines.push(`nsupdate${keyed ? ' -k "$keyfile"' : ''} <<EOF`, 'server $SERVER $PORT', 'zone $ZONE');
   for (const record of input.records) {
     const name = fqdnInShell(record.name);
-    lines.push(`update delete ${name} ${record.type}`, `update add ${name} ${record.ttl ?? defaultTtl} ${record.type} ${nsupdateValue(record)}`);
+    lines.push(
+      `update delete ${name} ${record.type}`,
+      `update add ${name} ${record.ttl ?? defaultTtl} ${record.type} ${nsupdateValue(record)}`,
+    );
   }
   lines.push('send', 'EOF');
   return lines.join('\n');
@@ -116,7 +123,9 @@ const hetznerRun = (input: DnsUpdateInput): string => {
     '}',
   ];
   for (const record of input.records) {
-    lines.push(`set_record ${[hetznerName(record.name, input.zone), record.type, record.value, record.ttl ?? defaultTtl].map(shellQuote).join(' ')}`);
+    lines.push(
+      `set_record ${[hetznerName(record.name, input.zone), record.type, record.value, record.ttl ?? defaultTtl].map(shellQuote).join(' ')}`,
+    );
   }
   return lines.join('\n');
 };
@@ -124,7 +133,9 @@ const hetznerRun = (input: DnsUpdateInput): string => {
 const digVerify = (input: DnsUpdateInput): string => {
   const lines = [head(input)];
   if (input.server === undefined) {
-    lines.push('# No server given: ask the first of the zone\'s name servers.', 'SERVER=$(dig +short NS "$ZONE" | head -n 1)',
+    lines.push(
+      "# No server given: ask the first of the zone's name servers.",
+      'SERVER=$(dig +short NS "$ZONE" | head -n 1)',
       '[ -n "$SERVER" ] || { echo "no name server found for $ZONE" >&2; exit 1; }',
     );
   }
@@ -151,7 +162,7 @@ const digVerify = (input: DnsUpdateInput): string => {
 
 export const dnsUpdate: Action<DnsUpdateInput> = {
   name: 'dns.update',
-  description: "Sets DNS records through RFC 2136 (nsupdate with a TSIG key) or the Hetzner DNS API.",
+  description: 'Sets DNS records through RFC 2136 (nsupdate with a TSIG key) or the Hetzner DNS API.',
   verifies: "The zone's authoritative server answers exactly the new value of every record.",
   requires: (input) => (input.provider === 'hetzner' ? ['curl', 'jq', 'dig'] : ['nsupdate', 'dig']),
   // Repointing a name is reversible and loses no data; recover-full asks for confirmation anyway.

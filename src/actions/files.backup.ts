@@ -44,8 +44,9 @@ const strictCheckShell = (args: string) =>
 export const filesBackup: Action<FilesBackupInput> = {
   name: 'files.backup',
   description:
-    'Copies a directory tree (minus `exclude` filters) into a new backup folder DEST/YYYY-MM-DDTHHMMSSZ/files/ and writes manifest.json (every file\'s size and sha256) last; files that change during the copy are copied again.',
-  verifies: '`rclone check` of the source against the backup reports no differences (hashes compared), and the stored files are exactly the manifest\'s, with its sizes.',
+    "Copies a directory tree (minus `exclude` filters) into a new backup folder DEST/YYYY-MM-DDTHHMMSSZ/files/ and writes manifest.json (every file's size and sha256) last; files that change during the copy are copied again.",
+  verifies:
+    "`rclone check` of the source against the backup reports no differences (hashes compared), and the stored files are exactly the manifest's, with its sizes.",
   requires: () => ['rclone', 'jq', 'cmp'],
   destructive: () => false,
   expand: (input, context) => ({
@@ -69,7 +70,13 @@ export const filesBackup: Action<FilesBackupInput> = {
       'done',
       '',
       '# The manifest goes last: until it exists the folder is an incomplete backup.',
-      writeManifestShell('files', context.runbook, context.stepId, ['--arg source "$source"', '--slurpfile files "$work/after.json"'], '{source: {path: $source}, files: $files[0]}'),
+      writeManifestShell(
+        'files',
+        context.runbook,
+        context.stepId,
+        ['--arg source "$source"', '--slurpfile files "$work/after.json"'],
+        '{source: {path: $source}, files: $files[0]}',
+      ),
       'rclone copyto "$work/manifest.json" "$dest/manifest.json"',
       'echo "backed up $(jq \'.files | length\' "$work/manifest.json") files to $dest"',
     ].join('\n'),
@@ -82,7 +89,7 @@ export const filesBackup: Action<FilesBackupInput> = {
         'dest="$to/$backup"',
         'rclone cat "$dest/manifest.json" > "$work/manifest.json"',
         strictCheckShell('"$source" "$dest/files"'),
-        '# The stored files are exactly the manifest\'s, with the same sizes.',
+        "# The stored files are exactly the manifest's, with the same sizes.",
         `rclone lsjson -R --fast-list --files-only "$dest/files" | jq -c 'map({name: ("files/" + .Path), bytes: .Size}) | sort_by(.name)' > "$work/stored.json"`,
         `jq -c '.files | map({name, bytes}) | sort_by(.name)' "$work/manifest.json" > "$work/listed.json"`,
         'diff "$work/listed.json" "$work/stored.json"',

@@ -7,8 +7,9 @@ import { backupOfRunShell, resolveLatestShell, scratchShell } from '../backup/sh
 
 export const filesRestore: Action<FilesRestoreInput> = {
   name: 'files.restore',
-  description: 'Copies the files of a backup (`latest` complete one, or an id) into a directory tree; files there that the backup lacks are kept.',
-  verifies: '`rclone check` finds every backed-up file in the tree, and every file\'s sha256 equals the manifest\'s (`sha256sum -c`).',
+  description:
+    'Copies the files of a backup (`latest` complete one, or an id) into a directory tree; files there that the backup lacks are kept.',
+  verifies: "`rclone check` finds every backed-up file in the tree, and every file's sha256 equals the manifest's (`sha256sum -c`).",
   requires: () => ['rclone', 'jq', 'sha256sum'],
   destructive: () => false,
   expand: (input) => ({

@@ -11,8 +11,9 @@ import { checkRefsShell } from '../backup/git-shell.js';
 export const gitBackup: Action<GitBackupInput> = {
   name: 'git.backup',
   description:
-    'Bundles every bare repository under `repositories` (`git bundle create --all`, found recursively) into a new backup folder DEST/YYYY-MM-DDTHHMMSSZ/bundles/ and writes manifest.json (bundles\' sha256, every ref per repository) last.',
-  verifies: 'The uploaded bundles are fetched back: their sha256 equals the manifest\'s, `git bundle verify` passes, a mirror clone of each is `git fsck --full` clean and holds exactly the manifest\'s refs.',
+    "Bundles every bare repository under `repositories` (`git bundle create --all`, found recursively) into a new backup folder DEST/YYYY-MM-DDTHHMMSSZ/bundles/ and writes manifest.json (bundles' sha256, every ref per repository) last.",
+  verifies:
+    "The uploaded bundles are fetched back: their sha256 equals the manifest's, `git bundle verify` passes, a mirror clone of each is `git fsck --full` clean and holds exactly the manifest's refs.",
   requires: () => ['git', 'rclone', 'jq', 'sha256sum'],
   destructive: () => false,
   expand: (input, context) => ({

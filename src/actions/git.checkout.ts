@@ -15,7 +15,7 @@ const resolveRef = 'git -C "$TO" rev-parse --verify --quiet "origin/$REF^{commit
 export const gitCheckout: Action<GitCheckoutInput> = {
   name: 'git.checkout',
   description: 'Clones the configuration repository (or fetches into an existing clone) and checks out a ref, detached.',
-  verifies: "HEAD is the commit the repository holds under the ref right now, and the working tree has no changes.",
+  verifies: 'HEAD is the commit the repository holds under the ref right now, and the working tree has no changes.',
   requires: () => ['git'],
   destructive: () => false,
   expand: (input) => {
@@ -34,7 +34,7 @@ export const gitCheckout: Action<GitCheckoutInput> = {
     const verify = [
       head,
       'head=$(git -C "$TO" rev-parse HEAD)',
-      '# What the repository holds under REF right now (a branch, else a tag\'s commit); a commit id stands for itself.',
+      "# What the repository holds under REF right now (a branch, else a tag's commit); a commit id stands for itself.",
       `want=$(git ls-remote "$REPOSITORY" | awk -v ref="$REF" '`,
       `  $2 == "refs/heads/" ref { branch = $1 }`,
       `  $2 == "refs/tags/" ref { tag = $1 }`,

@@ -13,7 +13,8 @@ export const gitRestore: Action<GitRestoreInput> = {
   name: 'git.restore',
   description:
     'Recreates the bare repositories of a git backup (`latest` complete one, or an id) under `to` from their bundles; existing repositories with other refs are never overwritten.',
-  verifies: 'Every repository of the manifest exists under `to`, holds exactly the manifest\'s refs (same object ids, HEAD too) and `git fsck --full` is clean.',
+  verifies:
+    "Every repository of the manifest exists under `to`, holds exactly the manifest's refs (same object ids, HEAD too) and `git fsck --full` is clean.",
   requires: () => ['git', 'rclone', 'jq', 'sha256sum'],
   destructive: () => false,
   expand: (input) => ({
@@ -76,7 +77,7 @@ export const gitRestore: Action<GitRestoreInput> = {
         '  while read -r oid ref; do',
         '    [ -n "$ref" ] || continue',
         '    [ "$ref" != HEAD ] || [ -n "${with_head[$repo]:-}" ] || continue',
-        "    printf '%s\\t%s %s\\n' \"$repo\" \"$oid\" \"$ref\"",
+        '    printf \'%s\\t%s %s\\n\' "$repo" "$oid" "$ref"',
         '  done <<< "$refs" >> "$work/actual-refs"',
         'done < "$work/repositories.txt"',
         'LC_ALL=C sort -o "$work/actual-refs" "$work/actual-refs"',

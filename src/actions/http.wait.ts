@@ -47,7 +47,8 @@ export const httpWait: Action<HttpWaitInput> = {
   expand: (input, context) => {
     const timeout = input.timeout ?? defaultTimeout;
     const interval = input.interval ?? defaultInterval;
-    if (input.body !== undefined && input.body.includes('\n')) throw usageError(`step ${context.stepId}: http.wait: body must be one line (an extended regular expression)`);
+    if (input.body !== undefined && input.body.includes('\n'))
+      throw usageError(`step ${context.stepId}: http.wait: body must be one line (an extended regular expression)`);
     const head = shellAssignments({ URL: input.url, STATUS: input.status ?? 200, BODY: input.body });
     const run = [
       head,

@@ -71,7 +71,10 @@ fi`;
  * Like {@link compareCountsShell}, and also sets `TABLES` to the number of tables in the manifest:
  * one jq start for both (each costs about 15 ms with jq 1.6).
  */
-export const compareCountsAndTablesShell = (action: string, where: string): string => `jq -r --argjson got "$COUNTS" '(.tables | to_entries[]
+export const compareCountsAndTablesShell = (
+  action: string,
+  where: string,
+): string => `jq -r --argjson got "$COUNTS" '(.tables | to_entries[]
   | select($got[.key] != .value)
   | "\\(.key): expected \\(.value), got \\($got[.key] // "no such table")"), (.tables | length)' "$WORK/manifest.json" > "$WORK/differences"
 mapfile -t DIFFERENCES < "$WORK/differences"

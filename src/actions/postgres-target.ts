@@ -7,8 +7,7 @@ import { shellAssignments } from '../shell/quote.js';
 export type PgTarget = PostgresDumpInput['target'];
 
 /** True for a `{container}` target, reached through `docker exec`. */
-export const isContainerTarget = (target: PgTarget): target is Extract<PgTarget, { container: string }> =>
-  'container' in target;
+export const isContainerTarget = (target: PgTarget): target is Extract<PgTarget, { container: string }> => 'container' in target;
 
 /**
  * The target's quoted shell assignments (`PG_CONTAINER` or `PG_HOST`/`PG_PORT`, then `PG_USER`) and,
@@ -16,9 +15,7 @@ export const isContainerTarget = (target: PgTarget): target is Extract<PgTarget,
  * engine gives the step, never in the text or in argv.
  */
 export const targetAssignments = (target: PgTarget): string => {
-  const where = isContainerTarget(target)
-    ? { PG_CONTAINER: target.container }
-    : { PG_HOST: target.host, PG_PORT: String(target.port) };
+  const where = isContainerTarget(target) ? { PG_CONTAINER: target.container } : { PG_HOST: target.host, PG_PORT: String(target.port) };
   const lines = [shellAssignments({ ...where, PG_USER: target.user ?? 'postgres' })];
   if (target.password_secret) lines.push(`export PGPASSWORD="\${${target.password_secret}}"`);
   return lines.join('\n');
@@ -42,12 +39,10 @@ export const pgCommand = (target: PgTarget, tool: 'psql' | 'pg_dump' | 'pg_dumpa
 export const psqlCommand = (target: PgTarget): string => `${pgCommand(target, 'psql')} -X -v ON_ERROR_STOP=1 -w`;
 
 /** Where the target is, for messages and the manifest's `source`. */
-export const describeTarget = (target: PgTarget): string =>
-  isContainerTarget(target) ? 'container $PG_CONTAINER' : '$PG_HOST:$PG_PORT';
+export const describeTarget = (target: PgTarget): string => (isContainerTarget(target) ? 'container $PG_CONTAINER' : '$PG_HOST:$PG_PORT');
 
 /** Commands the target needs on the machine that runs the step. */
-export const targetRequires = (target: PgTarget, tools: string[]): string[] =>
-  isContainerTarget(target) ? ['docker'] : tools;
+export const targetRequires = (target: PgTarget, tools: string[]): string[] => (isContainerTarget(target) ? ['docker'] : tools);
 
 /**
  * One JSON line `{"schema.table": rows, …}` with the exact `count(*)` of every user table (all

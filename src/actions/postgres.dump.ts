@@ -3,7 +3,15 @@
 import type { Action } from './action.js';
 import type { PostgresDumpInput } from '../runbook/schema.generated.js';
 import { shellAssignments } from '../shell/quote.js';
-import { countRowsSql, describeTarget, isContainerTarget, pgCommand, psqlCommand, targetAssignments, targetRequires } from './postgres-target.js';
+import {
+  countRowsSql,
+  describeTarget,
+  isContainerTarget,
+  pgCommand,
+  psqlCommand,
+  targetAssignments,
+  targetRequires,
+} from './postgres-target.js';
 import { resolveBackupShell } from './postgres-backup-shell.js';
 import { ROLES_FILE } from './postgres-roles.js';
 
@@ -143,7 +151,9 @@ if [ -n "\${RUNBOOK_OUTPUT:-}" ]; then
 fi`;
 };
 
-const expandVerify = (input: PostgresDumpInput): string => `# postgres.dump verify: each stored file's sha256 and size equal the manifest's (the dump, and ${ROLES_FILE} after it in backups that have one); row counts are recorded.
+const expandVerify = (
+  input: PostgresDumpInput,
+): string => `# postgres.dump verify: each stored file's sha256 and size equal the manifest's (the dump, and ${ROLES_FILE} after it in backups that have one); row counts are recorded.
 ${shellAssignments({ LOCATION: input.to, ROLES_FILE })}
 # The backup this step wrote (from its outputs), else the newest complete one.
 BACKUP="$(sed -n 's/^backup=//p' "\${RUNBOOK_OUTPUT:-/dev/null}" | tail -n 1)"
@@ -180,9 +190,16 @@ echo "verified $LOCATION/$BACKUP: $TABLE_COUNT tables counted"`;
 export const postgresDump: Action<PostgresDumpInput> = {
   name: 'postgres.dump',
   description:
-    'Dumps one database from a single snapshot (pg_dump --snapshot), compresses it (zstd by default), records exact row counts per table from the same snapshot, stores the cluster\'s roles without their passwords (pg_dumpall --roles-only --no-role-passwords, roles.sql), uploads to DEST/YYYY-MM-DDTHHMMSSZ/ and writes manifest.json last.',
-  verifies: "The stored data file and roles file, read back from the destination, have the manifest's sha256 and size, and the manifest holds a row count for every table.",
-  requires: (input) => [...targetRequires(input.target, ['psql', 'pg_dump', 'pg_dumpall']), input.compress === 'gzip' ? 'gzip' : 'zstd', 'sha256sum', 'rclone', 'jq'],
+    "Dumps one database from a single snapshot (pg_dump --snapshot), compresses it (zstd by default), records exact row counts per table from the same snapshot, stores the cluster's roles without their passwords (pg_dumpall --roles-only --no-role-passwords, roles.sql), uploads to DEST/YYYY-MM-DDTHHMMSSZ/ and writes manifest.json last.",
+  verifies:
+    "The stored data file and roles file, read back from the destination, have the manifest's sha256 and size, and the manifest holds a row count for every table.",
+  requires: (input) => [
+    ...targetRequires(input.target, ['psql', 'pg_dump', 'pg_dumpall']),
+    input.compress === 'gzip' ? 'gzip' : 'zstd',
+    'sha256sum',
+    'rclone',
+    'jq',
+  ],
   destructive: () => false,
   expand: (input) => ({ run: expandRun(input), verify: { run: expandVerify(input), timeout: '2h' } }),
 };

@@ -3,7 +3,16 @@
 import type { Action } from './action.js';
 import type { PostgresRestoreInput } from '../runbook/schema.generated.js';
 import { shellAssignments } from '../shell/quote.js';
-import { countRowsSql, countTablesSql, describeTarget, isContainerTarget, pgCommand, psqlCommand, targetAssignments, targetRequires } from './postgres-target.js';
+import {
+  countRowsSql,
+  countTablesSql,
+  describeTarget,
+  isContainerTarget,
+  pgCommand,
+  psqlCommand,
+  targetAssignments,
+  targetRequires,
+} from './postgres-target.js';
 import { compareCountsAndTablesShell, fetchBackupShell, resolveBackupShell } from './postgres-backup-shell.js';
 import { applyRolesJq, ROLES_FILE } from './postgres-roles.js';
 
@@ -175,7 +184,9 @@ if [ -n "\${RUNBOOK_OUTPUT:-}" ]; then
 fi`;
 };
 
-const expandVerify = (input: PostgresRestoreInput): string => `# postgres.restore verify: exact count(*) of every table in the manifest equals the manifest's number.
+const expandVerify = (
+  input: PostgresRestoreInput,
+): string => `# postgres.restore verify: exact count(*) of every table in the manifest equals the manifest's number.
 ${targetAssignments(input.target)}
 ${shellAssignments({ DATABASE: input.database, LOCATION: input.from, BACKUP: input.backup ?? 'latest' })}
 # The backup this step restored (from its outputs), else the one the inputs name.

@@ -15,7 +15,9 @@ ${shellAssignments({ BIN: input.bin ?? DEFAULT_BIN })}
 # initdb and pg_ctl refuse to run as root: run them as the postgres user then.
 if [ "$(id -u)" = 0 ]; then AS_POSTGRES=(runuser -u postgres --); else AS_POSTGRES=(); fi`;
 
-const initdbStart = (input: PostgresScratchInput): string => `# postgres.scratch: a throw-away PostgreSQL (initdb) on a free loopback port, trust authentication, fsync off.
+const initdbStart = (
+  input: PostgresScratchInput,
+): string => `# postgres.scratch: a throw-away PostgreSQL (initdb) on a free loopback port, trust authentication, fsync off.
 ${initdbHead(input)}
 ${shellAssignments({ WANTED_PORT: input.port === undefined ? '' : String(input.port) })}
 # Only a folder this action created (it holds .runbook-scratch) is ever deleted.
@@ -64,7 +66,9 @@ fi`;
 const acceptsConnections = `[ "$(psql -X -At -w -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -c 'SELECT 1')" = 1 ]
 echo "postgres.scratch: 127.0.0.1:$PORT accepts connections"`;
 
-const initdbStartVerify = (input: PostgresScratchInput): string => `# postgres.scratch verify: the server accepts connections and answers a query.
+const initdbStartVerify = (
+  input: PostgresScratchInput,
+): string => `# postgres.scratch verify: the server accepts connections and answers a query.
 ${initdbDir(input)}
 PORT="$(cat "$DIR/port")"
 ${acceptsConnections}`;
@@ -87,7 +91,9 @@ fi
 rm -rf "$DIR"
 echo "postgres.scratch: removed $NAME ($DIR)"`;
 
-const initdbRemoveVerify = (input: PostgresScratchInput): string => `# postgres.scratch remove verify: the folder is gone and so is the server process.
+const initdbRemoveVerify = (
+  input: PostgresScratchInput,
+): string => `# postgres.scratch remove verify: the folder is gone and so is the server process.
 ${initdbDir(input)}
 PID="$(sed -n 's/^pid=//p' "\${RUNBOOK_OUTPUT:-/dev/null}" | tail -n 1)"
 if [ -e "$DIR" ]; then echo "postgres.scratch: $DIR still exists" >&2; exit 1; fi
@@ -100,7 +106,9 @@ echo "postgres.scratch: $NAME is gone"`;
 
 const dockerHead = (input: PostgresScratchInput): string => shellAssignments({ NAME: input.name });
 
-const dockerStart = (input: PostgresScratchInput): string => `# postgres.scratch: a throw-away PostgreSQL container, published on loopback only, trust authentication.
+const dockerStart = (
+  input: PostgresScratchInput,
+): string => `# postgres.scratch: a throw-away PostgreSQL container, published on loopback only, trust authentication.
 ${shellAssignments({ NAME: input.name, IMAGE: input.image ?? 'postgres:15-alpine' })}
 ${shellAssignments({ WANTED_PORT: input.port === undefined ? '' : String(input.port) })}
 # A container of this name is the leftover of an earlier scratch run.
@@ -118,7 +126,9 @@ if [ -n "\${RUNBOOK_OUTPUT:-}" ]; then
   printf 'host=127.0.0.1\\nport=%s\\nuser=postgres\\ncontainer=%s\\n' "$PORT" "$NAME" >> "$RUNBOOK_OUTPUT"
 fi`;
 
-const dockerStartVerify = (input: PostgresScratchInput): string => `# postgres.scratch verify: the server accepts connections and answers a query.
+const dockerStartVerify = (
+  input: PostgresScratchInput,
+): string => `# postgres.scratch verify: the server accepts connections and answers a query.
 ${dockerHead(input)}
 PORT="$(docker port "$NAME" 5432/tcp | sed -n 's/^127\\.0\\.0\\.1://p' | head -n 1)"
 ${acceptsConnections}`;
@@ -146,7 +156,11 @@ export const postgresScratch: Action<PostgresScratchInput> = {
   destructive: () => false,
   expand: (input) => {
     const docker = (input.engine ?? 'docker') === 'docker';
-    if (input.remove) return { run: docker ? dockerRemove(input) : initdbRemove(input), verify: { run: docker ? dockerRemoveVerify(input) : initdbRemoveVerify(input) } };
+    if (input.remove)
+      return {
+        run: docker ? dockerRemove(input) : initdbRemove(input),
+        verify: { run: docker ? dockerRemoveVerify(input) : initdbRemoveVerify(input) },
+      };
     return {
       run: docker ? dockerStart(input) : initdbStart(input),
       verify: { run: docker ? dockerStartVerify(input) : initdbStartVerify(input), retries: 10, interval: '1s' },

@@ -10,7 +10,8 @@ export const retentionPrune: Action<RetentionPruneInput> = {
   name: 'retention.prune',
   description:
     'Keeps the newest complete backup of each of the last `keep.daily` days, `keep.weekly` ISO weeks and `keep.monthly` months (UTC), always the newest one, and deletes the rest (and incomplete folders older than a day); refuses to prune when the newest backup is older than the RPO. Dry run unless `apply: true`.',
-  verifies: 'What remains under `dest` is exactly the policy\'s set (`runbook backups --check-policy`); on a dry run, that the backups can be listed and are within the RPO.',
+  verifies:
+    "What remains under `dest` is exactly the policy's set (`runbook backups --check-policy`); on a dry run, that the backups can be listed and are within the RPO.",
   requires: () => ['rclone'],
   destructive: (input) => input.apply === true,
   expand: (input, context) => {
@@ -27,7 +28,9 @@ export const retentionPrune: Action<RetentionPruneInput> = {
     return {
       run: [head, `runbook backups "$dest" --prune ${policy}${rpoFlag}${input.apply ? ' --apply' : ''}`].join('\n'),
       verify: {
-        run: [head, input.apply ? `runbook backups "$dest" ${policy}${rpoFlag} --check-policy` : `runbook backups "$dest"${rpoFlag}`].join('\n'),
+        run: [head, input.apply ? `runbook backups "$dest" ${policy}${rpoFlag} --check-policy` : `runbook backups "$dest"${rpoFlag}`].join(
+          '\n',
+        ),
       },
     };
   },

@@ -16,4 +16,8 @@ export const parseBackupId = (id: string): Date | undefined => {
 };
 
 /** The backup id of a time (seconds precision), the same text `date -u +%Y-%m-%dT%H%M%SZ` prints. */
-export const formatBackupId = (time: Date): string => time.toISOString().replace(/:/g, '').replace(/\.\d{3}Z$/, 'Z');
+export const formatBackupId = (time: Date): string =>
+  time
+    .toISOString()
+    .replace(/:/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');

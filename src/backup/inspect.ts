@@ -77,7 +77,9 @@ export const inspectBackups = async (dest: string, options: InspectOptions = {})
     }
   }
   const counted = folders.map((folder) =>
-    failed.has(folder.id) ? { ...folder, state: 'damaged' as const, problem: `data does not match the manifest: ${failed.get(folder.id)!.join('; ')}` } : folder,
+    failed.has(folder.id)
+      ? { ...folder, state: 'damaged' as const, problem: `data does not match the manifest: ${failed.get(folder.id)!.join('; ')}` }
+      : folder,
   );
   const plan = planRetention(counted, { policy: options.policy ?? { daily: 1, weekly: 0, monthly: 0 }, now, rpoMs: options.rpoMs });
   const futureIds = new Set(plan.future.map((folder) => folder.id));

@@ -82,7 +82,13 @@ export const listBackups = async (dest: string, options: RcloneOptions = {}): Pr
       if (!folder.hasManifest) return { id, time: parseBackupId(id)!, state: 'incomplete', marked: folder.marked };
       if (read?.manifest) return { id, time: parseBackupId(id)!, state: 'complete', manifest: read.manifest, marked: folder.marked };
       // Listed but not fetched: deleted between the two calls, or unreadable.
-      return { id, time: parseBackupId(id)!, state: 'damaged', problem: read?.problem ?? 'manifest.json could not be fetched', marked: folder.marked };
+      return {
+        id,
+        time: parseBackupId(id)!,
+        state: 'damaged',
+        problem: read?.problem ?? 'manifest.json could not be fetched',
+        marked: folder.marked,
+      };
     })
     .sort((a, b) => a.time.getTime() - b.time.getTime());
 };

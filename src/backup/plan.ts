@@ -82,7 +82,8 @@ export const planRetention = (folders: readonly BackupFolder[], options: PlanOpt
 
   const decisions = folders.map((folder): Decision => {
     const decision = { id: folder.id, folder, ...decide(folder) };
-    if (refusal && decision.action === 'delete') return { ...decision, action: 'keep', reason: `${decision.reason}; kept: pruning refused` };
+    if (refusal && decision.action === 'delete')
+      return { ...decision, action: 'keep', reason: `${decision.reason}; kept: pruning refused` };
     return decision;
   });
   return { decisions, newest, refusal, future };

@@ -25,7 +25,12 @@ export const pendingDeletions = (plan: RetentionPlan): Decision[] => plan.decisi
  * Refuses (exit 1) when the plan carries a refusal, and — the last guard — when a deletion names
  * the newest complete backup.
  */
-export const applyRetention = async (dest: string, plan: RetentionPlan, apply: boolean, options: RcloneOptions = {}): Promise<PruneResult> => {
+export const applyRetention = async (
+  dest: string,
+  plan: RetentionPlan,
+  apply: boolean,
+  options: RcloneOptions = {},
+): Promise<PruneResult> => {
   if (plan.refusal) throw new ExitError(ExitCode.failed, plan.refusal);
   const deletions = pendingDeletions(plan);
   if (plan.newest && deletions.some((decision) => decision.id === plan.newest!.id)) {

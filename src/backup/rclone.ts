@@ -56,7 +56,11 @@ export class RcloneError extends Error {
     readonly stderr: string,
     args: readonly string[],
   ) {
-    const detail = stderr.split('\n').filter((line) => line.trim() && !line.includes('Config file')).slice(-3).join('; ');
+    const detail = stderr
+      .split('\n')
+      .filter((line) => line.trim() && !line.includes('Config file'))
+      .slice(-3)
+      .join('; ');
     super(`rclone ${args.join(' ')} failed (exit ${exitCode ?? 'signal'})${detail ? `: ${detail}` : ''}`);
     this.name = 'RcloneError';
   }
@@ -72,7 +76,11 @@ export const runRclone = async (args: readonly string[], options: RcloneOptions 
     child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'ENOENT' ? new Error(`rclone: command not found (${process.env.RCLONE_EXECUTABLE}); install rclone or set RCLONE_EXECUTABLE`) : error),
+      reject(
+        error.code === 'ENOENT'
+          ? new Error(`rclone: command not found (${process.env.RCLONE_EXECUTABLE}); install rclone or set RCLONE_EXECUTABLE`)
+          : error,
+      ),
     );
     child.once('close', (code) => {
       if (code === 0) resolve(Buffer.concat(stdout).toString('utf8'));
@@ -84,4 +92,5 @@ export const runRclone = async (args: readonly string[], options: RcloneOptions 
 };
 
 /** Joins an rclone destination and a relative path: `remote:bucket` + `x` → `remote:bucket/x`, `remote:` + `x` → `remote:x`. */
-export const joinRemote = (dest: string, path: string): string => (dest.endsWith(':') || dest.endsWith('/') ? dest + path : `${dest}/${path}`);
+export const joinRemote = (dest: string, path: string): string =>
+  dest.endsWith(':') || dest.endsWith('/') ? dest + path : `${dest}/${path}`;

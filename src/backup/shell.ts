@@ -53,4 +53,5 @@ export const writeManifestShell = (kind: string, runbook: string, stepId: string
 };
 
 /** `name=(word word …)`: a bash array assignment, each word quoted. */
-export const shellArray = (name: string, words: readonly string[]): string => `${name}=(${words.map((word) => shellQuote(word)).join(' ')})`;
+export const shellArray = (name: string, words: readonly string[]): string =>
+  `${name}=(${words.map((word) => shellQuote(word)).join(' ')})`;

@@ -4,8 +4,16 @@ import type { BackupManifest } from './manifest.js';
 import { joinRemote, runRclone, type RcloneOptions } from './rclone.js';
 
 /** Differences between a backup's stored files and its manifest; empty when they agree. */
-export const verifyBackupData = async (dest: string, id: string, manifest: BackupManifest, options: RcloneOptions = {}): Promise<string[]> => {
-  const output = await runRclone(['hashsum', 'sha256', '--download', '--exclude', '/manifest.json', '--exclude', '/.pruning', joinRemote(dest, id)], options);
+export const verifyBackupData = async (
+  dest: string,
+  id: string,
+  manifest: BackupManifest,
+  options: RcloneOptions = {},
+): Promise<string[]> => {
+  const output = await runRclone(
+    ['hashsum', 'sha256', '--download', '--exclude', '/manifest.json', '--exclude', '/.pruning', joinRemote(dest, id)],
+    options,
+  );
   const stored = new Map<string, string>();
   for (const line of output.split('\n')) {
     const match = /^([0-9a-f]{64}) {2}(.*)$/.exec(line);

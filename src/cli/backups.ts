@@ -52,7 +52,13 @@ const renderText = (report: BackupsReport): string => {
   ]);
   const header = ['BACKUP', 'AGE', 'SIZE', 'KIND', 'STATE', 'VERIFICATION'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  for (const row of [header, ...rows]) lines.push(row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd());
+  for (const row of [header, ...rows])
+    lines.push(
+      row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd(),
+    );
   if (!rows.length) lines.push(`(no backups under ${report.dest})`);
   lines.push(report.newest ? `newest complete backup: ${report.newest}` : 'no complete backup');
   for (const decision of report.decisions ?? []) lines.push(`${decision.action} ${decision.id}: ${decision.reason}`);
@@ -75,9 +81,21 @@ export const backupsCommand = async (dest: string, flags: BackupsFlags): Promise
     throw usageError(`--rpo: ${(error as Error).message}`);
   }
   const policy = policyOf(flags);
-  if ((flags.prune || flags.checkPolicy) && !policy) throw usageError('--prune and --check-policy need the policy: --keep-daily, --keep-weekly, --keep-monthly');
-  const report = await inspectBackups(dest, { rpoMs, policy, prune: flags.prune, apply: flags.apply, checkPolicy: flags.checkPolicy, verify: flags.verify });
+  if ((flags.prune || flags.checkPolicy) && !policy)
+    throw usageError('--prune and --check-policy need the policy: --keep-daily, --keep-weekly, --keep-monthly');
+  const report = await inspectBackups(dest, {
+    rpoMs,
+    policy,
+    prune: flags.prune,
+    apply: flags.apply,
+    checkPolicy: flags.checkPolicy,
+    verify: flags.verify,
+  });
   process.stdout.write(flags.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : renderText(report));
-  if (report.problems.length) throw new ExitError(ExitCode.failed, report.problems.length === 1 ? report.problems[0]! : `${report.problems.length} problems (listed above)`);
+  if (report.problems.length)
+    throw new ExitError(
+      ExitCode.failed,
+      report.problems.length === 1 ? report.problems[0]! : `${report.problems.length} problems (listed above)`,
+    );
   return report;
 };

@@ -35,7 +35,10 @@ export const docsCommand = (files: string[], options: DocsCommandOptions) => {
       return;
     }
     process.stdout.write(`${diff}\n`);
-    throw new ExitError(ExitCode.failed, `${options.check} is out of date with the runbooks; regenerate it: ${docsCommandLine(files, common)}`);
+    throw new ExitError(
+      ExitCode.failed,
+      `${options.check} is out of date with the runbooks; regenerate it: ${docsCommandLine(files, common)}`,
+    );
   }
   if (options.output) {
     writeFileSync(options.output, text);

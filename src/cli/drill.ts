@@ -15,7 +15,16 @@ export interface DrillFlags extends ExecFlags {
 const printReport = (drill: DrillResult, json: boolean) => {
   const files = Object.values(drill.files).map((path) => relative(process.cwd(), path) || path);
   if (json) {
-    process.stdout.write(JSON.stringify({ type: 'drill-report', files, outcome: drill.report.outcome, durationMs: drill.report.durationMs, rto: drill.report.rto, rpo: drill.report.rpo }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        type: 'drill-report',
+        files,
+        outcome: drill.report.outcome,
+        durationMs: drill.report.durationMs,
+        rto: drill.report.rto,
+        rpo: drill.report.rpo,
+      }) + '\n',
+    );
     return;
   }
   process.stdout.write(['', ...summarizeDrill(drill.report), `report: ${files.join(', ')}`, ''].join('\n'));
@@ -41,7 +50,10 @@ export const drillCommand = async (file: string, flags: DrillFlags): Promise<Dri
   if (outcome) throw outcome;
   if (dry) return dry;
   if (drill!.report.rto && !drill!.report.rto.met) {
-    throw new ExitError(ExitCode.failed, `the drill missed its RTO: ${Math.round(drill!.report.durationMs / 1000)} s against ${drill!.report.rto.target}`);
+    throw new ExitError(
+      ExitCode.failed,
+      `the drill missed its RTO: ${Math.round(drill!.report.durationMs / 1000)} s against ${drill!.report.rto.target}`,
+    );
   }
   return drill!;
 };

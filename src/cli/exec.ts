@@ -39,12 +39,25 @@ const printDryRun = (dry: DryRun) => {
   const out: string[] = [`dry run of ${plan.name} (${plan.file}): nothing is executed`];
   const selected = new Set(dry.selected);
   for (const step of [...plan.steps.filter((s) => selected.has(s.id)), ...plan.cleanup]) {
-    out.push('', `${step.cleanup ? 'cleanup ' : ''}step ${step.id}: ${step.name}${step.needs.length ? ` (needs ${step.needs.join(', ')})` : ''}`);
+    out.push(
+      '',
+      `${step.cleanup ? 'cleanup ' : ''}step ${step.id}: ${step.name}${step.needs.length ? ` (needs ${step.needs.join(', ')})` : ''}`,
+    );
     if (step.when) out.push(`  when: ${step.when}`);
     if (step.confirm) out.push(`  confirm: ${step.confirm}`);
     if (step.manual) out.push(`  manual: ${step.manual}`);
-    if (step.run !== undefined) out.push('  run:', ...step.run.replace(/\n$/, '').split('\n').map((l) => `    ${l}`));
-    out.push(`  verify${step.verify.retries ? ` (retries ${step.verify.retries}, every ${step.verify.intervalMs} ms)` : ''}:`, ...step.verify.run.split('\n').map((l) => `    ${l}`));
+    if (step.run !== undefined)
+      out.push(
+        '  run:',
+        ...step.run
+          .replace(/\n$/, '')
+          .split('\n')
+          .map((l) => `    ${l}`),
+      );
+    out.push(
+      `  verify${step.verify.retries ? ` (retries ${step.verify.retries}, every ${step.verify.intervalMs} ms)` : ''}:`,
+      ...step.verify.run.split('\n').map((l) => `    ${l}`),
+    );
     if (step.verify.expect) out.push(`  expect: /${step.verify.expect}/`);
   }
   process.stdout.write(mask(out.join('\n')) + '\n');
@@ -54,9 +67,14 @@ const printDryRun = (dry: DryRun) => {
  * Runs the command; the result is returned for tests and drill, the exit code set on process.
  * `execute` lets `drill` wrap the run (report writing) while sharing flags, renderers and signals.
  */
-export const execCommand = async (file: string, flags: ExecFlags, execute: (options: ExecOptions) => Promise<RunResult | DryRun> = executeRunbook): Promise<RunResult | DryRun> => {
+export const execCommand = async (
+  file: string,
+  flags: ExecFlags,
+  execute: (options: ExecOptions) => Promise<RunResult | DryRun> = executeRunbook,
+): Promise<RunResult | DryRun> => {
   const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
-  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) throw usageError(`--concurrency expects a whole number of at least 1, got '${flags.concurrency}'`);
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1))
+    throw usageError(`--concurrency expects a whole number of at least 1, got '${flags.concurrency}'`);
   const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
   const output = flags.output ?? 'auto';
   // Prompts and a redrawn task list do not share a terminal well: plain lines when asking.

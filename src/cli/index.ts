@@ -55,7 +55,11 @@ const buildProgram = () => {
       await (await import('./exec.js')).execCommand(file, options);
     });
 
-  withRunOptions(program.command('drill'), 'load environments/NAME.yaml beside the runbook (refused when marked protected)', 'print what would run, run nothing, write no report')
+  withRunOptions(
+    program.command('drill'),
+    'load environments/NAME.yaml beside the runbook (refused when marked protected)',
+    'print what would run, run nothing, write no report',
+  )
     .description('run a recovery against a non-protected environment and write a drill report (md, json, junit xml)')
     .option('--report-dir <dir>', 'where reports are written and compared (default: drills/ beside the runbook)')
     .action(async (file: string, options) => {
@@ -84,7 +88,7 @@ const buildProgram = () => {
     .option('--prune', 'plan a grandfather-father-son prune (dry run unless --apply)')
     .option('--apply', 'with --prune: delete what the plan deletes')
     .option('--check-policy', 'fail when anything is left that the policy would delete')
-    .option('--verify', 're-hash every complete backup\'s stored data against its manifest')
+    .option('--verify', "re-hash every complete backup's stored data against its manifest")
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (dest: string, options) => {
       await (await import('./backups.js')).backupsCommand(dest, options);
@@ -110,7 +114,7 @@ const buildProgram = () => {
     .option('--workdir <dir>', 'where the repository lives on the server (default: its root here)')
     .option('--command <command>', 'how the jobs call runbook', 'runbook')
     .option('--env-file <file>', 'secrets file the jobs pass to runbook exec')
-    .option('--log-dir <dir>', 'folder of the cron jobs\' log files', '/var/log/runbook')
+    .option('--log-dir <dir>', "folder of the cron jobs' log files", '/var/log/runbook')
     .action(async (paths: string[], options) => (await import('./schedule.js')).scheduleCommand(paths, options));
 
   program

@@ -57,7 +57,10 @@ const escapeProperty = (s: string) => escapeData(s).replace(/:/g, '%3A').replace
 /** GitHub Actions workflow commands: each finding becomes an annotation on the file. */
 export const formatGithub = (diagnostics: readonly Diagnostic[]): string =>
   diagnostics
-    .map((d) => `::${d.severity} file=${escapeProperty(d.file)},line=${d.line},col=${d.col},title=${escapeProperty(d.rule)}::${escapeData(d.message)}`)
+    .map(
+      (d) =>
+        `::${d.severity} file=${escapeProperty(d.file)},line=${d.line},col=${d.col},title=${escapeProperty(d.rule)}::${escapeData(d.message)}`,
+    )
     .join('\n');
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

@@ -3,7 +3,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, ExitError } from '../errors.js';
 import { byPosition, formatDiagnostic, hasErrors } from '../runbook/diagnostic.js';
-import { collectScheduledJobs, crontabFileName, listRunbookFiles, renderCrontab, renderSystemdUnits, type ScheduleOptions } from '../report/schedule.js';
+import {
+  collectScheduledJobs,
+  crontabFileName,
+  listRunbookFiles,
+  renderCrontab,
+  renderSystemdUnits,
+  type ScheduleOptions,
+} from '../report/schedule.js';
 
 export interface ScheduleCommandOptions extends ScheduleOptions {
   format: 'cron' | 'systemd';

@@ -5,20 +5,36 @@ import { checkDrillFreshness, listRuns, type DrillFreshness, type RunSummary } f
 const duration = (ms?: number) => {
   if (ms === undefined || Number.isNaN(ms)) return '-';
   const s = Math.round(ms / 1000);
-  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  return s < 60
+    ? `${s}s`
+    : s < 3600
+      ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+      : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 };
 
 export const formatRunTable = (runs: RunSummary[]): string => {
-  const rows = [['RUNBOOK', 'RUN ID', 'STARTED', 'DURATION', 'OUTCOME', 'FAILED STEP'], ...runs.map((r) => [r.runbook, r.runId, r.startedAt.replace(/\.\d+Z$/, 'Z'), duration(r.durationMs), r.outcome, r.failedStep ?? ''])];
+  const rows = [
+    ['RUNBOOK', 'RUN ID', 'STARTED', 'DURATION', 'OUTCOME', 'FAILED STEP'],
+    ...runs.map((r) => [r.runbook, r.runId, r.startedAt.replace(/\.\d+Z$/, 'Z'), duration(r.durationMs), r.outcome, r.failedStep ?? '']),
+  ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 };
 
 /** The drill section under the runs table: one line per recovery runbook, warnings marked. */
 export const formatDrills = (drills: DrillFreshness[], reportDir: string): string => {
   const lines = [`drills (${reportDir}):`];
   for (const d of drills) {
-    const last = d.newest ? `last drill ${d.newest.startedAt.slice(0, 10)} (${d.newest.ageDays} days ago), ${d.newest.outcome}${d.newest.rtoMet === false ? ', RTO missed' : ''}` : 'no drill';
+    const last = d.newest
+      ? `last drill ${d.newest.startedAt.slice(0, 10)} (${d.newest.ageDays} days ago), ${d.newest.outcome}${d.newest.rtoMet === false ? ', RTO missed' : ''}`
+      : 'no drill';
     lines.push(d.warning ? `  warning: ${d.runbook}: ${d.warning}` : `  ok: ${d.runbook}: ${last}`);
     if (d.warning && d.newest) lines.push(`           ${last}`);
   }

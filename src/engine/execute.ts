@@ -11,7 +11,15 @@ import type { ResolveOptions } from './resolve.js';
 import { createRunId } from './journal.js';
 import { endOrphans, findOrphans } from './orphans.js';
 import { acquireLock } from './lock.js';
-import { checkConfirmations, checkEnvironment, checkGit, checkRequires, checkSelection, checkShellSyntax, collectSecrets } from './preflight.js';
+import {
+  checkConfirmations,
+  checkEnvironment,
+  checkGit,
+  checkRequires,
+  checkSelection,
+  checkShellSyntax,
+  collectSecrets,
+} from './preflight.js';
 import { readEnvFile } from './env-file.js';
 import { loadResume } from './resume.js';
 import { runPlan, selectSteps, stepPath, type RunResult, type StepResolver } from './run.js';
@@ -65,7 +73,8 @@ export interface DryRun {
   mask: (text: string) => string;
 }
 
-export const defaultStateDir = (env: Record<string, string | undefined> = process.env): string => resolve(env.RUNBOOK_STATE_DIR || '.runbook');
+export const defaultStateDir = (env: Record<string, string | undefined> = process.env): string =>
+  resolve(env.RUNBOOK_STATE_DIR || '.runbook');
 
 /** Maps a run's outcome to the exit code of DESIGN.md §4. */
 export const exitCodeOf = (result: RunResult, signal?: AbortSignal): number => {
@@ -89,7 +98,8 @@ export const executeRunbook = async (options: ExecOptions): Promise<RunResult | 
   if (options.concurrency !== undefined && (!Number.isInteger(options.concurrency) || options.concurrency < 1)) {
     throw new ExitError(ExitCode.usage, `--concurrency must be a whole number of at least 1, got ${options.concurrency}`);
   }
-  if (options.resume && (options.from !== undefined || options.only?.length)) throw new ExitError(ExitCode.usage, '--resume cannot be combined with --from or --only');
+  if (options.resume && (options.from !== undefined || options.only?.length))
+    throw new ExitError(ExitCode.usage, '--resume cannot be combined with --from or --only');
   checkSelection(plan, options.from, options.only);
   checkRequires(plan, stepPath(processEnv.PATH));
   checkShellSyntax(plan);
@@ -102,7 +112,10 @@ export const executeRunbook = async (options: ExecOptions): Promise<RunResult | 
   const runId = createRunId();
   const lock = acquireLock(stateDir, plan.name, runId, hostname());
   const warnings: string[] = [];
-  if (lock.tookOver) warnings.push(`took over a stale lock of pid ${lock.tookOver.pid} (started ${lock.tookOver.startedAt}, run ${lock.tookOver.runId}): that process is gone`);
+  if (lock.tookOver)
+    warnings.push(
+      `took over a stale lock of pid ${lock.tookOver.pid} (started ${lock.tookOver.startedAt}, run ${lock.tookOver.runId}): that process is gone`,
+    );
   try {
     let resume;
     if (options.resume) {
@@ -110,7 +123,8 @@ export const executeRunbook = async (options: ExecOptions): Promise<RunResult | 
       resume = check.state;
       lock.setRunId(resume.runId);
       if (check.droppedTorn) warnings.push(`dropped the torn last journal record at ${check.droppedTorn} (--force)`);
-      if (check.changed.length > 0) warnings.push(`step(s) changed since the journal recorded them, they run again: ${check.changed.join(', ')}`);
+      if (check.changed.length > 0)
+        warnings.push(`step(s) changed since the journal recorded them, they run again: ${check.changed.join(', ')}`);
     }
     // A run whose engine was SIGKILLed may have left its step's process group running: end it
     // before anything runs, so the crashed attempt never finishes behind this one.
@@ -118,9 +132,17 @@ export const executeRunbook = async (options: ExecOptions): Promise<RunResult | 
       const orphans = findOrphans(deadRun);
       if (orphans.length === 0) continue;
       await endOrphans(deadRun, orphans, options.graceMs ?? 5000);
-      warnings.push(`ended ${orphans.length} process group(s) left running by the crashed run ${deadRun}: ${orphans.map((o) => `step '${o.step}' (pgid ${o.pgid}, pids ${o.pids.join(' ')})`).join(', ')}`);
+      warnings.push(
+        `ended ${orphans.length} process group(s) left running by the crashed run ${deadRun}: ${orphans.map((o) => `step '${o.step}' (pgid ${o.pgid}, pids ${o.pids.join(' ')})`).join(', ')}`,
+      );
     }
-    checkConfirmations(plan, { yes: options.yes, interactive: options.interactive, from: options.from, only: options.only, skip: resume ? new Set(resume.done.keys()) : undefined });
+    checkConfirmations(plan, {
+      yes: options.yes,
+      interactive: options.interactive,
+      from: options.from,
+      only: options.only,
+      skip: resume ? new Set(resume.done.keys()) : undefined,
+    });
     const listeners = [options.onEvent ?? []].flat();
     let warned = false;
     const notifyRun = async (event: NotifyEvent, result?: RunResult) => {
@@ -136,7 +158,9 @@ export const executeRunbook = async (options: ExecOptions): Promise<RunResult | 
       };
       const sent = await notify(plan.notify, event, JSON.parse(mask(JSON.stringify(summary))) as typeof summary);
       // A notification that did not go out is reported, never allowed to change the run's outcome.
-      for (const error of sent.errors) for (const listener of [options.onEvent ?? []].flat()) listener({ type: 'warning', message: `notification failed: ${mask(error)}`, t: new Date().toISOString() } as never);
+      for (const error of sent.errors)
+        for (const listener of [options.onEvent ?? []].flat())
+          listener({ type: 'warning', message: `notification failed: ${mask(error)}`, t: new Date().toISOString() } as never);
     };
     await notifyRun('start');
     const result = await runPlan({

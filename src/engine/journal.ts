@@ -80,7 +80,10 @@ export const readJournal = (path: string): ReadJournal => {
     const bad = reason ?? (isLast && !complete ? 'incomplete line' : undefined);
     if (bad) {
       if (!isLast) {
-        throw new ExitError(ExitCode.usage, `journal ${path}:${index + 1} is corrupted (${bad}) before its last record; refusing to resume from it: ${text.slice(0, 200)}`);
+        throw new ExitError(
+          ExitCode.usage,
+          `journal ${path}:${index + 1} is corrupted (${bad}) before its last record; refusing to resume from it: ${text.slice(0, 200)}`,
+        );
       }
       return { records, torn: { line: index + 1, text, reason: bad, byteOffset: offset } };
     }
@@ -112,7 +115,10 @@ export const listRunIds = (stateDir: string): string[] => {
 
 /** A run id sortable by time: `20261126T040512Z-<pid>`. */
 export const createRunId = (now = new Date(), pid = process.pid): string =>
-  `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${pid}`;
+  `${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${pid}`;
 
 /** The last record matching `test` (ES2022 has no Array#findLast). */
 export const findLastRecord = (records: readonly JournalRecord[], test: (record: JournalRecord) => boolean): JournalRecord | undefined => {

@@ -66,14 +66,20 @@ export const acquireLock = (stateDir: string, runbook: string, runId: string, ho
   let tookOver: LockInfo | undefined;
   if (!tryCreate(path, info)) {
     const holder = readLock(path);
-    const describe = holder ? `pid ${holder.pid} on host ${holder.host}, started ${holder.startedAt} (run ${holder.runId})` : 'an unreadable lock file';
+    const describe = holder
+      ? `pid ${holder.pid} on host ${holder.host}, started ${holder.startedAt} (run ${holder.runId})`
+      : 'an unreadable lock file';
     if (!holder || holder.host !== host || isAlive(holder.pid)) {
-      const hint = holder && holder.host !== host ? '; it was taken on another host, so it is never broken automatically: remove it by hand once that run is gone' : '';
+      const hint =
+        holder && holder.host !== host
+          ? '; it was taken on another host, so it is never broken automatically: remove it by hand once that run is gone'
+          : '';
       throw new ExitError(ExitCode.locked, `runbook '${runbook}' is locked by ${describe}: ${path}${hint}`);
     }
     // The holder died on this host: its lock is stale.
     unlinkSync(path);
-    if (!tryCreate(path, info)) throw new ExitError(ExitCode.locked, `runbook '${runbook}' was locked by another run while taking over a stale lock: ${path}`);
+    if (!tryCreate(path, info))
+      throw new ExitError(ExitCode.locked, `runbook '${runbook}' was locked by another run while taking over a stale lock: ${path}`);
     tookOver = holder;
   }
   return {

@@ -45,10 +45,19 @@ const encodedForms = (value: string): string[] => {
   }
   forms.push(...embeddedBase64(bytes));
   const url = encodeURIComponent(value);
-  forms.push(url, url.replace(/%20/g, '+'), url.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()), encodeURI(value));
+  forms.push(
+    url,
+    url.replace(/%20/g, '+'),
+    url.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()),
+    encodeURI(value),
+  );
   // Inside a JSON string (jq, a JSON log line): quotes, backslashes, newlines escaped; also `\u` escapes for non-ASCII.
   const json = JSON.stringify(value).slice(1, -1);
-  forms.push(json, json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`), json.replace(/\//g, '\\/'));
+  forms.push(
+    json,
+    json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+    json.replace(/\//g, '\\/'),
+  );
   forms.push(bytes.toString('hex'));
   return forms.filter((form) => form.length >= minEncodedLength && form !== value);
 };

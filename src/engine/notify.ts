@@ -56,7 +56,11 @@ const retryable = (status: number) => status >= 500 || status === 429;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** POSTs once per attempt until a 2xx/3xx answer; resolves with an error message or undefined. */
-const post = async (url: URL, init: { body: string; contentType: string }, options: Required<NotifyOptions>): Promise<string | undefined> => {
+const post = async (
+  url: URL,
+  init: { body: string; contentType: string },
+  options: Required<NotifyOptions>,
+): Promise<string | undefined> => {
   let problem = '';
   for (let attempt = 0; attempt <= options.retries; attempt++) {
     if (attempt > 0) await sleep(options.retryDelayMs * 2 ** (attempt - 1));
@@ -73,7 +77,10 @@ const post = async (url: URL, init: { body: string; contentType: string }, optio
       problem = `HTTP ${response.status} from ${describeUrl(url)}`;
       if (!retryable(response.status)) return problem;
     } catch (error) {
-      const cause = (error as Error).name === 'TimeoutError' ? `no answer within ${options.timeoutMs}ms` : ((error as { cause?: Error }).cause?.message ?? (error as Error).message);
+      const cause =
+        (error as Error).name === 'TimeoutError'
+          ? `no answer within ${options.timeoutMs}ms`
+          : ((error as { cause?: Error }).cause?.message ?? (error as Error).message);
       problem = `${describeUrl(url)}: ${cause}`;
     }
   }
@@ -93,8 +100,17 @@ const parseUrl = (text: string): URL | undefined => {
  * Sends the notifications `config` asks for on `event`; never throws. `config.on` defaults to
  * failures only, as in the schema.
  */
-export const notify = async (config: Notify, event: NotifyEvent, summary: RunSummary, options: NotifyOptions = {}): Promise<NotifyResult> => {
-  const settings: Required<NotifyOptions> = { timeoutMs: options.timeoutMs ?? 10_000, retries: options.retries ?? 2, retryDelayMs: options.retryDelayMs ?? 1000 };
+export const notify = async (
+  config: Notify,
+  event: NotifyEvent,
+  summary: RunSummary,
+  options: NotifyOptions = {},
+): Promise<NotifyResult> => {
+  const settings: Required<NotifyOptions> = {
+    timeoutMs: options.timeoutMs ?? 10_000,
+    retries: options.retries ?? 2,
+    retryDelayMs: options.retryDelayMs ?? 1000,
+  };
   const result: NotifyResult = { sent: [], errors: [] };
   if (!(config.on ?? ['failure']).includes(event)) return result;
 
@@ -115,7 +131,11 @@ export const notify = async (config: Notify, event: NotifyEvent, summary: RunSum
   };
 
   if (config.ping) {
-    send(`ping ${event}`, config.ping, () => ({ url: pingUrl(config.ping!, event), body: describeRun(event, summary), contentType: 'text/plain; charset=utf-8' }));
+    send(`ping ${event}`, config.ping, () => ({
+      url: pingUrl(config.ping!, event),
+      body: describeRun(event, summary),
+      contentType: 'text/plain; charset=utf-8',
+    }));
   }
   if (config.webhook) {
     // `text` makes the same body readable by Slack- and Mattermost-style incoming webhooks.

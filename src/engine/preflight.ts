@@ -27,10 +27,14 @@ export const missingCommands = (commands: readonly string[], path = process.env.
 /** The declared secrets' values; refuses missing ones and ones too short to mask safely. */
 export const collectSecrets = (plan: Plan, env: Record<string, string | undefined>): Record<string, string> => {
   const missing = plan.secrets.filter((name) => !env[name]);
-  if (missing.length > 0) throw new ExitError(ExitCode.usage, `secret(s) not set in the environment: ${missing.join(', ')} (set them, or pass --env-file)`);
+  if (missing.length > 0)
+    throw new ExitError(ExitCode.usage, `secret(s) not set in the environment: ${missing.join(', ')} (set them, or pass --env-file)`);
   const short = plan.secrets.filter((name) => env[name]!.length < minSecretLength);
   if (short.length > 0) {
-    throw new ExitError(ExitCode.usage, `secret(s) shorter than ${minSecretLength} characters cannot be masked safely: ${short.join(', ')}`);
+    throw new ExitError(
+      ExitCode.usage,
+      `secret(s) shorter than ${minSecretLength} characters cannot be masked safely: ${short.join(', ')}`,
+    );
   }
   return Object.fromEntries(plan.secrets.map((name) => [name, env[name]!]));
 };
@@ -45,10 +49,15 @@ export const checkSelection = (plan: Plan, from?: string, only?: string[]): void
 };
 
 /** Exit 3 before anything runs when a selected step needs a confirmation nobody can give. */
-export const checkConfirmations = (plan: Plan, options: { yes?: boolean; interactive: boolean; from?: string; only?: string[]; skip?: ReadonlySet<string> }): void => {
+export const checkConfirmations = (
+  plan: Plan,
+  options: { yes?: boolean; interactive: boolean; from?: string; only?: string[]; skip?: ReadonlySet<string> },
+): void => {
   if (options.yes || options.interactive) return;
   const selected = selectSteps(plan, options.from, options.only);
-  const asking = [...plan.steps.filter((s) => selected.has(s.id) && !options.skip?.has(s.id)), ...plan.cleanup].filter((s) => s.confirm !== undefined);
+  const asking = [...plan.steps.filter((s) => selected.has(s.id) && !options.skip?.has(s.id)), ...plan.cleanup].filter(
+    (s) => s.confirm !== undefined,
+  );
   if (asking.length > 0) {
     throw new ExitError(
       ExitCode.aborted,
@@ -58,7 +67,9 @@ export const checkConfirmations = (plan: Plan, options: { yes?: boolean; interac
 };
 
 /** Files the plan comes from: the runbook and every file its steps are defined in. */
-export const planFiles = (plan: Plan): string[] => [...new Set([plan.file, ...plan.steps.map((s) => s.file), ...plan.cleanup.map((s) => s.file)].map((f) => resolve(f)))];
+export const planFiles = (plan: Plan): string[] => [
+  ...new Set([plan.file, ...plan.steps.map((s) => s.file), ...plan.cleanup.map((s) => s.file)].map((f) => resolve(f))),
+];
 
 /**
  * The commit the runbook comes from. Refuses (exit 2) uncommitted or modified runbook files, and a
@@ -72,7 +83,10 @@ export const checkGit = async (plan: Plan, allowDirty: boolean): Promise<{ commi
     root = (await git.revparse(['--show-toplevel'])).trim();
   } catch {
     if (allowDirty) return { dirty: files };
-    throw new ExitError(ExitCode.usage, `${plan.file} is not in a git repository: runbooks come from git (pass --allow-dirty to run it anyway)`);
+    throw new ExitError(
+      ExitCode.usage,
+      `${plan.file} is not in a git repository: runbooks come from git (pass --allow-dirty to run it anyway)`,
+    );
   }
   const repo = simpleGit({ baseDir: root });
   let commit: string | undefined;
@@ -117,7 +131,10 @@ export const checkShellSyntax = (plan: Plan): void => {
   const texts = new Map<string, { step: PlannedStep; field: 'run' | 'verify' }[]>();
   for (const step of [...plan.steps, ...plan.cleanup]) {
     if (step.deferred) continue;
-    for (const [field, text] of [['run', step.run], ['verify', step.verify.run]] as const) {
+    for (const [field, text] of [
+      ['run', step.run],
+      ['verify', step.verify.run],
+    ] as const) {
       if (text !== undefined) texts.set(text, [...(texts.get(text) ?? []), { step, field }]);
     }
   }
@@ -130,13 +147,20 @@ export const checkShellSyntax = (plan: Plan): void => {
       return file;
     });
     // The checks run side by side: each is a fork and exec of bash, most of it waiting.
-    spawnSync('bash', ['-c', 'for f; do { bash -n "$f" 2> "$f.err" || : > "$f.bad"; } & done; wait', 'bash', ...files], { stdio: 'ignore' });
+    spawnSync('bash', ['-c', 'for f; do { bash -n "$f" 2> "$f.err" || : > "$f.bad"; } & done; wait', 'bash', ...files], {
+      stdio: 'ignore',
+    });
     const problems: string[] = [];
     [...texts.values()].forEach((uses, index) => {
       const file = files[index]!;
       if (!existsSync(`${file}.bad`)) return;
-      const reason = readFileSync(`${file}.err`, 'utf8').split('\n').filter(Boolean).map((line) => line.replace(/^[^:]+: /, '')).join('; ');
-      for (const { step, field } of uses) problems.push(`${step.file}:${step.line}:${step.col}: step '${step.id}': ${field} is not valid bash: ${reason} [shell-syntax]`);
+      const reason = readFileSync(`${file}.err`, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.replace(/^[^:]+: /, ''))
+        .join('; ');
+      for (const { step, field } of uses)
+        problems.push(`${step.file}:${step.line}:${step.col}: step '${step.id}': ${field} is not valid bash: ${reason} [shell-syntax]`);
     });
     if (problems.length > 0) throw new ExitError(ExitCode.usage, `${problems.join('\n')}\nnothing was run`);
   } finally {

@@ -103,7 +103,8 @@ const combineVerify = (builtIn: ResolvedVerify, own: ResolvedVerify | undefined)
       }
     : builtIn;
 
-const envText = (value: unknown): string => (value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value));
+const envText = (value: unknown): string =>
+  value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
 
 /** Outputs of steps as one included runbook sees them: its own ids, without the prefix. */
 const scopedOutputs = (outputs: Outputs, prefix: string): Scope['steps'] =>
@@ -121,7 +122,11 @@ const placeholderOutputs = (stepIds: readonly string[]): Scope['steps'] =>
       {
         outputs: new Proxy({} as Record<string, string>, {
           get: (_t, key) => `\${{ steps.${id}.outputs.${String(key)} }}`,
-          getOwnPropertyDescriptor: (_t, key) => ({ value: `\${{ steps.${id}.outputs.${String(key)} }}`, enumerable: true, configurable: true }),
+          getOwnPropertyDescriptor: (_t, key) => ({
+            value: `\${{ steps.${id}.outputs.${String(key)} }}`,
+            enumerable: true,
+            configurable: true,
+          }),
           has: () => true,
         }),
       },
@@ -158,7 +163,8 @@ const compose = (root: LoadedRunbook, rootVars: Record<string, unknown>): Compos
   const walk = (loaded: LoadedRunbook, prefix: string, vars: Record<string, unknown>, entryNeeds: Needs | undefined): string[] => {
     const runbook = loaded.runbook!;
     const own: string[] = [];
-    let previous: Needs = entryNeeds ?? (contexts.length ? [contexts[contexts.length - 1]!.prefix + contexts[contexts.length - 1]!.step.id] : []);
+    let previous: Needs =
+      entryNeeds ?? (contexts.length ? [contexts[contexts.length - 1]!.prefix + contexts[contexts.length - 1]!.step.id] : []);
     for (const edge of loaded.includes) {
       if (!edge.target?.runbook) continue;
       const childVars = { ...(edge.target.runbook.vars ?? {}), ...vars, ...edge.vars };
@@ -196,7 +202,9 @@ const compose = (root: LoadedRunbook, rootVars: Record<string, unknown>): Compos
         const full = value.prefix + ref;
         if (groups.has(full)) return groups.get(full)!;
         if (known.has(full)) return [full];
-        diagnostics.push(diagnosticAt(value.loaded, [...value.at, index], `needs '${ref}', which is neither a step nor an include`, 'unknown-needs'));
+        diagnostics.push(
+          diagnosticAt(value.loaded, [...value.at, index], `needs '${ref}', which is neither a step nor an include`, 'unknown-needs'),
+        );
         return [];
       }),
     );
@@ -240,7 +248,9 @@ const findCycle = (start: string, needs: Map<string, string[]>): string[] => {
   return visit(start) ?? [start];
 };
 
-const collectFromTree = <T>(files: LoadedRunbook[], pick: (r: Runbook) => T[] | undefined): T[] => [...new Set(files.flatMap((f) => (f.runbook ? (pick(f.runbook) ?? []) : [])))];
+const collectFromTree = <T>(files: LoadedRunbook[], pick: (r: Runbook) => T[] | undefined): T[] => [
+  ...new Set(files.flatMap((f) => (f.runbook ? (pick(f.runbook) ?? []) : []))),
+];
 
 /** Builds the plan, or throws ExitError(2) naming every problem with file:line:col. */
 export const resolvePlan = (file: string, options: ResolveOptions = {}): Plan => {
@@ -270,7 +280,9 @@ export const resolvePlan = (file: string, options: ResolveOptions = {}): Plan =>
   };
 
   const secretNames = collectFromTree(tree.files, (r) => r.secrets);
-  const secretValues = Object.fromEntries(secretNames.filter((name) => processEnv[name] !== undefined).map((name) => [name, processEnv[name]!]));
+  const secretValues = Object.fromEntries(
+    secretNames.filter((name) => processEnv[name] !== undefined).map((name) => [name, processEnv[name]!]),
+  );
 
   const composition = compose(root, rootVars);
   const diagnostics = [...composition.diagnostics];
@@ -281,7 +293,9 @@ export const resolvePlan = (file: string, options: ResolveOptions = {}): Plan =>
     const { step, loaded, at, prefix, vars } = context;
     const id = prefix + step.id;
     const shellFor = (outputs: Outputs | undefined): StepShell => {
-      const steps = outputs ? scopedOutputs(outputs, prefix) : placeholderOutputs(allIds.filter((x) => x.startsWith(prefix)).map((x) => x.slice(prefix.length)));
+      const steps = outputs
+        ? scopedOutputs(outputs, prefix)
+        : placeholderOutputs(allIds.filter((x) => x.startsWith(prefix)).map((x) => x.slice(prefix.length)));
       const scope: Scope = { vars, secrets: secretValues, steps, env: processEnv };
       const withoutSecrets: Scope = { ...scope, secrets: {} };
       // The step's vars (an include's own among them) are exported too; its `env` wins.
@@ -293,7 +307,8 @@ export const resolvePlan = (file: string, options: ResolveOptions = {}): Plan =>
         const action = findAction(step.uses)!;
         // Secrets never reach `with`: they would be printed into shell text.
         const input = interpolate(step.with ?? {}, withoutSecrets) as Record<string, unknown>;
-        const problems = outputs || !refersToOutputs(step.with) ? validateActionInput(loaded.source, step.uses, input, [...at, 'with']) : [];
+        const problems =
+          outputs || !refersToOutputs(step.with) ? validateActionInput(loaded.source, step.uses, input, [...at, 'with']) : [];
         if (problems.length) fail(problems);
         const expansion = action.expand(input, { runbook: runbook.name, stepId: id, secrets: secretNames, rpo: runbook.rpo });
         for (const command of action.requires(input)) requires.add(command);
@@ -306,7 +321,8 @@ export const resolvePlan = (file: string, options: ResolveOptions = {}): Plan =>
         };
         return { run: expansion.run, verify: combineVerify(builtIn, own), env };
       }
-      if (!own) throw new ExitError(ExitCode.usage, formatDiagnostic(diagnosticAt(loaded, at, `step '${id}' has no verify`, 'missing-verify')));
+      if (!own)
+        throw new ExitError(ExitCode.usage, formatDiagnostic(diagnosticAt(loaded, at, `step '${id}' has no verify`, 'missing-verify')));
       return { run: step.run, verify: own, env };
     };
 
@@ -351,7 +367,16 @@ export const resolvePlan = (file: string, options: ResolveOptions = {}): Plan =>
       deferred,
     };
     // The hash covers the definition and the text it resolved to, but not secret values.
-    planned.hash = sha256(JSON.stringify({ step, prefix, run: shell.run, verify: shell.verify, envKeys: Object.keys(shell.env), vars: refersToVars(step) ? vars : undefined }));
+    planned.hash = sha256(
+      JSON.stringify({
+        step,
+        prefix,
+        run: shell.run,
+        verify: shell.verify,
+        envKeys: Object.keys(shell.env),
+        vars: refersToVars(step) ? vars : undefined,
+      }),
+    );
     if (deferred) resolvers.set(planned, (outputs) => shellFor(outputs));
     stepVars.set(planned, vars);
     return planned;
@@ -377,7 +402,9 @@ export const resolvePlan = (file: string, options: ResolveOptions = {}): Plan =>
     vars: rootVars,
     secrets: secretNames,
     requires: [...requires],
-    notify: runbook.notify ? resolveNotify(runbook.notify, { vars: rootVars, secrets: secretValues, steps: {}, env: processEnv }) : undefined,
+    notify: runbook.notify
+      ? resolveNotify(runbook.notify, { vars: rootVars, secrets: secretValues, steps: {}, env: processEnv })
+      : undefined,
     steps,
     cleanup,
   };
@@ -412,14 +439,22 @@ export const resolveStepShell = (_plan: Plan, step: PlannedStep, outputs: Output
 };
 
 /** Whether a step's `when` lets it run, given the outputs so far. */
-export const evaluateWhen = (plan: Plan, step: PlannedStep, outputs: Outputs, processEnv: Record<string, string | undefined> = process.env): boolean => {
+export const evaluateWhen = (
+  plan: Plan,
+  step: PlannedStep,
+  outputs: Outputs,
+  processEnv: Record<string, string | undefined> = process.env,
+): boolean => {
   if (step.when === undefined) return true;
   const prefix = step.id.includes('.') ? step.id.slice(0, step.id.lastIndexOf('.') + 1) : '';
   const scope: Scope = { vars: stepVars.get(step) ?? plan.vars, secrets: {}, steps: scopedOutputs(outputs, prefix), env: processEnv };
   const text = step.when.trim();
   const found = findExpressions(text);
   const only = found[0];
-  const value = only && found.length === 1 && only.start === 0 && only.end === text.length ? evaluate(parseExpression(only.source), scope) : interpolate(text, scope);
+  const value =
+    only && found.length === 1 && only.start === 0 && only.end === text.length
+      ? evaluate(parseExpression(only.source), scope)
+      : interpolate(text, scope);
   return isTrue(value);
 };
 

@@ -60,12 +60,15 @@ export const loadResume = (stateDir: string, plan: Plan, force: boolean): Resume
   }
   const done = new Map<string, { hash: string; outputs: Record<string, string> }>();
   for (const record of records) {
-    if (record.type === 'step-done') done.set(String(record.id), { hash: String(record.hash), outputs: (record.outputs ?? {}) as Record<string, string> });
+    if (record.type === 'step-done')
+      done.set(String(record.id), { hash: String(record.hash), outputs: (record.outputs ?? {}) as Record<string, string> });
   }
   const changed: string[] = [];
   const changedDone: string[] = [];
   const recordedHash = new Map<string, string>();
-  for (const record of records) if ((record.type === 'step-start' || record.type === 'step-failed') && typeof record.hash === 'string') recordedHash.set(String(record.id), record.hash);
+  for (const record of records)
+    if ((record.type === 'step-start' || record.type === 'step-failed') && typeof record.hash === 'string')
+      recordedHash.set(String(record.id), record.hash);
   for (const step of plan.steps) {
     const verified = done.get(step.id);
     const before = verified?.hash ?? recordedHash.get(step.id);

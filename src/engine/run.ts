@@ -158,18 +158,29 @@ export const runPlan = async (options: RunOptions): Promise<RunResult> => {
       const { t, type, ...rest } = timed;
       journal.append({ t, type, ...rest });
     }
-    if (timed.type === 'step-output') log(timed.t, `[${timed.id}]${timed.phase === 'verify' ? ' verify' : ''} ${timed.stream === 'stderr' ? '!' : '|'} ${timed.line}`);
+    if (timed.type === 'step-output')
+      log(timed.t, `[${timed.id}]${timed.phase === 'verify' ? ' verify' : ''} ${timed.stream === 'stderr' ? '!' : '|'} ${timed.line}`);
     else log(timed.t, `-- ${JSON.stringify(timed)}`);
     for (const listener of listeners) listener(timed);
   };
 
   const results = new Map<string, StepResult>();
   for (const step of [...plan.steps, ...plan.cleanup]) {
-    results.set(step.id, { id: step.id, name: step.name, cleanup: step.cleanup, status: 'pending', attempts: 0, exitCodes: [], outputs: {} });
+    results.set(step.id, {
+      id: step.id,
+      name: step.name,
+      cleanup: step.cleanup,
+      status: 'pending',
+      attempts: 0,
+      exitCodes: [],
+      outputs: {},
+    });
   }
   const outputs: StepOutputs = {};
   const secretEnv = resolver.stepEnvironment(plan, options.secrets);
-  const inherited = Object.fromEntries(Object.entries(options.processEnv).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const inherited = Object.fromEntries(
+    Object.entries(options.processEnv).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
   const baseEnv: Record<string, string> = {
     ...inherited,
     ...secretEnv,
@@ -198,7 +209,14 @@ export const runPlan = async (options: RunOptions): Promise<RunResult> => {
 
   let abortedByOperator = false;
 
-  const runOnce = (text: string, env: Record<string, string>, step: PlannedStep, phase: 'run' | 'verify', timeoutMs: number | undefined, signal?: AbortSignal) =>
+  const runOnce = (
+    text: string,
+    env: Record<string, string>,
+    step: PlannedStep,
+    phase: 'run' | 'verify',
+    timeoutMs: number | undefined,
+    signal?: AbortSignal,
+  ) =>
     runShell({
       text,
       env,
@@ -214,17 +232,31 @@ export const runPlan = async (options: RunOptions): Promise<RunResult> => {
     let reason: string | undefined;
     if (shell.timedOut) reason = `verification timed out after ${verify.timeoutMs} ms`;
     else if (shell.exitCode !== 0) reason = `verification exited ${shell.exitCode ?? shell.signal}`;
-    else if (verify.expect !== undefined && !new RegExp(verify.expect, 'm').test(shell.stdout)) reason = `verification output does not match /${verify.expect}/`;
+    else if (verify.expect !== undefined && !new RegExp(verify.expect, 'm').test(shell.stdout))
+      reason = `verification output does not match /${verify.expect}/`;
     return { shell, reason };
   };
 
   /** Polls the verification up to 1 + retries times (or until `deadline`). */
-  const verifyStep = async (verify: ResolvedVerify, env: Record<string, string>, step: PlannedStep, signal?: AbortSignal, deadline?: number): Promise<VerifyResult & { aborted: boolean }> => {
+  const verifyStep = async (
+    verify: ResolvedVerify,
+    env: Record<string, string>,
+    step: PlannedStep,
+    signal?: AbortSignal,
+    deadline?: number,
+  ): Promise<VerifyResult & { aborted: boolean }> => {
     let polls = 0;
     for (;;) {
       polls++;
       const { shell, reason } = await verifyOnce(verify, env, step, signal);
-      const result = { passed: reason === undefined, exitCode: shell.exitCode, polls, reason, output: mask(tail(shell.stdout)), aborted: shell.aborted };
+      const result = {
+        passed: reason === undefined,
+        exitCode: shell.exitCode,
+        polls,
+        reason,
+        output: mask(tail(shell.stdout)),
+        aborted: shell.aborted,
+      };
       if (result.passed || shell.aborted || signal?.aborted) return result;
       const more = deadline !== undefined ? Date.now() + verify.intervalMs < deadline : polls <= verify.retries;
       if (!more) return result;
@@ -246,7 +278,15 @@ export const runPlan = async (options: RunOptions): Promise<RunResult> => {
       result.reason = error;
       result.tolerated = step.continueOnError;
       result.durationMs = Math.round(performance.now() - began);
-      emit({ type: 'step-failed', id: step.id, hash: step.hash, attempts: result.attempts, durationMs: result.durationMs, error, tolerated: step.continueOnError });
+      emit({
+        type: 'step-failed',
+        id: step.id,
+        hash: step.hash,
+        attempts: result.attempts,
+        durationMs: result.durationMs,
+        error,
+        tolerated: step.continueOnError,
+      });
       return 'failed';
     };
 
@@ -299,7 +339,16 @@ export const runPlan = async (options: RunOptions): Promise<RunResult> => {
       rmSync(outputFile, { force: true });
       result.durationMs = Math.round(performance.now() - began);
       outputs[step.id] = result.outputs;
-      emit({ type: 'step-done', id: step.id, hash: step.hash, attempts: result.attempts, durationMs: result.durationMs, outputs: result.outputs, exitCode, verify });
+      emit({
+        type: 'step-done',
+        id: step.id,
+        hash: step.hash,
+        attempts: result.attempts,
+        durationMs: result.durationMs,
+        outputs: result.outputs,
+        exitCode,
+        verify,
+      });
       return 'done';
     };
 
@@ -321,7 +370,16 @@ export const runPlan = async (options: RunOptions): Promise<RunResult> => {
         if (verify.aborted || signal?.aborted) return interrupted();
         result.verifyOutput = verify.output;
         if (verify.passed) return succeed(null, stripAborted(verify));
-        emit({ type: 'step-attempt', id: step.id, attempt: result.attempts, exitCode: null, signal: null, timedOut: false, durationMs: Math.round(performance.now() - began), verify: stripAborted(verify) });
+        emit({
+          type: 'step-attempt',
+          id: step.id,
+          attempt: result.attempts,
+          exitCode: null,
+          signal: null,
+          timedOut: false,
+          durationMs: Math.round(performance.now() - began),
+          verify: stripAborted(verify),
+        });
         if (!options.ask) return fail(`manual step not verified before its timeout: ${verify.reason}`, began);
       }
     }
@@ -403,7 +461,7 @@ export const runPlan = async (options: RunOptions): Promise<RunResult> => {
   for (;;) {
     if (options.signal?.aborted) stopped = true;
     if (!stopped) {
-      for (let i = 0; i < pending.length && running.size < concurrency; ) {
+      for (let i = 0; i < pending.length && running.size < concurrency;) {
         const step = pending[i]!;
         const needs = step.needs.filter((id) => known.has(id));
         const unmet = needs.find((id) => settled.has(id) && !satisfied.has(id));
@@ -432,7 +490,11 @@ export const runPlan = async (options: RunOptions): Promise<RunResult> => {
 
   const interruptedBy = options.signal?.aborted ? String(options.signal.reason ?? 'SIGINT') : undefined;
   if (interruptedBy) {
-    emit({ type: 'interrupted', signal: interruptedBy, steps: [...results.values()].filter((r) => r.status === 'interrupted').map((r) => r.id) });
+    emit({
+      type: 'interrupted',
+      signal: interruptedBy,
+      steps: [...results.values()].filter((r) => r.status === 'interrupted').map((r) => r.id),
+    });
   }
 
   // Cleanup always runs, after failures and interrupts too; only a second signal stops it.
@@ -449,7 +511,17 @@ export const runPlan = async (options: RunOptions): Promise<RunResult> => {
   journal.close();
   closeSync(logFd);
   rmSync(outputsDir, { recursive: true, force: true });
-  return { runId, runbook: plan.name, outcome, startedAt: started.toISOString(), durationMs, steps: all, failedStep: failed?.id, journal: journal.path, log: logPath };
+  return {
+    runId,
+    runbook: plan.name,
+    outcome,
+    startedAt: started.toISOString(),
+    durationMs,
+    steps: all,
+    failedStep: failed?.id,
+    journal: journal.path,
+    log: logPath,
+  };
 };
 
 const stripAborted = ({ aborted: _aborted, ...verify }: VerifyResult & { aborted: boolean }): VerifyResult => verify;
@@ -460,6 +532,14 @@ export const selectSteps = (plan: Plan, from?: string, only?: string[]): Set<str
   // An include's id alone names all of its steps.
   const matches = (id: string, wanted: string) => id === wanted || id.startsWith(`${wanted}.`);
   if (only && only.length > 0) return new Set(ids.filter((id) => only.some((wanted) => matches(id, wanted))));
-  if (from !== undefined) return new Set(ids.slice(Math.max(0, ids.findIndex((id) => matches(id, from)))));
+  if (from !== undefined)
+    return new Set(
+      ids.slice(
+        Math.max(
+          0,
+          ids.findIndex((id) => matches(id, from)),
+        ),
+      ),
+    );
   return new Set(ids);
 };

@@ -92,7 +92,13 @@ export const checkDrillFreshness = (runbooksDir: string, reportDir: string, now 
       const stored = listDrillReports(reportDir, name).at(-1);
       if (!stored) return { runbook: name, file, warning: `never drilled: no report in ${reportDir}` };
       const ageDays = Math.floor((now - Date.parse(stored.report.startedAt)) / 86_400_000);
-      const newest = { report: stored.path, startedAt: stored.report.startedAt, outcome: stored.report.outcome, rtoMet: stored.report.rto?.met, ageDays };
+      const newest = {
+        report: stored.path,
+        startedAt: stored.report.startedAt,
+        outcome: stored.report.outcome,
+        rtoMet: stored.report.rto?.met,
+        ageDays,
+      };
       const passed = stored.report.outcome === 'success' && stored.report.rto?.met !== false;
       const warning =
         now - Date.parse(stored.report.startedAt) > DRILL_MAX_AGE_MS

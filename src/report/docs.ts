@@ -40,7 +40,8 @@ export const chooseEnvironment = (file: string, env: string | undefined): string
 const marker = (name: string) => `\u0001secret:${name}\u0001`;
 const markerPattern = /\u0001secret:([A-Za-z_][A-Za-z0-9_]*)\u0001/g;
 
-const envText = (value: unknown): string => (value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value));
+const envText = (value: unknown): string =>
+  value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
 
 /** `export NAME=value`, quoted for bash; a value built from secrets refers to them as `${SECRET}`. */
 const exportLine = (name: string, value: string): string => {
@@ -108,7 +109,11 @@ interface StepContext {
  * Whether a step's `when` lets it run in the plan's environment; undefined when it depends on
  * earlier steps' outputs (the reader decides on the spot).
  */
-export const decideWhen = (plan: Plan, step: PlannedStep, processEnv: Record<string, string | undefined> = process.env): boolean | undefined => {
+export const decideWhen = (
+  plan: Plan,
+  step: PlannedStep,
+  processEnv: Record<string, string | undefined> = process.env,
+): boolean | undefined => {
   if (step.when === undefined) return true;
   if (/\bsteps\./.test(step.when)) return undefined;
   try {
@@ -167,7 +172,8 @@ const describeStep = (step: PlannedStep, context: StepContext): string => {
   const facts = [`Step ${inline(step.id)}, defined in ${inline(`${file}:${step.line}`)}${include}.`];
   const waits = step.needs.map((id) => (context.numbers.has(id) ? `step ${context.numbers.get(id)} (${inline(id)})` : inline(id)));
   if (waits.length) facts.push(`Comes after ${waits.join(', ')} (done, or skipped by its condition).`);
-  if (step.timeoutMs !== undefined) facts.push(`Allow up to ${formatDuration(step.timeoutMs)}; if it runs longer, stop it (Ctrl-C) and find out why.`);
+  if (step.timeoutMs !== undefined)
+    facts.push(`Allow up to ${formatDuration(step.timeoutMs)}; if it runs longer, stop it (Ctrl-C) and find out why.`);
   if (step.retries) facts.push(`If it fails, it may be run again (up to ${step.retries} more time${step.retries === 1 ? '' : 's'}).`);
   if (step.continueOnError) facts.push('A failure here does not stop the runbook: note it, and go on with the next step.');
   parts.push(facts.join(' '));
@@ -186,14 +192,25 @@ const describeStep = (step: PlannedStep, context: StepContext): string => {
         `- ${inline(`\${{ steps.${r.step}.outputs.${r.key} }}`)} is the value of ${inline(`${r.key}=`)} that step ${context.numbers.get(prefix + r.step) ?? ''} ` +
         `(${inline(prefix + r.step)}) wrote to ${inline('$RUNBOOK_OUTPUT')}; print it with ${inline(`sed -n 's/^${r.key}=//p' "$RUNBOOK_OUTPUT" | tail -n 1`)}`,
     );
-    parts.push(['This step uses what earlier steps wrote. Before you paste the blocks below, replace each of these with its value:', ...lines].join('\n'));
+    parts.push(
+      ['This step uses what earlier steps wrote. Before you paste the blocks below, replace each of these with its value:', ...lines].join(
+        '\n',
+      ),
+    );
   }
 
   const own = Object.entries(step.env).filter(([key, value]) => context.globals[key] !== value);
   if (own.length) parts.push("This step's own environment (paste it first):", fence(own.map(([k, v]) => exportLine(k, v)).join('\n')));
 
   if (step.manual !== undefined) {
-    parts.push('**Do this by hand:**', step.manual.trim().split('\n').map((line) => `> ${line}`.trimEnd()).join('\n'));
+    parts.push(
+      '**Do this by hand:**',
+      step.manual
+        .trim()
+        .split('\n')
+        .map((line) => `> ${line}`.trimEnd())
+        .join('\n'),
+    );
   }
   if (step.run !== undefined) parts.push('Run:', fence(step.run));
   parts.push(...describeVerify(step));
@@ -201,9 +218,11 @@ const describeStep = (step: PlannedStep, context: StepContext): string => {
 };
 
 const rcloneRemotes = (plan: Plan): string[] =>
-  [...new Set(Object.values(plan.vars).flatMap((value) => (typeof value === 'string' ? [/^([A-Za-z0-9_-]+):(?!\/\/)/.exec(value)?.[1]] : [])))].filter(
-    (remote): remote is string => remote !== undefined && !/^\d+$/.test(remote),
-  );
+  [
+    ...new Set(
+      Object.values(plan.vars).flatMap((value) => (typeof value === 'string' ? [/^([A-Za-z0-9_-]+):(?!\/\/)/.exec(value)?.[1]] : [])),
+    ),
+  ].filter((remote): remote is string => remote !== undefined && !/^\d+$/.test(remote));
 
 const renderOne = (plan: Plan, processEnv: Record<string, string | undefined>): string => {
   const root = dirname(plan.file);
@@ -212,18 +231,22 @@ const renderOne = (plan: Plan, processEnv: Record<string, string | undefined>): 
   plan.cleanup.forEach((step, index) => numbers.set(step.id, `C${index + 1}`));
   const globals = collectGlobals(plan);
   const context: StepContext = { plan, globals, numbers, processEnv, root };
-  const title = plan.kind === 'recovery' ? 'Recovery' : plan.kind === 'backup' ? 'Backup' : plan.kind === 'restore-test' ? 'Restore test' : 'Runbook';
+  const title =
+    plan.kind === 'recovery' ? 'Recovery' : plan.kind === 'backup' ? 'Backup' : plan.kind === 'restore-test' ? 'Restore test' : 'Runbook';
   const exec = `runbook exec ${shellQuote(plan.file)}${plan.environment ? ` --env ${shellQuote(plan.environment)}` : ''}`;
 
   const summary = [
     `- **What it does:** ${plan.description?.trim().replace(/\s*\n\s*/g, ' ') ?? plan.name}`,
     plan.rto ? `- **Recovery time objective (RTO):** ${plan.rto}` : undefined,
     plan.rpo ? `- **Recovery point objective (RPO):** ${plan.rpo}` : undefined,
-    `- **Environment:** ${plan.environment ? `${plan.environment} (${inline(relative(root, join(root, 'environments', `${plan.environment}.yaml`)))} beside the runbook)` : 'none (the runbook\'s default vars)'}`,
+    `- **Environment:** ${plan.environment ? `${plan.environment} (${inline(relative(root, join(root, 'environments', `${plan.environment}.yaml`)))} beside the runbook)` : "none (the runbook's default vars)"}`,
     `- **Steps:** ${plan.steps.length}${plan.cleanup.length ? `, then ${plan.cleanup.length} cleanup step${plan.cleanup.length === 1 ? '' : 's'}` : ''}`,
   ].filter(Boolean);
 
-  const overview = plan.steps.map((step, index) => `${index + 1}. ${step.name} — ${inline(step.id)}${step.when !== undefined ? ' (conditional)' : ''}${step.confirm ? ' (asks first)' : ''}`);
+  const overview = plan.steps.map(
+    (step, index) =>
+      `${index + 1}. ${step.name} — ${inline(step.id)}${step.when !== undefined ? ' (conditional)' : ''}${step.confirm ? ' (asks first)' : ''}`,
+  );
 
   const remotes = plan.requires.includes('rclone') ? rcloneRemotes(plan) : [];
   const athand = [
@@ -328,7 +351,13 @@ const findResync = (a: readonly string[], b: readonly string[], start: number, r
 };
 
 /** Compares the committed document with a fresh rendering; shows the first place they differ. */
-export const compareDocs = (current: string | undefined, generated: string, name = 'RECOVERY.md', context = 3, limit = 12): DocsComparison => {
+export const compareDocs = (
+  current: string | undefined,
+  generated: string,
+  name = 'RECOVERY.md',
+  context = 3,
+  limit = 12,
+): DocsComparison => {
   if (current === generated) return { equal: true, diff: '' };
   const a = current === undefined ? [] : current.split('\n');
   const b = generated.split('\n');

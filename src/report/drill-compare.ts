@@ -10,7 +10,13 @@ export const SLOWER_MIN_MS = 1000;
 /** Compares `current` with `previous` (the report JSON named `previousFile`). */
 export const compareDrills = (current: DrillReport, previous: DrillReport, previousFile: string): DrillComparison => {
   const before = new Map(previous.steps.map((s) => [s.id, s]));
-  const comparison: DrillComparison = { previous: previousFile, previousStartedAt: previous.startedAt, slower: [], newFailures: [], newRetries: [] };
+  const comparison: DrillComparison = {
+    previous: previousFile,
+    previousStartedAt: previous.startedAt,
+    slower: [],
+    newFailures: [],
+    newRetries: [],
+  };
   for (const step of current.steps) {
     const old = before.get(step.id);
     if (step.status === 'failed' && old?.status !== 'failed') comparison.newFailures.push(step.id);
@@ -18,7 +24,12 @@ export const compareDrills = (current: DrillReport, previous: DrillReport, previ
     if (step.attempts > 1 && old.attempts <= 1) comparison.newRetries.push({ id: step.id, before: old.attempts, after: step.attempts });
     if (step.status === 'done' && old.status === 'done' && step.durationMs !== undefined && old.durationMs !== undefined) {
       if (step.durationMs > old.durationMs * SLOWER_FACTOR && step.durationMs - old.durationMs >= SLOWER_MIN_MS) {
-        comparison.slower.push({ id: step.id, beforeMs: old.durationMs, afterMs: step.durationMs, ratio: Math.round((step.durationMs / Math.max(1, old.durationMs)) * 100) / 100 });
+        comparison.slower.push({
+          id: step.id,
+          beforeMs: old.durationMs,
+          afterMs: step.durationMs,
+          ratio: Math.round((step.durationMs / Math.max(1, old.durationMs)) * 100) / 100,
+        });
       }
     }
   }

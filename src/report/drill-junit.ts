@@ -4,7 +4,9 @@ import type { DrillReport } from './drill-model.js';
 
 const escapeXml = (text: string): string =>
   // XML 1.0 cannot carry most control characters at all, not even escaped.
-  text.replace(/[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '\uFFFD').replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+  text
+    .replace(/[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '\uFFFD')
+    .replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
 
 const seconds = (ms?: number) => ((ms ?? 0) / 1000).toFixed(3);
 
@@ -19,7 +21,9 @@ export const renderDrillJunit = (report: DrillReport): string => {
     if (step.status === 'failed' || step.status === 'interrupted') {
       if (!step.tolerated) failures++;
       const message = step.reason ?? step.status;
-      body.push(`      <failure message="${escapeXml(message)}" type="${step.status}">${escapeXml(`${message}\nattempts: ${step.attempts}\n${step.verify.output ?? ''}`)}</failure>`);
+      body.push(
+        `      <failure message="${escapeXml(message)}" type="${step.status}">${escapeXml(`${message}\nattempts: ${step.attempts}\n${step.verify.output ?? ''}`)}</failure>`,
+      );
     } else if (step.status === 'skipped' || step.status === 'pending') {
       skipped++;
       body.push(`      <skipped message="${escapeXml(step.reason ?? step.status)}"/>`);
@@ -32,7 +36,9 @@ export const renderDrillJunit = (report: DrillReport): string => {
     if (report.rto.met) cases.push(`    <testcase classname="${suite}" name="${name}" time="${seconds(report.durationMs)}"/>`);
     else {
       failures++;
-      cases.push(`    <testcase classname="${suite}" name="${name}" time="${seconds(report.durationMs)}">\n      <failure message="RTO missed" type="rto">the recovery took ${seconds(report.durationMs)} s; the RTO is ${escapeXml(report.rto.target)}</failure>\n    </testcase>`);
+      cases.push(
+        `    <testcase classname="${suite}" name="${name}" time="${seconds(report.durationMs)}">\n      <failure message="RTO missed" type="rto">the recovery took ${seconds(report.durationMs)} s; the RTO is ${escapeXml(report.rto.target)}</failure>\n    </testcase>`,
+      );
     }
   }
   const tests = report.steps.length + (report.rto ? 1 : 0);

@@ -28,11 +28,16 @@ export const slowestSteps = (report: DrillReport, count = 3): DrillStep[] =>
 export const summarizeDrill = (report: DrillReport): string[] => {
   const lines = [
     `drill of ${report.runbook} (${report.environment ?? 'no environment'}): ${report.outcome}` +
-      (report.rto ? `, ${ms(report.durationMs)} against an RTO of ${report.rto.target} — ${report.rto.met ? 'met' : 'MISSED'}` : `, ${ms(report.durationMs)} (no rto set)`),
+      (report.rto
+        ? `, ${ms(report.durationMs)} against an RTO of ${report.rto.target} — ${report.rto.met ? 'met' : 'MISSED'}`
+        : `, ${ms(report.durationMs)} (no rto set)`),
   ];
   const slow = slowestSteps(report);
   if (slow.length) lines.push(`slowest steps: ${slow.map((s) => `${s.id} ${ms(s.durationMs)}`).join(', ')}`);
-  if (report.rpo) lines.push(`RPO achieved: ${ms(report.rpo.achievedMs)} (oldest backup restored: ${report.rpo.backup}, by ${report.rpo.step})${report.rpo.target ? ` against ${report.rpo.target} — ${report.rpo.met ? 'met' : 'MISSED'}` : ''}`);
+  if (report.rpo)
+    lines.push(
+      `RPO achieved: ${ms(report.rpo.achievedMs)} (oldest backup restored: ${report.rpo.backup}, by ${report.rpo.step})${report.rpo.target ? ` against ${report.rpo.target} — ${report.rpo.met ? 'met' : 'MISSED'}` : ''}`,
+    );
   const c = report.comparison;
   if (c) {
     const changes = [
@@ -40,13 +45,18 @@ export const summarizeDrill = (report: DrillReport): string[] => {
       ...c.newFailures.map((id) => `${id} newly failed`),
       ...c.newRetries.map((r) => `${r.id} needed ${r.after} attempts`),
     ];
-    lines.push(`since the drill of ${time(c.previousStartedAt)}: ${changes.length ? changes.join(', ') : 'no step slower, no new failure or retry'}`);
+    lines.push(
+      `since the drill of ${time(c.previousStartedAt)}: ${changes.length ? changes.join(', ') : 'no step slower, no new failure or retry'}`,
+    );
   }
   return lines;
 };
 
 export const renderDrillMarkdown = (report: DrillReport): string => {
-  const out: string[] = [`# Drill: ${report.runbook} — ${report.outcome === 'success' && report.rto?.met !== false ? 'passed' : 'FAILED'}`, ''];
+  const out: string[] = [
+    `# Drill: ${report.runbook} — ${report.outcome === 'success' && report.rto?.met !== false ? 'passed' : 'FAILED'}`,
+    '',
+  ];
   const facts: [string, string][] = [
     ['Runbook', `\`${report.file}\` (${report.runbook}, ${report.kind})`],
     ['Commit', report.commit ? `\`${report.commit}\`` : 'not in git (--allow-dirty)'],
@@ -56,7 +66,12 @@ export const renderDrillMarkdown = (report: DrillReport): string => {
     ['Started', time(report.startedAt)],
     ['Finished', time(report.finishedAt)],
     ['Outcome', report.outcome + (report.failedStep ? ` (failed step: \`${report.failedStep}\`)` : '')],
-    ['Total time', report.rto ? `${ms(report.durationMs)} against an RTO of ${report.rto.target}: **${report.rto.met ? 'met' : 'missed'}**` : `${ms(report.durationMs)} (the runbook sets no rto)`],
+    [
+      'Total time',
+      report.rto
+        ? `${ms(report.durationMs)} against an RTO of ${report.rto.target}: **${report.rto.met ? 'met' : 'missed'}**`
+        : `${ms(report.durationMs)} (the runbook sets no rto)`,
+    ],
     [
       'RPO achieved',
       report.rpo
@@ -69,7 +84,9 @@ export const renderDrillMarkdown = (report: DrillReport): string => {
   out.push('## Steps', '', '| # | step | started | duration | attempts | status | backup used (age) |', '|---|---|---|---|---|---|---|');
   report.steps.forEach((s, i) => {
     const backup = s.backup ? `\`${s.backup.id}\`${s.backup.ageMs !== undefined ? ` (${ms(s.backup.ageMs)})` : ''}` : '';
-    out.push(`| ${i + 1} | \`${s.id}\` ${cell(s.name)} | ${time(s.startedAt)} | ${ms(s.durationMs)} | ${s.attempts} | ${cell(statusText(s))} | ${backup} |`);
+    out.push(
+      `| ${i + 1} | \`${s.id}\` ${cell(s.name)} | ${time(s.startedAt)} | ${ms(s.durationMs)} | ${s.attempts} | ${cell(statusText(s))} | ${backup} |`,
+    );
   });
   out.push('');
 
@@ -78,7 +95,8 @@ export const renderDrillMarkdown = (report: DrillReport): string => {
   if (!c) out.push('This is the first drill of this runbook in this folder.', '');
   else {
     out.push(`Compared with \`${c.previous}\` (started ${time(c.previousStartedAt)}).`, '');
-    if (!c.slower.length && !c.newFailures.length && !c.newRetries.length) out.push(`No step got more than ${Math.round((SLOWER_FACTOR - 1) * 100)} % slower, no new failure, no new retry.`, '');
+    if (!c.slower.length && !c.newFailures.length && !c.newRetries.length)
+      out.push(`No step got more than ${Math.round((SLOWER_FACTOR - 1) * 100)} % slower, no new failure, no new retry.`, '');
     for (const s of c.slower) out.push(`- \`${s.id}\` got slower: ${ms(s.beforeMs)} → ${ms(s.afterMs)} (${s.ratio}×)`);
     for (const id of c.newFailures) out.push(`- \`${id}\` failed (it did not fail last time)`);
     for (const r of c.newRetries) out.push(`- \`${r.id}\` needed ${r.after} attempts (last time ${r.before})`);
@@ -93,8 +111,15 @@ export const renderDrillMarkdown = (report: DrillReport): string => {
     }
     out.push(`### ${i + 1}. \`${s.id}\` — ${statusText(s)}`, '');
     if (s.reason) out.push(`Error: ${s.reason}`, '');
-    if (s.verify.polls !== undefined) out.push(`Verification ${s.verify.passed ? 'passed' : 'did not pass'}${s.verify.polls > 1 ? ` after ${s.verify.polls} polls` : ''}; its output (last lines, masked):`, '', fenced(s.verify.output || '(no output)', 'text'), '');
-    if (s.verify.command) out.push('<details><summary>verification command</summary>', '', fenced(s.verify.command, 'bash'), '', '</details>', '');
+    if (s.verify.polls !== undefined)
+      out.push(
+        `Verification ${s.verify.passed ? 'passed' : 'did not pass'}${s.verify.polls > 1 ? ` after ${s.verify.polls} polls` : ''}; its output (last lines, masked):`,
+        '',
+        fenced(s.verify.output || '(no output)', 'text'),
+        '',
+      );
+    if (s.verify.command)
+      out.push('<details><summary>verification command</summary>', '', fenced(s.verify.command, 'bash'), '', '</details>', '');
   });
   out.push(`Journal: \`${report.journal}\` · full masked log: \`${report.log}\``, '');
   return out.join('\n');

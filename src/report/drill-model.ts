@@ -124,7 +124,15 @@ export const buildDrillReport = ({ plan, records, journal, log }: BuildDrillRepo
 
   const steps = new Map<string, DrillStep>();
   for (const entry of last.steps as { id: string; name: string; cleanup: boolean }[]) {
-    steps.set(entry.id, { id: entry.id, name: entry.name, cleanup: entry.cleanup, status: 'pending', attempts: 0, verify: { command: planned.get(entry.id)?.verify.run }, outputs: {} });
+    steps.set(entry.id, {
+      id: entry.id,
+      name: entry.name,
+      cleanup: entry.cleanup,
+      status: 'pending',
+      attempts: 0,
+      verify: { command: planned.get(entry.id)?.verify.run },
+      outputs: {},
+    });
   }
   const lastVerify = new Map<string, Verify>();
   for (const record of records) {
@@ -140,11 +148,25 @@ export const buildDrillReport = ({ plan, records, journal, log }: BuildDrillRepo
         if (record.verify) lastVerify.set(step.id, record.verify as Verify);
         break;
       case 'step-done':
-        Object.assign(step, { status: 'done', finishedAt: record.t, durationMs: record.durationMs, attempts: record.attempts, outputs: record.outputs ?? {}, reason: undefined });
+        Object.assign(step, {
+          status: 'done',
+          finishedAt: record.t,
+          durationMs: record.durationMs,
+          attempts: record.attempts,
+          outputs: record.outputs ?? {},
+          reason: undefined,
+        });
         lastVerify.set(step.id, record.verify as Verify);
         break;
       case 'step-failed':
-        Object.assign(step, { status: 'failed', finishedAt: record.t, durationMs: record.durationMs, attempts: record.attempts, reason: record.error, tolerated: record.tolerated });
+        Object.assign(step, {
+          status: 'failed',
+          finishedAt: record.t,
+          durationMs: record.durationMs,
+          attempts: record.attempts,
+          reason: record.error,
+          tolerated: record.tolerated,
+        });
         break;
       case 'step-skipped':
         // A resumed run skips what an earlier session verified: that session's record stands.
@@ -156,15 +178,25 @@ export const buildDrillReport = ({ plan, records, journal, log }: BuildDrillRepo
   for (const step of steps.values()) {
     if (step.status === 'running') step.status = 'interrupted';
     const verify = lastVerify.get(step.id);
-    if (verify) step.verify = { ...step.verify, passed: verify.passed, polls: verify.polls, output: tailLines(verify.output ?? '', VERIFY_TAIL_LINES) };
+    if (verify)
+      step.verify = {
+        ...step.verify,
+        passed: verify.passed,
+        polls: verify.polls,
+        output: tailLines(verify.output ?? '', VERIFY_TAIL_LINES),
+      };
     const backup = backupOf(step.outputs, drillStart);
     if (backup) step.backup = backup;
   }
 
-  const durationMs = starts.length === 1 && finished ? Number(end!.durationMs) : Date.parse((finished ? end! : records.at(-1)!).t) - drillStart;
+  const durationMs =
+    starts.length === 1 && finished ? Number(end!.durationMs) : Date.parse((finished ? end! : records.at(-1)!).t) - drillStart;
   const all = [...steps.values()];
   const aged = all.filter((s) => s.status === 'done' && s.backup?.ageMs !== undefined);
-  const oldest = aged.reduce<DrillStep | undefined>((worst, s) => (!worst || s.backup!.ageMs! > worst.backup!.ageMs! ? s : worst), undefined);
+  const oldest = aged.reduce<DrillStep | undefined>(
+    (worst, s) => (!worst || s.backup!.ageMs! > worst.backup!.ageMs! ? s : worst),
+    undefined,
+  );
 
   return {
     format: DRILL_FORMAT,
@@ -182,13 +214,18 @@ export const buildDrillReport = ({ plan, records, journal, log }: BuildDrillRepo
     durationMs,
     outcome: finished ? (end!.outcome as DrillReport['outcome']) : 'unfinished',
     failedStep: finished ? (end!.failedStep as string | undefined) : undefined,
-    rto: plan.rtoMs !== undefined && plan.rto ? { target: plan.rto, targetMs: plan.rtoMs, met: finished && durationMs <= plan.rtoMs } : undefined,
+    rto:
+      plan.rtoMs !== undefined && plan.rto
+        ? { target: plan.rto, targetMs: plan.rtoMs, met: finished && durationMs <= plan.rtoMs }
+        : undefined,
     rpo: oldest
       ? {
           achievedMs: oldest.backup!.ageMs!,
           step: oldest.id,
           backup: oldest.backup!.id,
-          ...(plan.rpoMs !== undefined && plan.rpo ? { target: plan.rpo, targetMs: plan.rpoMs, met: oldest.backup!.ageMs! <= plan.rpoMs } : {}),
+          ...(plan.rpoMs !== undefined && plan.rpo
+            ? { target: plan.rpo, targetMs: plan.rpoMs, met: oldest.backup!.ageMs! <= plan.rpoMs }
+            : {}),
         }
       : undefined,
     steps: all,

@@ -30,10 +30,17 @@ export interface DrillResult {
 export const defaultReportDir = (file: string): string => join(dirname(file), 'drills');
 
 /** Builds the report of a finished run and writes its three files; exported for tests. */
-export const writeDrillReport = (plan: Plan, result: Pick<RunResult, 'journal' | 'log'>, reportDir: string, mask: (text: string) => string = (t) => t): DrillResult['files'] & { report: DrillReport } => {
+export const writeDrillReport = (
+  plan: Plan,
+  result: Pick<RunResult, 'journal' | 'log'>,
+  reportDir: string,
+  mask: (text: string) => string = (t) => t,
+): DrillResult['files'] & { report: DrillReport } => {
   const { records } = readJournal(result.journal);
   let report = buildDrillReport({ plan, records, journal: result.journal, log: result.log });
-  const previous = listDrillReports(reportDir, plan.name).filter((r) => r.report.runId !== report.runId).at(-1);
+  const previous = listDrillReports(reportDir, plan.name)
+    .filter((r) => r.report.runId !== report.runId)
+    .at(-1);
   if (previous) report.comparison = compareDrills(report, previous.report, previous.file);
   // The journal is masked already; the verification commands come from the plan, so mask once more.
   report = JSON.parse(mask(JSON.stringify(report))) as DrillReport;

@@ -51,8 +51,6 @@ export interface ScheduleCollection {
   diagnostics: Diagnostic[];
 }
 
-const scheduledKinds = new Set(['backup', 'restore-test']);
-
 /** Runbook files among `paths`: files as given, folders' own `*.yaml`/`*.yml` (not their subfolders, where environments live). */
 export const listRunbookFiles = (paths: readonly string[]): string[] =>
   paths.flatMap((path) => {
@@ -64,7 +62,13 @@ export const listRunbookFiles = (paths: readonly string[]): string[] =>
       .map((name) => join(path, name));
   });
 
-const finding = (file: string, position: { line: number; col: number }, message: string, rule: string, severity: 'error' | 'warning' = 'error'): Diagnostic => ({
+const finding = (
+  file: string,
+  position: { line: number; col: number },
+  message: string,
+  rule: string,
+  severity: 'error' | 'warning' = 'error',
+): Diagnostic => ({
   file,
   ...position,
   message,
@@ -89,17 +93,40 @@ export const collectScheduledJobs = (files: readonly string[], options: Schedule
     if (kind !== 'backup' && kind !== 'restore-test') continue;
     const source = tree.root.source;
     if (runbook.schedule === undefined) {
-      diagnostics.push(finding(source.file, positionOf(source, ['kind']), `${kind} runbook '${runbook.name}' has no schedule, so it is not scheduled`, 'schedule-missing', 'warning'));
+      diagnostics.push(
+        finding(
+          source.file,
+          positionOf(source, ['kind']),
+          `${kind} runbook '${runbook.name}' has no schedule, so it is not scheduled`,
+          'schedule-missing',
+          'warning',
+        ),
+      );
       continue;
     }
     // The job would fail at 2 a.m. on a missing environment file; better to refuse now.
     const environmentFile = join(dirname(resolve(file)), 'environments', `${env}.yaml`);
     if (!existsSync(environmentFile)) {
-      diagnostics.push(finding(source.file, positionOf(source, ['name']), `environment '${env}' does not exist (${relative(process.cwd(), environmentFile)})`, 'schedule-environment'));
+      diagnostics.push(
+        finding(
+          source.file,
+          positionOf(source, ['name']),
+          `environment '${env}' does not exist (${relative(process.cwd(), environmentFile)})`,
+          'schedule-environment',
+        ),
+      );
       continue;
     }
     const workdir = options.workdir ?? repositoryRoot;
-    const argv = [options.command ?? 'runbook', 'exec', relative(repositoryRoot, resolve(file)), '--env', env, ...(options.envFile ? ['--env-file', options.envFile] : []), '--yes'];
+    const argv = [
+      options.command ?? 'runbook',
+      'exec',
+      relative(repositoryRoot, resolve(file)),
+      '--env',
+      env,
+      ...(options.envFile ? ['--env-file', options.envFile] : []),
+      '--yes',
+    ];
     jobs.push({
       name: runbook.name,
       kind,
@@ -185,9 +212,12 @@ export const cronToOnCalendar = (expression: string): string => {
   const hours = numberList(hour, 0, 23);
   const days = day === '*' ? '*' : numberList(day, 1, 31);
   const weekdays = weekday === '*' ? '' : daysOfWeek(weekday);
-  const convertible = fields.length === 5 && minutes && hours && days && month === '*' && weekdays !== undefined && (days === '*' || weekday === '*');
+  const convertible =
+    fields.length === 5 && minutes && hours && days && month === '*' && weekdays !== undefined && (days === '*' || weekday === '*');
   if (!convertible) {
-    throw new Error(`schedule '${expression.trim()}' has no systemd equivalent here; use one of 'M H * * *', 'M H * * DOW' or 'M H D * *', or --format cron`);
+    throw new Error(
+      `schedule '${expression.trim()}' has no systemd equivalent here; use one of 'M H * * *', 'M H * * DOW' or 'M H D * *', or --format cron`,
+    );
   }
   const date = `*-*-${days === '*' ? '*' : pad(days)}`;
   return `${weekdays ? `${weekdays} ` : ''}${date} ${pad(hours)}:${pad(minutes)}:00 UTC`;

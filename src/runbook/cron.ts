@@ -37,12 +37,14 @@ const expandField = (text: string, field: (typeof fields)[number], offset: numbe
     if (named >= 0) return named + (field.name === 'month' ? 1 : 0);
     if (!/^\d+$/.test(part)) throw new CronError(`${field.name} field '${text}' is not a number, range, list or step`, offset);
     const value = Number(part);
-    if (value < field.min || value > field.max) throw new CronError(`${field.name} field '${text}' is out of range ${field.min}-${field.max}`, offset);
+    if (value < field.min || value > field.max)
+      throw new CronError(`${field.name} field '${text}' is out of range ${field.min}-${field.max}`, offset);
     return value;
   };
   for (const item of text.split(',')) {
     const [range, stepText, extra] = item.split('/');
-    if (extra !== undefined || range === undefined || range === '') throw new CronError(`${field.name} field '${text}' is not a number, range, list or step`, offset);
+    if (extra !== undefined || range === undefined || range === '')
+      throw new CronError(`${field.name} field '${text}' is not a number, range, list or step`, offset);
     const step = stepText === undefined ? 1 : /^[1-9]\d*$/.test(stepText) ? Number(stepText) : NaN;
     if (Number.isNaN(step)) throw new CronError(`${field.name} field '${text}' has an invalid step '${stepText}'`, offset);
     let low: number;

@@ -24,5 +24,4 @@ export const formatDiagnostic = (d: Diagnostic): string =>
 export const byPosition = (a: Diagnostic, b: Diagnostic): number =>
   a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col || a.rule.localeCompare(b.rule);
 
-export const hasErrors = (diagnostics: readonly Diagnostic[]): boolean =>
-  diagnostics.some((d) => d.severity === 'error');
+export const hasErrors = (diagnostics: readonly Diagnostic[]): boolean => diagnostics.some((d) => d.severity === 'error');

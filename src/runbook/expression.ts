@@ -118,7 +118,8 @@ export const parseExpression = (source: string): ExpressionNode => {
       if (token.text === 'true' || token.text === 'false') return { type: 'literal', value: token.text === 'true' };
       if (token.text === 'null') return { type: 'literal', value: null };
       if (peek()?.text === '(') {
-        if (!functions.includes(token.text as FunctionName)) throw new ExpressionError(`unknown function '${token.text}' (known: ${functions.join(', ')})`, token.offset);
+        if (!functions.includes(token.text as FunctionName))
+          throw new ExpressionError(`unknown function '${token.text}' (known: ${functions.join(', ')})`, token.offset);
         i++;
         const args: ExpressionNode[] = [];
         if (peek()?.text !== ')') {
@@ -132,7 +133,8 @@ export const parseExpression = (source: string): ExpressionNode => {
         if (args.length !== 2) throw new ExpressionError(`${token.text}() takes 2 arguments, got ${args.length}`, token.offset);
         return { type: 'call', name: token.text as FunctionName, args };
       }
-      if (!roots.includes(token.text as RefRoot)) throw new ExpressionError(`unknown name '${token.text}' (expressions start with ${roots.join('., ')}.)`, token.offset);
+      if (!roots.includes(token.text as RefRoot))
+        throw new ExpressionError(`unknown name '${token.text}' (expressions start with ${roots.join('., ')}.)`, token.offset);
       const path: string[] = [];
       while (peek()?.text === '.') {
         i++;
@@ -144,7 +146,8 @@ export const parseExpression = (source: string): ExpressionNode => {
       if (token.text === 'steps' && (path.length !== 3 || path[1] !== 'outputs')) {
         throw new ExpressionError(`step outputs are written steps.ID.outputs.KEY`, token.offset);
       }
-      if ((token.text === 'secrets' || token.text === 'env') && path.length !== 1) throw new ExpressionError(`${token.text}.NAME takes no further path`, token.offset);
+      if ((token.text === 'secrets' || token.text === 'env') && path.length !== 1)
+        throw new ExpressionError(`${token.text}.NAME takes no further path`, token.offset);
       return { type: 'ref', root: token.text as RefRoot, path, offset: token.offset };
     }
     throw new ExpressionError(`unexpected '${token.text}'`, token.offset);
@@ -222,7 +225,8 @@ const lookup = (node: Extract<ExpressionNode, { type: 'ref' }>, scope: Scope): u
   }
 };
 
-const truthy = (value: unknown): boolean => value !== false && value !== null && value !== undefined && value !== '' && value !== 0 && value !== 'false';
+const truthy = (value: unknown): boolean =>
+  value !== false && value !== null && value !== undefined && value !== '' && value !== 0 && value !== 'false';
 
 /** Evaluates a parsed expression; an undefined reference is an ExpressionError. */
 export const evaluate = (node: ExpressionNode, scope: Scope): unknown => {
@@ -265,7 +269,9 @@ export const interpolate = (value: unknown, scope: Scope): unknown => {
     let last = 0;
     for (const expression of found) {
       const result = evaluate(parseExpression(expression.source), scope);
-      out += value.slice(last, expression.start) + (typeof result === 'object' && result !== null ? JSON.stringify(result) : String(result ?? ''));
+      out +=
+        value.slice(last, expression.start) +
+        (typeof result === 'object' && result !== null ? JSON.stringify(result) : String(result ?? ''));
       last = expression.end;
     }
     return out + value.slice(last);

@@ -126,7 +126,9 @@ export const lintPaths = async (paths: readonly string[], options: LintOptions =
   if (options.shellcheck ?? true) {
     // Imported here so that `--no-shellcheck` runs do not load child_process and crypto.
     const { shellcheckSites } = await import('./shellcheck.js');
-    const sites = valid.flatMap((loaded) => listShellTexts(loaded.runbook!).map(({ text, path }) => ({ source: loaded.source, path, text })));
+    const sites = valid.flatMap((loaded) =>
+      listShellTexts(loaded.runbook!).map(({ text, path }) => ({ source: loaded.source, path, text })),
+    );
     const outcome = await shellcheckSites(sites);
     if (outcome.status === 'ran') outcome.diagnostics.forEach(add);
     shellcheck = outcome.status === 'ran' ? { status: 'ran' } : outcome;

@@ -84,7 +84,14 @@ const checkNodes = (file: string, doc: Document.Parsed, lineCounter: LineCounter
     Alias(_key, node) {
       aliases++;
       if (aliases === maxAliasCount + 1) {
-        out.push(finding(file, positionAt(lineCounter, node.range?.[0] ?? 0), `more than ${maxAliasCount} aliases; refusing to expand them`, 'yaml-alias'));
+        out.push(
+          finding(
+            file,
+            positionAt(lineCounter, node.range?.[0] ?? 0),
+            `more than ${maxAliasCount} aliases; refusing to expand them`,
+            'yaml-alias',
+          ),
+        );
       }
     },
     Pair(_key, pair, path) {
@@ -95,7 +102,14 @@ const checkNodes = (file: string, doc: Document.Parsed, lineCounter: LineCounter
         return visit.BREAK;
       }
       if (isScalar(pair.key) && pair.key.value === '<<') {
-        out.push(finding(file, positionAt(lineCounter, pair.key.range?.[0] ?? 0), `merge keys ('<<') are not part of YAML 1.2; write the keys out`, 'yaml-merge-key'));
+        out.push(
+          finding(
+            file,
+            positionAt(lineCounter, pair.key.range?.[0] ?? 0),
+            `merge keys ('<<') are not part of YAML 1.2; write the keys out`,
+            'yaml-merge-key',
+          ),
+        );
       }
       return undefined;
     },
@@ -104,9 +118,23 @@ const checkNodes = (file: string, doc: Document.Parsed, lineCounter: LineCounter
       if (key === 'key' || node.type !== Scalar.PLAIN || !node.source) return;
       const pos = positionAt(lineCounter, node.range?.[0] ?? 0);
       if (yaml11Booleans.test(node.source)) {
-        out.push(finding(file, pos, `bare '${node.source}' is a string in YAML 1.2 but a boolean in YAML 1.1; write true/false, or quote it`, 'yaml-boolean'));
+        out.push(
+          finding(
+            file,
+            pos,
+            `bare '${node.source}' is a string in YAML 1.2 but a boolean in YAML 1.1; write true/false, or quote it`,
+            'yaml-boolean',
+          ),
+        );
       } else if (octalLooking.test(node.source)) {
-        out.push(finding(file, pos, `'${node.source}' reads as the decimal number ${Number(node.source)} in YAML 1.2, not as octal; quote it if it is a string, or write 0o${node.source.replace(/^[+-]?0/, '')}`, 'yaml-octal'));
+        out.push(
+          finding(
+            file,
+            pos,
+            `'${node.source}' reads as the decimal number ${Number(node.source)} in YAML 1.2, not as octal; quote it if it is a string, or write 0o${node.source.replace(/^[+-]?0/, '')}`,
+            'yaml-octal',
+          ),
+        );
       }
     },
   });
@@ -138,7 +166,14 @@ export const parseSource = (file: string, text: string): SourceFile => {
     diagnostics.push(finding(file, positionAt(lineCounter, warning.pos[0]), lowerFirst(message), rule));
   }
   if (doc.directives?.yaml.explicit && doc.directives.yaml.version !== '1.2') {
-    diagnostics.push(finding(file, { line: 1, col: 1 }, `'%YAML ${doc.directives.yaml.version}' directive: runbooks are YAML 1.2; remove the directive`, 'yaml-version'));
+    diagnostics.push(
+      finding(
+        file,
+        { line: 1, col: 1 },
+        `'%YAML ${doc.directives.yaml.version}' directive: runbooks are YAML 1.2; remove the directive`,
+        'yaml-version',
+      ),
+    );
   }
   const nodesOk = checkNodes(file, doc, lineCounter, diagnostics);
   let value: unknown;
@@ -146,7 +181,9 @@ export const parseSource = (file: string, text: string): SourceFile => {
     try {
       value = doc.toJS({ maxAliasCount });
     } catch (error) {
-      diagnostics.push(finding(file, { line: 1, col: 1 }, `could not be read: ${lowerFirst(String((error as Error).message))}`, 'yaml-syntax'));
+      diagnostics.push(
+        finding(file, { line: 1, col: 1 }, `could not be read: ${lowerFirst(String((error as Error).message))}`, 'yaml-syntax'),
+      );
     }
   }
   return { file, text, doc, lineCounter, value, diagnostics };
@@ -158,12 +195,15 @@ export const loadSource = (file: string): SourceFile => {
   try {
     const size = statSync(file).size;
     if (size > maxFileBytes) {
-      return emptySource(file, '', [finding(file, { line: 1, col: 1 }, `file is ${size} bytes; runbooks are limited to ${maxFileBytes} bytes`, 'file-too-large')]);
+      return emptySource(file, '', [
+        finding(file, { line: 1, col: 1 }, `file is ${size} bytes; runbooks are limited to ${maxFileBytes} bytes`, 'file-too-large'),
+      ]);
     }
     bytes = readFileSync(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : `cannot be read (${code ?? 'error'})`;
+    const reason =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : `cannot be read (${code ?? 'error'})`;
     return emptySource(file, '', [finding(file, { line: 1, col: 1 }, reason, 'file')]);
   }
   let text: string;

@@ -86,7 +86,8 @@ export const loadTree = (file: string, options: LoadTreeOptions = {}): LoadedTre
     const { source, schemaFindings } = cached;
     diagnostics.push(...source.diagnostics, ...schemaFindings);
     const loaded: LoadedRunbook = { source, path, includes: [] };
-    if (source.value !== undefined && source.diagnostics.length === 0 && schemaFindings.length === 0) loaded.runbook = source.value as Runbook;
+    if (source.value !== undefined && source.diagnostics.length === 0 && schemaFindings.length === 0)
+      loaded.runbook = source.value as Runbook;
     byPath.set(path, loaded);
     files.push(loaded);
 

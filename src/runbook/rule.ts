@@ -1,7 +1,14 @@
 // The shape of a lint rule and what it is given, as eslint has it: a rule only reports; the core
 // positions, deduplicates and sorts. A throw in a rule is a bug, never a user finding.
 import type { Severity } from './diagnostic.js';
-import { ExpressionError, findExpressions, parseExpression, referencesOf, type ExpressionNode, type FoundExpression } from './expression.js';
+import {
+  ExpressionError,
+  findExpressions,
+  parseExpression,
+  referencesOf,
+  type ExpressionNode,
+  type FoundExpression,
+} from './expression.js';
 import type { NodePath, SourceFile } from './load.js';
 import type { IncludeEdge, LoadedRunbook } from './project.js';
 import type { Runbook, Step } from './schema.generated.js';
@@ -60,7 +67,12 @@ const memoize = <T extends object, R>(derive: (input: T) => R): ((input: T) => R
 /** Steps and cleanup steps in file order: they share one id namespace. */
 export const listSteps = memoize((runbook: Runbook): LocatedStep[] => [
   ...runbook.steps.map((step, i): LocatedStep => ({ step, path: ['steps', i], order: i, cleanup: false })),
-  ...(runbook.cleanup ?? []).map((step, i): LocatedStep => ({ step, path: ['cleanup', i], order: runbook.steps.length + i, cleanup: true })),
+  ...(runbook.cleanup ?? []).map((step, i): LocatedStep => ({
+    step,
+    path: ['cleanup', i],
+    order: runbook.steps.length + i,
+    cleanup: true,
+  })),
 ]);
 
 /** A piece of shell text of a step: `run`, a string `verify`, or `verify.run`. */
@@ -96,8 +108,7 @@ const stringsIn = (value: unknown, path: NodePath, out: { text: string; path: No
   // Only strings holding an expression matter (`when` is handled apart).
   if (typeof value === 'string') {
     if (value.includes('${{')) out.push({ text: value, path });
-  }
-  else if (Array.isArray(value)) value.forEach((item, i) => stringsIn(item, [...path, i], out));
+  } else if (Array.isArray(value)) value.forEach((item, i) => stringsIn(item, [...path, i], out));
   else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) stringsIn(v, [...path, k], out);
   return out;
 };

@@ -41,15 +41,21 @@ export type ShellcheckOutcome = { status: 'ran'; diagnostics: Diagnostic[] } | {
 
 const runShellcheck = (cwd: string, files: string[]): Promise<{ comments: Json1Comment[] } | { missing: string }> =>
   new Promise((resolve, reject) => {
-    const child = spawn('shellcheck', ['--format=json1', '-s', 'bash', '-e', excludedCodes.join(','), ...files], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('shellcheck', ['--format=json1', '-s', 'bash', '-e', excludedCodes.join(','), ...files], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? resolve({ missing: 'shellcheck is not on PATH' }) : reject(error)));
+    child.on('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'ENOENT' ? resolve({ missing: 'shellcheck is not on PATH' }) : reject(error),
+    );
     child.on('close', (code) => {
       // 0: clean, 1: findings; anything else is shellcheck failing.
-      if (code !== 0 && code !== 1) return resolve({ missing: `shellcheck failed (exit ${code}): ${Buffer.concat(err).toString().trim().split('\n')[0]}` });
+      if (code !== 0 && code !== 1)
+        return resolve({ missing: `shellcheck failed (exit ${code}): ${Buffer.concat(err).toString().trim().split('\n')[0]}` });
       try {
         resolve(JSON.parse(Buffer.concat(out).toString() || '{"comments":[]}') as { comments: Json1Comment[] });
       } catch {

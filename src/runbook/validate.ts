@@ -13,7 +13,10 @@ const readSchema = (relative: string) => JSON.parse(readFileSync(new URL(relativ
 
 /** `steps[2].verify.retries`, the way a person names a place in the file. */
 export const describePath = (path: NodePath): string =>
-  path.reduce<string>((text, segment) => (typeof segment === 'number' ? `${text}[${segment}]` : text ? `${text}.${segment}` : segment), '') || 'the runbook';
+  path.reduce<string>(
+    (text, segment) => (typeof segment === 'number' ? `${text}[${segment}]` : text ? `${text}.${segment}` : segment),
+    '',
+  ) || 'the runbook';
 
 const toPath = (pointer: string): (string | number)[] =>
   pointer === ''
@@ -24,11 +27,14 @@ const toPath = (pointer: string): (string | number)[] =>
         .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
         .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 
-const typeName = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : typeof value);
+const typeName = (value: unknown): string =>
+  value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : typeof value;
 
-const show = (value: unknown): string => (typeof value === 'string' ? `'${value.length > 40 ? value.slice(0, 40) + '…' : value}'` : JSON.stringify(value) ?? String(value));
+const show = (value: unknown): string =>
+  typeof value === 'string' ? `'${value.length > 40 ? value.slice(0, 40) + '…' : value}'` : (JSON.stringify(value) ?? String(value));
 
-const valueAt = (data: unknown, path: NodePath): unknown => path.reduce<unknown>((v, k) => (v as Record<string | number, unknown> | undefined)?.[k], data);
+const valueAt = (data: unknown, path: NodePath): unknown =>
+  path.reduce<unknown>((v, k) => (v as Record<string | number, unknown> | undefined)?.[k], data);
 
 const hasExpression = (value: unknown): boolean => typeof value === 'string' && value.includes('${{');
 
@@ -53,7 +59,10 @@ const describeError = (error: ErrorObject, data: unknown, at: NodePath): Finding
     case 'type':
       return { path, message: `${where} must be ${String(params.type).replace(/,/g, ' or ')}, got ${typeName(value)}` };
     case 'enum':
-      return { path, message: `${where} must be one of ${(params.allowedValues as unknown[]).map((v) => String(v)).join(', ')}; got ${show(value)}` };
+      return {
+        path,
+        message: `${where} must be one of ${(params.allowedValues as unknown[]).map((v) => String(v)).join(', ')}; got ${show(value)}`,
+      };
     case 'const':
       return { path, message: `${where} must be ${JSON.stringify(params.allowedValue)}, got ${show(value)}` };
     case 'pattern':
@@ -72,7 +81,10 @@ const describeError = (error: ErrorObject, data: unknown, at: NodePath): Finding
       return { path, message: `${where} lists the same item twice (items ${String(params.j)} and ${String(params.i)})` };
     case 'minimum':
     case 'maximum':
-      return { path, message: `${where} must be ${error.keyword === 'minimum' ? 'at least' : 'at most'} ${String(params.limit)}, got ${show(value)}` };
+      return {
+        path,
+        message: `${where} must be ${error.keyword === 'minimum' ? 'at least' : 'at most'} ${String(params.limit)}, got ${show(value)}`,
+      };
     case 'propertyNames':
       return { path, message: `${where} has a key that is not a valid name (letters, digits and _; not starting with a digit)` };
     default:
@@ -101,7 +113,8 @@ const collapseOneOf = (all: ErrorObject[], data: unknown, at: NodePath): Finding
   for (const o of oneOfs) {
     const branches = new Map<string, ErrorObject[]>();
     for (const e of all) {
-      const branch = e !== o && e.instancePath.startsWith(o.instancePath) ? e.schemaPath.slice(o.schemaPath.length).match(/^\/(\d+)\//)?.[1] : undefined;
+      const branch =
+        e !== o && e.instancePath.startsWith(o.instancePath) ? e.schemaPath.slice(o.schemaPath.length).match(/^\/(\d+)\//)?.[1] : undefined;
       if (branch !== undefined && e.schemaPath.startsWith(o.schemaPath)) branches.set(branch, [...(branches.get(branch) ?? []), e]);
     }
     const sizes = [...branches.values()].map((list) => list.length);
@@ -110,7 +123,8 @@ const collapseOneOf = (all: ErrorObject[], data: unknown, at: NodePath): Finding
   }
   const errors = all.filter((e) => !dropped.has(e));
   const discriminators = new Set(['required', 'type', 'not']);
-  const isDiscriminator = (e: ErrorObject) => discriminators.has(e.keyword) && /\/oneOf\/\d+\/[^/]+$/.test(e.schemaPath) && oneOfs.some((o) => o.instancePath === e.instancePath);
+  const isDiscriminator = (e: ErrorObject) =>
+    discriminators.has(e.keyword) && /\/oneOf\/\d+\/[^/]+$/.test(e.schemaPath) && oneOfs.some((o) => o.instancePath === e.instancePath);
   const kept = errors.filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'if' && !isDiscriminator(e));
   const findings: Finding[] = kept.map((e) => describeError(e, data, at));
   for (const o of oneOfs) {
@@ -125,8 +139,13 @@ const collapseOneOf = (all: ErrorObject[], data: unknown, at: NodePath): Finding
     if (kept.some((e) => e.instancePath.startsWith(o.instancePath))) continue;
     const alternatives = new Map<string, string[]>();
     for (const e of errors) {
-      const branch = e.instancePath === o.instancePath && e.keyword === 'required' ? e.schemaPath.match(/\/oneOf\/(\d+)\/required$/)?.[1] : undefined;
-      if (branch !== undefined) alternatives.set(branch, [...(alternatives.get(branch) ?? []), `'${String((e.params as { missingProperty: string }).missingProperty)}'`]);
+      const branch =
+        e.instancePath === o.instancePath && e.keyword === 'required' ? e.schemaPath.match(/\/oneOf\/(\d+)\/required$/)?.[1] : undefined;
+      if (branch !== undefined)
+        alternatives.set(branch, [
+          ...(alternatives.get(branch) ?? []),
+          `'${String((e.params as { missingProperty: string }).missingProperty)}'`,
+        ]);
     }
     const needs = [...alternatives.values()].map((keys) => keys.join(' and ')).join('; or ');
     findings.push({ path, message: needs ? `${where} needs ${needs}` : `${where} has an invalid value ${show(value)}` });
@@ -141,7 +160,12 @@ export interface ValidateOptions {
   at?: NodePath;
 }
 
-const toDiagnostics = (source: SourceFile, errors: ErrorObject[] | null | undefined, data: unknown, options: ValidateOptions): Diagnostic[] => {
+const toDiagnostics = (
+  source: SourceFile,
+  errors: ErrorObject[] | null | undefined,
+  data: unknown,
+  options: ValidateOptions,
+): Diagnostic[] => {
   const seen = new Set<string>();
   const out: Diagnostic[] = [];
   const at = options.at ?? [];
@@ -163,7 +187,15 @@ export const validateRunbook = (source: SourceFile, options: ValidateOptions = {
   const { runbook } = validators;
   if (source.value === undefined) return [];
   if (source.value === null || typeof source.value !== 'object' || Array.isArray(source.value)) {
-    return [{ file: source.file, ...positionOf(source, []), message: `a runbook must be a mapping, got ${typeName(source.value)}`, rule: 'schema', severity: 'error' }];
+    return [
+      {
+        file: source.file,
+        ...positionOf(source, []),
+        message: `a runbook must be a mapping, got ${typeName(source.value)}`,
+        rule: 'schema',
+        severity: 'error',
+      },
+    ];
   }
   return runbook(source.value) ? [] : toDiagnostics(source, runbook.errors, source.value, options);
 };
@@ -176,7 +208,13 @@ export const validateEnvironment = (source: SourceFile): Diagnostic[] => {
 };
 
 /** Validates resolved action inputs; `at` names where `with` sits in the file. */
-export const validateActionInput = (source: SourceFile, action: string, input: unknown, at: NodePath, options: ValidateOptions = {}): Diagnostic[] => {
+export const validateActionInput = (
+  source: SourceFile,
+  action: string,
+  input: unknown,
+  at: NodePath,
+  options: ValidateOptions = {},
+): Diagnostic[] => {
   const validate = validators.actions[action];
   if (!validate) return [];
   if (validate(input)) return [];
@@ -193,6 +231,8 @@ export const bundledSchema = (): Record<string, unknown> => {
     const { $schema: _s, $id: _i, ...rest } = readSchema(`actions/${file}`);
     bundle.$defs[`action:${file.replace('.schema.json', '')}`] = rest;
   }
-  const text = JSON.stringify(bundle).replace(/"actions\/([a-z.]+)\.schema\.json"/g, (_m, name: string) => JSON.stringify(`#/$defs/action:${name}`));
+  const text = JSON.stringify(bundle).replace(/"actions\/([a-z.]+)\.schema\.json"/g, (_m, name: string) =>
+    JSON.stringify(`#/$defs/action:${name}`),
+  );
   return JSON.parse(text) as Record<string, unknown>;
 };

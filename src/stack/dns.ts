@@ -69,14 +69,18 @@ zone "${zone}" {
 `;
 
 /** Turns a relative name into a fully qualified one inside `zone`. */
-const qualify = (name: string, zone: string) => (name.endsWith('.') || name === zone || name.endsWith(`.${zone}`) ? name : `${name}.${zone}`);
+const qualify = (name: string, zone: string) =>
+  name.endsWith('.') || name === zone || name.endsWith(`.${zone}`) ? name : `${name}.${zone}`;
 
 const dig = async (port: number, name: string, type: string): Promise<string[]> => {
   const { stdout } = await runCommand('dig', ['@127.0.0.1', '-p', String(port), name, type, '+short', '+time=1', '+tries=1']);
-  return stdout.split('\n').map((line) => line.trim()).filter(Boolean);
+  return stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
 };
 
-const launch = async (dir: string, conf: string, port: number, zone: string) => {
+const launch = async (conf: string, port: number, zone: string) => {
   const named = findSystemBinary('named', 'bind9');
   const child = spawn(named, ['-c', conf, '-u', 'bind', '-g'], { stdio: ['ignore', 'ignore', 'pipe'] });
   const pid = child.pid;
@@ -128,7 +132,7 @@ export const startDns = async ({ root, zone = 'example.test', keyName = 'runbook
     await writeFile(conf, namedConf(dir, chosen, zone, keyName));
     await chownTree();
     try {
-      pid = await launch(dir, conf, chosen, zone);
+      pid = await launch(conf, chosen, zone);
       break;
     } catch (error) {
       if (port !== undefined || attempt >= 4) throw error;
@@ -151,4 +155,3 @@ export const startDns = async ({ root, zone = 'example.test', keyName = 'runbook
     },
   };
 };
-

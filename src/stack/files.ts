@@ -52,7 +52,12 @@ const filePath = (i: number, folders: readonly string[]): string => {
   const part = NAME_PARTS[i % NAME_PARTS.length];
   const ext = EXTENSIONS[i % EXTENSIONS.length];
   const depth = i % 3; // 0, 1 or 2 levels below the year folder
-  const nested = depth === 0 ? [] : depth === 1 ? [`month ${String((i % 12) + 1).padStart(2, '0')}`] : [`month ${String((i % 12) + 1).padStart(2, '0')}`, 'sub-ordner'];
+  const nested =
+    depth === 0
+      ? []
+      : depth === 1
+        ? [`month ${String((i % 12) + 1).padStart(2, '0')}`]
+        : [`month ${String((i % 12) + 1).padStart(2, '0')}`, 'sub-ordner'];
   return [top, String(year), ...nested, `${part} ${String(i).padStart(4, '0')}${ext}`].join('/');
 };
 
@@ -60,7 +65,13 @@ const filePath = (i: number, folders: readonly string[]): string => {
  * Writes `files` deterministic pseudo-random files into `dir` (nested folders; names with spaces and
  * non-ASCII letters; one empty file) totalling `bytes`, and returns their sha256 by relative path.
  */
-export const seedFiles = async ({ dir, files, bytes, seed = 'files', folders = ['avatars', 'documents', 'public media'] }: SeedFilesOptions): Promise<FileHashes> => {
+export const seedFiles = async ({
+  dir,
+  files,
+  bytes,
+  seed = 'files',
+  folders = ['avatars', 'documents', 'public media'],
+}: SeedFilesOptions): Promise<FileHashes> => {
   const sizes = fileSizes(files, bytes, seed);
   const hashes: FileHashes = {};
   for (let i = 0; i < files; i++) {
@@ -97,7 +108,11 @@ export const hashTree = async (dir: string, { exclude }: HashTreeOptions = {}): 
   const hashes: FileHashes = {};
   const paths = entries
     .filter((entry) => entry.isFile())
-    .map((entry) => relative(dir, join(entry.parentPath ?? entry.path, entry.name)).split(sep).join('/'))
+    .map((entry) =>
+      relative(dir, join(entry.parentPath ?? entry.path, entry.name))
+        .split(sep)
+        .join('/'),
+    )
     .filter((path) => !exclude?.test(path))
     .sort();
   for (const path of paths) hashes[path] = await hashFile(join(dir, path));
@@ -127,12 +142,18 @@ export const DAM_DERIVATIVES = /^derivatives\//;
 
 /** Seeds a DAM tree: `originals/…` (backed up) and one `derivatives/….thumb.jpg` per original (not backed up). */
 export const seedDam = async ({ dir, files, bytes }: SeedDamOptions): Promise<DamFiles> => {
-  const originals = await seedFiles({ dir: join(dir, 'originals'), files, bytes, seed: 'dam', folders: ['campaigns', 'product shots', 'brand'] });
+  const originals = await seedFiles({
+    dir: join(dir, 'originals'),
+    files,
+    bytes,
+    seed: 'dam',
+    folders: ['campaigns', 'product shots', 'brand'],
+  });
   const derivatives: FileHashes = {};
   let i = 0;
   for (const path of Object.keys(originals)) {
     const thumb = `${path}.thumb.jpg`;
-    const data = pseudoRandom('dam-thumb', i++, 256 + (bytes / Math.max(1, files) / 16) | 0);
+    const data = pseudoRandom('dam-thumb', i++, (256 + bytes / Math.max(1, files) / 16) | 0);
     await mkdir(dirname(join(dir, 'derivatives', thumb)), { recursive: true });
     await writeFile(join(dir, 'derivatives', thumb), data);
     derivatives[`derivatives/${thumb}`] = sha256(data);

@@ -103,7 +103,13 @@ export const listRefs = async (repoPath: string): Promise<RefMap> => {
  * tags, built with `git fast-import` at fixed dates so the object ids are the same on every run.
  * Returns `owner/repo → refs`.
  */
-export const createBareRepositories = async ({ dir, count = 3, branches = 2, tags = 2, commits = 5 }: CreateBareRepositoriesOptions): Promise<Record<string, RefMap>> => {
+export const createBareRepositories = async ({
+  dir,
+  count = 3,
+  branches = 2,
+  tags = 2,
+  commits = 5,
+}: CreateBareRepositoriesOptions): Promise<Record<string, RefMap>> => {
   const names = Array.from({ length: count }, (_, i) => repositoryName(i));
   const entries = await Promise.all(
     names.map(async (name) => {
@@ -120,7 +126,10 @@ export const createBareRepositories = async ({ dir, count = 3, branches = 2, tag
 /** Every bare repository under a Gitea-like root, as `owner/repo → refs` (to compare after a restore). */
 export const listRepositories = async (dir: string): Promise<Record<string, RefMap>> => {
   const result: Record<string, RefMap> = {};
-  for (const owner of (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
+  for (const owner of (await readdir(dir, { withFileTypes: true }))
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort()) {
     for (const repo of (await readdir(join(dir, owner))).filter((name) => name.endsWith('.git')).sort()) {
       result[`${owner}/${repo.slice(0, -'.git'.length)}`] = await listRefs(join(dir, owner, repo));
     }

@@ -52,7 +52,15 @@ const requireBinaries = () => {
 export const runPsql = async (port: number, sql: string, database = 'postgres'): Promise<string> => {
   const args = ['-X', '-At', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', database, '-f', '-'];
   // PG* variables of the caller's environment must not redirect the connection.
-  const env = { PGHOST: undefined, PGPORT: undefined, PGDATABASE: undefined, PGUSER: undefined, PGSERVICE: undefined, PGPASSWORD: undefined, PGOPTIONS: undefined };
+  const env = {
+    PGHOST: undefined,
+    PGPORT: undefined,
+    PGDATABASE: undefined,
+    PGUSER: undefined,
+    PGSERVICE: undefined,
+    PGPASSWORD: undefined,
+    PGOPTIONS: undefined,
+  };
   return (await runCommand('psql', args, { input: sql, env })).stdout;
 };
 
@@ -104,7 +112,8 @@ export const startPostgres = async ({ root, name, port }: StartPostgresOptions):
       break;
     } catch (error) {
       // A free port can be taken between findFreePort and the bind; only then is a retry useful.
-      if (port !== undefined || attempt >= 5) throw new Error(`cannot start PostgreSQL cluster ${name}: ${(error as Error).message}\n${await logTail(clusterDir)}`);
+      if (port !== undefined || attempt >= 5)
+        throw new Error(`cannot start PostgreSQL cluster ${name}: ${(error as Error).message}\n${await logTail(clusterDir)}`);
     }
   }
   trackPid(pid, `postgres ${name}`);

@@ -5,7 +5,12 @@ import type { PgCluster } from './postgres.js';
 export type ServiceName = 'supabase' | 'twenty' | 'gitea' | 'dam';
 
 /** The database each service's cluster holds its data in. */
-export const SERVICE_DATABASES: Readonly<Record<ServiceName, string>> = { supabase: 'supabase', twenty: 'twenty', gitea: 'gitea', dam: 'dam' };
+export const SERVICE_DATABASES: Readonly<Record<ServiceName, string>> = {
+  supabase: 'supabase',
+  twenty: 'twenty',
+  gitea: 'gitea',
+  dam: 'dam',
+};
 
 /** `scale` 1 is roughly 1 MB of table data per database; rows grow linearly; every table keeps a few rows at tiny scales. */
 const rows = (scale: number, perUnit: number, minimum = 3) => Math.max(minimum, Math.round(perUnit * scale));
@@ -390,7 +395,8 @@ const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const quoteLiteral = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 /** Settings that fix the text form of timestamps and floats, so the checksum is the same in any session. */
-const STABLE_TEXT = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 3; SET bytea_output = 'hex';";
+const STABLE_TEXT =
+  "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 3; SET bytea_output = 'hex';";
 
 /** Ordinary user tables of a database, as `schema.table`. */
 export const listTables = async (cluster: PgCluster, database: string): Promise<string[]> => {
@@ -430,7 +436,10 @@ export const rowCounts = async (cluster: PgCluster, database: string): Promise<R
 
 /** `schema.sequence → last_value` (null when never used) for every sequence of `database`. */
 export const sequenceValues = async (cluster: PgCluster, database: string): Promise<Record<string, number | null>> => {
-  const out = await cluster.psql(`SELECT schemaname || '.' || sequencename, coalesce(last_value::text, '') FROM pg_sequences ORDER BY 1`, database);
+  const out = await cluster.psql(
+    `SELECT schemaname || '.' || sequencename, coalesce(last_value::text, '') FROM pg_sequences ORDER BY 1`,
+    database,
+  );
   const result: Record<string, number | null> = {};
   for (const line of out.split('\n').filter(Boolean)) {
     const [name, value] = line.split('|');

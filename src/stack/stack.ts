@@ -166,14 +166,24 @@ const throwFirstRejection = (results: PromiseSettledResult<unknown>[]): void => 
   for (const result of results) if (result.status === 'rejected') throw result.reason;
 };
 
-const defaultTree = (scale: number): FileTreeSize => ({ files: Math.min(2000, Math.round(10 + 10 * scale)), bytes: Math.round(scale * 1024 * 1024) });
+const defaultTree = (scale: number): FileTreeSize => ({
+  files: Math.min(2000, Math.round(10 + 10 * scale)),
+  bytes: Math.round(scale * 1024 * 1024),
+});
 
 /**
  * Starts and seeds the whole stack on 127.0.0.1 (servers in parallel, then the seeds in parallel).
  * While it runs, SIGINT, SIGTERM and process exit kill its servers by PID and remove its folder.
  * If starting fails, whatever started is stopped and the folder removed before the error is thrown.
  */
-export const startStack = async ({ root: rootOption, scale = 1, withDns = true, storage, dam, repositories }: StartStackOptions = {}): Promise<Stack> => {
+export const startStack = async ({
+  root: rootOption,
+  scale = 1,
+  withDns = true,
+  storage,
+  dam,
+  repositories,
+}: StartStackOptions = {}): Promise<Stack> => {
   const root = rootOption ?? mkdtempSync(join(tmpdir(), 'runbook-stack-'));
   await mkdir(root, { recursive: true });
   // An empty rclone config: remotes come from RCLONE_CONFIG_* variables, and rclone would otherwise
@@ -218,7 +228,12 @@ export const startStack = async ({ root: rootOption, scale = 1, withDns = true, 
     ]).then(throwFirstRejection);
     const trees = Promise.all([
       createBareRepositories({ dir: paths.repositories, ...repoShape }),
-      seedFiles({ dir: paths.storage, ...(storage ?? defaultTree(scale)), seed: 'storage', folders: ['avatars', 'documents', 'public-media'] }),
+      seedFiles({
+        dir: paths.storage,
+        ...(storage ?? defaultTree(scale)),
+        seed: 'storage',
+        folders: ['avatars', 'documents', 'public-media'],
+      }),
       seedDam({ dir: paths.dam, ...(dam ?? defaultTree(scale)) }),
     ]);
     // allSettled: a failure must not leave other starts running while stopAll cleans up.
@@ -300,7 +315,9 @@ export const startStack = async ({ root: rootOption, scale = 1, withDns = true, 
     },
     recreateEmptyClusters: async () => {
       await Promise.all(SERVICES.map((service) => live[service].destroy()));
-      await Promise.all(SERVICES.map(async (service) => (live[service] = await startPostgres({ root, name: service, port: ports[service] }))));
+      await Promise.all(
+        SERVICES.map(async (service) => (live[service] = await startPostgres({ root, name: service, port: ports[service] }))),
+      );
     },
     stop: stopAll,
   };

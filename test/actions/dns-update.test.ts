@@ -103,7 +103,9 @@ describe('dns.update rfc2136', () => {
 
   it('refuses values that could smuggle commands into the script, and undeclared secrets', () => {
     const bad = (patch: Partial<DnsUpdateInput>) => () => dnsUpdate.expand({ ...input(), ...patch }, context);
-    expect(bad({ records: [{ name: 'crm', type: 'A', value: '198.51.100.7\nupdate delete example.test. SOA' }] })).toThrow(/may not contain a newline/);
+    expect(bad({ records: [{ name: 'crm', type: 'A', value: '198.51.100.7\nupdate delete example.test. SOA' }] })).toThrow(
+      /may not contain a newline/,
+    );
     expect(bad({ records: [{ name: 'crm', type: 'TXT', value: '$(reboot)' }] })).toThrow(/may not contain/);
     expect(bad({ records: [{ name: 'crm; rm', type: 'A', value: '198.51.100.7' }] })).toThrow(/record name 'crm; rm'/);
     expect(bad({ key_secret: 'UNDECLARED' })).toThrow(/key_secret 'UNDECLARED' is not a declared secret/);
@@ -158,7 +160,12 @@ const startHetznerStandIn = async (token: string) => {
     if (request.method === 'GET' && url.pathname === '/api/v1/records') {
       return reply(200, { records: records.filter((r) => r.zone_id === url.searchParams.get('zone_id')) });
     }
-    const write = request.method === 'POST' && url.pathname === '/api/v1/records' ? 'create' : request.method === 'PUT' && url.pathname.startsWith('/api/v1/records/') ? 'update' : undefined;
+    const write =
+      request.method === 'POST' && url.pathname === '/api/v1/records'
+        ? 'create'
+        : request.method === 'PUT' && url.pathname.startsWith('/api/v1/records/')
+          ? 'update'
+          : undefined;
     if (write) {
       if (request.headers['content-type'] !== 'application/json') problems.push(`${write} without a JSON content type`);
       const { zone_id, name, type, value, ttl } = body as ApiRecord;
@@ -180,7 +187,13 @@ const startHetznerStandIn = async (token: string) => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return { url: `http://127.0.0.1:${port}/api/v1`, records, log, problems, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${port}/api/v1`,
+    records,
+    log,
+    problems,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 };
 
 describe('dns.update hetzner (against a local stand-in for the Hetzner DNS API)', () => {

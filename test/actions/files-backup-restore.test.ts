@@ -31,7 +31,13 @@ describe('files.backup and files.restore', () => {
     const id = backup.outputs.backup!;
     expect(id).toMatch(/^\d{4}-\d\d-\d\dT\d{6}Z$/);
     const manifest = JSON.parse(await readFile(join(to, id, 'manifest.json'), 'utf8'));
-    expect(manifest).toMatchObject({ format: 'runbook-backup/1', kind: 'files', id, source: { path: source }, runbook: { name: 'test', commit: 'abc123', run_id: 'run-1' } });
+    expect(manifest).toMatchObject({
+      format: 'runbook-backup/1',
+      kind: 'files',
+      id,
+      source: { path: source },
+      runbook: { name: 'test', commit: 'abc123', run_id: 'run-1' },
+    });
     expect(manifest.created).toBe(`${id.slice(0, 13)}:${id.slice(13, 15)}:${id.slice(15, 17)}Z`);
     expect(Object.fromEntries(manifest.files.map((f: { name: string; sha256: string }) => [f.name, f.sha256]))).toEqual(
       Object.fromEntries(Object.entries(dam.originals).map(([path, sha]) => [`files/${path}`, sha])),
@@ -55,7 +61,9 @@ describe('files.backup and files.restore', () => {
     const target = join(root, 'restored-small');
     const expansion = filesRestore.expand({ from: to, to: target }, context);
     expectOk((await runStep(expansion, root)).run, 'restore');
-    const [victim] = Object.keys(await hashTree(target)).filter((path) => path.endsWith('.txt') || path.endsWith('.bin') || path.endsWith('.pdf'));
+    const [victim] = Object.keys(await hashTree(target)).filter(
+      (path) => path.endsWith('.txt') || path.endsWith('.bin') || path.endsWith('.pdf'),
+    );
     await appendFile(join(target, victim!), 'tampered');
     const verify = await runShell(expansion.verify.run);
     expect(verify.code).not.toBe(0);
@@ -72,7 +80,10 @@ describe('files.backup and files.restore', () => {
     const latest = await runStep(filesRestore.expand({ from: to, to: join(root, 'named-latest') }, context), root);
     expectOk(latest.verify, 'restore latest');
     expect(latest.outputs.backup).toBe(first.outputs.backup);
-    const incomplete = await runStep(filesRestore.expand({ from: to, to: join(root, 'named-incomplete'), backup: '2999-01-01T000000Z' }, context), root);
+    const incomplete = await runStep(
+      filesRestore.expand({ from: to, to: join(root, 'named-incomplete'), backup: '2999-01-01T000000Z' }, context),
+      root,
+    );
     expect(incomplete.run.code).not.toBe(0);
     expect(await hashTree(join(root, 'named-incomplete'))).toEqual({});
   });

@@ -50,7 +50,9 @@ describe('git.backup and git.restore', () => {
       const restored = await listRepositories(target);
       expect(restored).toEqual({ ...expected, 'infra/empty': {} });
       const [first] = Object.keys(expected);
-      expect((await runCommand('git', ['-C', join(target, `${first}.git`), 'symbolic-ref', 'HEAD'])).stdout.trim()).toBe('refs/heads/feature/1');
+      expect((await runCommand('git', ['-C', join(target, `${first}.git`), 'symbolic-ref', 'HEAD'])).stdout.trim()).toBe(
+        'refs/heads/feature/1',
+      );
       const config = await readFile(join(target, `${first}.git`, 'config'), 'utf8');
       expect(config).not.toMatch(/remote|mirror/);
 

@@ -43,7 +43,7 @@ describe('git.checkout', () => {
     for (const text of [run, verify.run]) await runCommand('shellcheck', ['-s', 'bash', '-S', 'warning', '-'], { input: text });
   });
 
-  it('clones main, and HEAD is main\'s commit', async () => {
+  it("clones main, and HEAD is main's commit", async () => {
     const to = join(root, 'main');
     const { run, verify } = expand({ to });
     await runShell(run);
@@ -61,7 +61,7 @@ describe('git.checkout', () => {
     }
   });
 
-  it('fetches into an existing clone and moves to the remote\'s new commit, not the stale local branch', async () => {
+  it("fetches into an existing clone and moves to the remote's new commit, not the stale local branch", async () => {
     const to = join(root, 'existing');
     const { run, verify } = expand({ to });
     await runShell(run);

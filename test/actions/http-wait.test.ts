@@ -16,7 +16,11 @@ afterEach(async () => {
 });
 
 /** Answers 503 to the first `sickFor` requests, then `status` with `body`; counts requests. */
-const startService = async ({ sickFor = 0, status = 200, body = '{"status":"ok"}' }: { sickFor?: number; status?: number; body?: string } = {}) => {
+const startService = async ({
+  sickFor = 0,
+  status = 200,
+  body = '{"status":"ok"}',
+}: { sickFor?: number; status?: number; body?: string } = {}) => {
   const state = { requests: 0, url: '' };
   server = createServer((_request, response) => {
     state.requests++;
@@ -38,7 +42,13 @@ const expand = (input: HttpWaitInput) => httpWait.expand(input, context);
 describe('http.wait', () => {
   it('expands to a poll loop and a one-shot check that pass shellcheck', async () => {
     const { run, verify } = expand({ url: 'http://127.0.0.1:1/health', body: `"status": ?"ok"`, timeout: '2m', interval: '500ms' });
-    expect(run.split('\n').slice(0, 5)).toEqual(['URL=http://127.0.0.1:1/health', 'STATUS=200', `BODY='"status": ?"ok"'`, 'TIMEOUT_SECONDS=120', 'INTERVAL_SECONDS=0.5']);
+    expect(run.split('\n').slice(0, 5)).toEqual([
+      'URL=http://127.0.0.1:1/health',
+      'STATUS=200',
+      `BODY='"status": ?"ok"'`,
+      'TIMEOUT_SECONDS=120',
+      'INTERVAL_SECONDS=0.5',
+    ]);
     expect(run).toContain('until check_health; do');
     expect(verify.run.split('\n').at(-1)).toBe('check_health');
     expect(verify.retries ?? 0).toBe(0);

@@ -18,10 +18,17 @@ const context: ExpandContext = { runbook: 'test', stepId: 'dump', secrets: [] };
  * on a loaded machine pg_dump could otherwise take its own lock first and never wait.
  */
 const lockOrders = async (pg: PgCluster) => {
-  const locker = spawn('psql', ['-X', '-q', '-h', pg.host, '-p', String(pg.port), '-U', 'postgres', '-d', 'app'], { stdio: ['pipe', 'ignore', 'inherit'] });
+  const locker = spawn('psql', ['-X', '-q', '-h', pg.host, '-p', String(pg.port), '-U', 'postgres', '-d', 'app'], {
+    stdio: ['pipe', 'ignore', 'inherit'],
+  });
   locker.stdin.write('BEGIN; LOCK TABLE public.orders IN ACCESS EXCLUSIVE MODE;\n');
   for (let attempt = 0; attempt < 400; attempt++) {
-    const held = (await pg.psql(`SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'orders' AND l.mode = 'AccessExclusiveLock' AND l.granted`, 'app')).trim();
+    const held = (
+      await pg.psql(
+        `SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'orders' AND l.mode = 'AccessExclusiveLock' AND l.granted`,
+        'app',
+      )
+    ).trim();
     if (held === '1') return locker;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
@@ -93,10 +100,17 @@ describe('postgres.dump', () => {
   });
 
   it('stores the cluster roles without passwords, read by a user that is no superuser', async () => {
-    await pg.psql(`CREATE ROLE app_owner NOLOGIN; CREATE ROLE "app login" LOGIN NOINHERIT PASSWORD 'hunter2-not-in-backups'; GRANT app_owner TO "app login";
-      CREATE ROLE backup_reader LOGIN IN ROLE pg_read_all_data;`, 'app');
+    await pg.psql(
+      `CREATE ROLE app_owner NOLOGIN; CREATE ROLE "app login" LOGIN NOINHERIT PASSWORD 'hunter2-not-in-backups'; GRANT app_owner TO "app login";
+      CREATE ROLE backup_reader LOGIN IN ROLE pg_read_all_data;`,
+      'app',
+    );
     const to = join(root, 'roles-dest');
-    const { run, verify, outputs } = await runStep(postgresDump.expand({ target: { host: pg.host, port: pg.port, user: 'backup_reader' }, database: 'app', to }, context), root, env());
+    const { run, verify, outputs } = await runStep(
+      postgresDump.expand({ target: { host: pg.host, port: pg.port, user: 'backup_reader' }, database: 'app', to }, context),
+      root,
+      env(),
+    );
     expectOk(run, 'dump as backup_reader');
     expectOk(verify, 'verify');
     const roles = await readFile(join(to, outputs.backup!, 'roles.sql'), 'utf8');
@@ -127,7 +141,9 @@ describe('postgres.dump', () => {
     let waiting = '';
     for (let attempt = 0; attempt < 200 && waiting !== '1'; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
-      waiting = (await pg.psql(`SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg_dump' AND wait_event_type = 'Lock'`)).trim();
+      waiting = (
+        await pg.psql(`SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg_dump' AND wait_event_type = 'Lock'`)
+      ).trim();
     }
     await pg.psql(`INSERT INTO auth.users (email, created_at) SELECT 'late' || i, now() FROM generate_series(1, 10) i`, 'app');
     locker.stdin.end('COMMIT;\n');
@@ -163,7 +179,9 @@ describe('postgres.dump', () => {
     let terminated = '';
     for (let attempt = 0; attempt < 200 && terminated !== 't'; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
-      terminated = (await pg.psql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pg_dump' AND datname = 'app'`)).trim();
+      terminated = (
+        await pg.psql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pg_dump' AND datname = 'app'`)
+      ).trim();
     }
     locker.stdin.end('COMMIT;\n');
     const { run } = await step;
@@ -175,9 +193,16 @@ describe('postgres.dump', () => {
   });
 
   it('fails when a table cannot be read, and leaves no manifest', async () => {
-    await pg.psql(`CREATE ROLE dumper LOGIN; GRANT USAGE ON SCHEMA auth TO dumper; GRANT SELECT ON ALL TABLES IN SCHEMA public TO dumper;`, 'app');
+    await pg.psql(
+      `CREATE ROLE dumper LOGIN; GRANT USAGE ON SCHEMA auth TO dumper; GRANT SELECT ON ALL TABLES IN SCHEMA public TO dumper;`,
+      'app',
+    );
     const to = s3.remotePath('postgres/denied');
-    const { run } = await runStep(postgresDump.expand({ target: { host: pg.host, port: pg.port, user: 'dumper' }, database: 'app', to }, context), root, env());
+    const { run } = await runStep(
+      postgresDump.expand({ target: { host: pg.host, port: pg.port, user: 'dumper' }, database: 'app', to }, context),
+      root,
+      env(),
+    );
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(/permission denied for table users/);
     expect(await manifestsUnder(to)).toEqual([]);
@@ -224,7 +249,9 @@ describe('postgres.dump', () => {
     await writeFile(file, roles.replace('CREATE ROLE postgres;', 'CREATE ROLE postgres;\nCREATE ROLE intruder;'));
     const verify = await runShell(expand(to).verify.run, env());
     expect(verify.code).toBe(1);
-    expect(verify.stderr).toMatch(new RegExp(`${outputs.backup}/roles\\.sql is \\d+ bytes, sha256 [0-9a-f]{64}; manifest says ${Buffer.byteLength(roles)} bytes`));
+    expect(verify.stderr).toMatch(
+      new RegExp(`${outputs.backup}/roles\\.sql is \\d+ bytes, sha256 [0-9a-f]{64}; manifest says ${Buffer.byteLength(roles)} bytes`),
+    );
 
     // A backup made before roles were stored lists the dump only.
     const manifestFile = s3.objectFile(`postgres/tampered-roles/${outputs.backup}/manifest.json`);
@@ -238,16 +265,28 @@ describe('postgres.dump', () => {
 
   it('expands a container target to docker exec, with the password only in the environment', () => {
     const { run } = postgresDump.expand(
-      { target: { container: 'supabase-db', user: 'supabase_admin', password_secret: 'SUPABASE_DB_PASSWORD' }, database: 'postgres', to: 'backup:b/pg' },
+      {
+        target: { container: 'supabase-db', user: 'supabase_admin', password_secret: 'SUPABASE_DB_PASSWORD' },
+        database: 'postgres',
+        to: 'backup:b/pg',
+      },
       context,
     );
     // Docker cannot run here: the text is what a person would run on the server.
     expect(run).toContain('PG_CONTAINER=supabase-db\nPG_USER=supabase_admin\nexport PGPASSWORD="${SUPABASE_DB_PASSWORD}"');
     expect(run).toContain('coproc SNAPSHOT_SESSION { docker exec -i -e PGPASSWORD "$PG_CONTAINER" psql -U "$PG_USER" -X');
     expect(run).toContain('docker exec -i -e PGPASSWORD "$PG_CONTAINER" pg_dump -U "$PG_USER" -w --snapshot="$SNAPSHOT" -d "$DATABASE"');
-    expect(run).toContain('docker exec -i -e PGPASSWORD "$PG_CONTAINER" pg_dumpall -U "$PG_USER" -w -l "$DATABASE" --roles-only --no-role-passwords > "$WORK/$ROLES_FILE"');
+    expect(run).toContain(
+      'docker exec -i -e PGPASSWORD "$PG_CONTAINER" pg_dumpall -U "$PG_USER" -w -l "$DATABASE" --roles-only --no-role-passwords > "$WORK/$ROLES_FILE"',
+    );
     expect(run).toContain('source: {database: $database, container: $container}');
     expect(run).not.toMatch(/-h "\$PG_HOST"/);
-    expect(postgresDump.requires({ target: { container: 'x' }, database: 'd', to: 't' })).toEqual(['docker', 'zstd', 'sha256sum', 'rclone', 'jq']);
+    expect(postgresDump.requires({ target: { container: 'x' }, database: 'd', to: 't' })).toEqual([
+      'docker',
+      'zstd',
+      'sha256sum',
+      'rclone',
+      'jq',
+    ]);
   });
 });

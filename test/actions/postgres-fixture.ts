@@ -34,7 +34,12 @@ export const tableContents = async (cluster: PgCluster, database: string): Promi
   const result: Record<string, string> = {};
   for (const line of names) {
     const [quoted, key] = line.split('|') as [string, string];
-    result[key] = (await cluster.psql(`SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), '') FROM ${quoted} t`, database)).trim();
+    result[key] = (
+      await cluster.psql(
+        `SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), '') FROM ${quoted} t`,
+        database,
+      )
+    ).trim();
   }
   return result;
 };

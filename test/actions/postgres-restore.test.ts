@@ -24,7 +24,8 @@ describe('postgres.restore', () => {
   const env = () => ({ ...s3.rcloneEnv(), TMPDIR: join(root, 'staging') });
   const restore = (input: Partial<PostgresRestoreInput> = {}) =>
     postgresRestore.expand({ target: { host: target.host, port: target.port }, database: 'app', from: from(), ...input }, context);
-  const databases = async () => (await target.psql(`SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database WHERE datname NOT LIKE 'template%'`)).trim();
+  const databases = async () =>
+    (await target.psql(`SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database WHERE datname NOT LIKE 'template%'`)).trim();
 
   beforeAll(async () => {
     requireBinaries('psql', 'pg_dump', 'zstd', 'rclone', 'jq', 'sha256sum');
@@ -37,13 +38,20 @@ describe('postgres.restore', () => {
     ]);
     await seedMixed(source, 'app');
     sourceContents = await tableContents(source, 'app');
-    const dump = await runStep(postgresDump.expand({ target: { host: source.host, port: source.port }, database: 'app', to: from() }, context), root, env());
+    const dump = await runStep(
+      postgresDump.expand({ target: { host: source.host, port: source.port }, database: 'app', to: from() }, context),
+      root,
+      env(),
+    );
     expectOk(dump.run, 'dump');
     backupId = dump.outputs.backup!;
     // A newer folder without manifest.json is an incomplete backup: `latest` must never pick it.
     await mkdir(join(root, 'incomplete'));
     await writeFile(join(root, 'incomplete', 'dump.sql.zst'), 'not a dump');
-    expectOk(await runShell(`rclone copyto ${join(root, 'incomplete', 'dump.sql.zst')} ${from()}/2099-01-01T000000Z/dump.sql.zst`, env()), 'upload incomplete');
+    expectOk(
+      await runShell(`rclone copyto ${join(root, 'incomplete', 'dump.sql.zst')} ${from()}/2099-01-01T000000Z/dump.sql.zst`, env()),
+      'upload incomplete',
+    );
   });
   afterAll(async () => {
     await Promise.all([source?.destroy(), target?.destroy(), s3?.stop()]);
@@ -59,7 +67,11 @@ describe('postgres.restore', () => {
     expect(await tableContents(target, 'app')).toEqual(sourceContents);
     expect(await databases()).toBe('app,postgres');
     // Sequences continue past the restored rows.
-    expect((await target.psql(`INSERT INTO auth.users (email, created_at) VALUES ('new@example.com', now()) RETURNING id`, 'app')).split('\n')[0]).toBe('2001');
+    expect(
+      (await target.psql(`INSERT INTO auth.users (email, created_at) VALUES ('new@example.com', now()) RETURNING id`, 'app')).split(
+        '\n',
+      )[0],
+    ).toBe('2001');
     await target.psql(`DELETE FROM auth.users WHERE email = 'new@example.com'`, 'app');
     expect(verify!.stdout).toContain(`verified app: 4 tables match the row counts of backup ${backupId}`);
   });
@@ -69,7 +81,9 @@ describe('postgres.restore', () => {
     const before = await tableContents(target, 'app');
     const { run } = await runStep(restore(), root, env());
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`postgres.restore: database app at 127.0.0.1:${target.port} is not empty (4 tables); set replace: true to overwrite it. Nothing was changed.`);
+    expect(run.stderr).toContain(
+      `postgres.restore: database app at 127.0.0.1:${target.port} is not empty (4 tables); set replace: true to overwrite it. Nothing was changed.`,
+    );
     expect(await tableContents(target, 'app')).toEqual(before);
     expect(await databases()).toBe('app,postgres');
   });
@@ -95,7 +109,11 @@ describe('postgres.restore', () => {
     try {
       const { run } = await runStep(restore({ replace: true }), root, env());
       expect(run.code).toBe(1);
-      expect(run.stderr).toMatch(new RegExp(`${backupId}/dump\\.sql\\.zst is ${original.length} bytes, sha256 [0-9a-f]{64}; manifest says ${original.length} bytes, sha256 [0-9a-f]{64}\\. The database was not touched\\.`));
+      expect(run.stderr).toMatch(
+        new RegExp(
+          `${backupId}/dump\\.sql\\.zst is ${original.length} bytes, sha256 [0-9a-f]{64}; manifest says ${original.length} bytes, sha256 [0-9a-f]{64}\\. The database was not touched\\.`,
+        ),
+      );
       expect(await tableContents(target, 'app')).toEqual(before);
       expect(await databases()).toBe('app,postgres');
     } finally {
@@ -116,13 +134,16 @@ describe('postgres.restore', () => {
     expect(named.stderr).toContain(`postgres.restore: backup ${from()}/2001-01-01T000000Z not found or incomplete (no manifest.json)`);
     const nothing = await runShell(restore({ from: s3.remotePath('postgres/none') }).run, env());
     expect(nothing.code).toBe(1);
-    expect(nothing.stderr).toContain(`postgres.restore: no complete backup (a folder with manifest.json) under ${s3.remotePath('postgres/none')}`);
+    expect(nothing.stderr).toContain(
+      `postgres.restore: no complete backup (a folder with manifest.json) under ${s3.remotePath('postgres/none')}`,
+    );
   });
 
   describe('with objects owned by roles the target lacks', () => {
     const to = () => s3.remotePath('postgres/owned');
     let ownedId: string;
-    const roleNames = async () => (await target.psql(`SELECT string_agg(rolname, ',' ORDER BY rolname COLLATE "C") FROM pg_roles WHERE rolname !~ '^pg_'`)).trim();
+    const roleNames = async () =>
+      (await target.psql(`SELECT string_agg(rolname, ',' ORDER BY rolname COLLATE "C") FROM pg_roles WHERE rolname !~ '^pg_'`)).trim();
 
     beforeAll(async () => {
       // Like a Supabase database: an owner role, a reader role with grants, a login role that is a
@@ -136,7 +157,11 @@ describe('postgres.restore', () => {
         'owned',
       );
       await target.psql(`CREATE ROLE app_reader LOGIN`);
-      const dump = await runStep(postgresDump.expand({ target: { host: source.host, port: source.port }, database: 'owned', to: to() }, context), root, env());
+      const dump = await runStep(
+        postgresDump.expand({ target: { host: source.host, port: source.port }, database: 'owned', to: to() }, context),
+        root,
+        env(),
+      );
       expectOk(dump.run, 'dump');
       ownedId = dump.outputs.backup!;
     });
@@ -145,7 +170,9 @@ describe('postgres.restore', () => {
       const { run } = await runStep(restore({ database: 'owned', from: to(), roles: false }), root, env());
       expect(run.code).toBe(1);
       expect(run.stderr).toContain('role "app_owner" does not exist');
-      expect(run.stderr).toContain(`postgres.restore: the backup needs role app_owner, which 127.0.0.1:${target.port} lacks; restore with roles: true`);
+      expect(run.stderr).toContain(
+        `postgres.restore: the backup needs role app_owner, which 127.0.0.1:${target.port} lacks; restore with roles: true`,
+      );
       expect(await databases()).toBe('app,postgres');
       expect(await roleNames()).toBe('app_reader,postgres');
     });
@@ -158,7 +185,11 @@ describe('postgres.restore', () => {
       try {
         const { run } = await runStep(restore({ database: 'owned', from: to() }), root, env());
         expect(run.code).toBe(1);
-        expect(run.stderr).toMatch(new RegExp(`${ownedId}/roles\\.sql is \\d+ bytes, sha256 [0-9a-f]{64}; manifest says ${Buffer.byteLength(original)} bytes, sha256 [0-9a-f]{64}\\. The database was not touched\\.`));
+        expect(run.stderr).toMatch(
+          new RegExp(
+            `${ownedId}/roles\\.sql is \\d+ bytes, sha256 [0-9a-f]{64}; manifest says ${Buffer.byteLength(original)} bytes, sha256 [0-9a-f]{64}\\. The database was not touched\\.`,
+          ),
+        );
         expect(await databases()).toBe('app,postgres');
         expect(await roleNames()).toBe('app_reader,postgres');
       } finally {
@@ -173,12 +204,23 @@ describe('postgres.restore', () => {
       expect(run.stdout).toContain(`postgres.restore: created roles missing at 127.0.0.1:${target.port}: app login, app_owner`);
       expect(await target.psql(`SELECT tableowner FROM pg_tables WHERE tablename = 't'`, 'owned')).toBe('app_owner\n');
       expect(await target.psql(`SELECT nspowner::regrole FROM pg_namespace WHERE nspname = 'data'`, 'owned')).toBe('app_owner\n');
-      expect(await target.psql(`SELECT has_table_privilege('app_reader', 'data.t', 'SELECT'), has_table_privilege('app_reader', 'data.t', 'INSERT')`, 'owned')).toBe('t|f\n');
+      expect(
+        await target.psql(
+          `SELECT has_table_privilege('app_reader', 'data.t', 'SELECT'), has_table_privilege('app_reader', 'data.t', 'INSERT')`,
+          'owned',
+        ),
+      ).toBe('t|f\n');
       // The created role has the backup's attributes and memberships, and no password.
-      expect(await target.psql(`SELECT rolcanlogin, rolinherit, rolconnlimit, rolpassword IS NULL FROM pg_authid WHERE rolname = 'app login'`)).toBe('t|f|5|t\n');
+      expect(
+        await target.psql(`SELECT rolcanlogin, rolinherit, rolconnlimit, rolpassword IS NULL FROM pg_authid WHERE rolname = 'app login'`),
+      ).toBe('t|f|5|t\n');
       expect(await target.psql(`SELECT pg_has_role('app login', 'app_reader', 'MEMBER')`)).toBe('t\n');
       // The role the target had keeps its own attributes and gains no membership.
-      expect(await target.psql(`SELECT rolcanlogin, pg_has_role('app_reader', 'app_owner', 'MEMBER') FROM pg_roles WHERE rolname = 'app_reader'`)).toBe('t|f\n');
+      expect(
+        await target.psql(
+          `SELECT rolcanlogin, pg_has_role('app_reader', 'app_owner', 'MEMBER') FROM pg_roles WHERE rolname = 'app_reader'`,
+        ),
+      ).toBe('t|f\n');
       expect(await tableContents(target, 'owned')).toEqual(await tableContents(source, 'owned'));
 
       // Again, with every role present: nothing is created.
@@ -195,7 +237,13 @@ describe('postgres.restore', () => {
       manifest.files = manifest.files.slice(0, 1);
       const old = s3.remotePath('postgres/old');
       await writeFile(join(root, 'old-manifest.json'), JSON.stringify(manifest));
-      expectOk(await runShell(`rclone copyto ${to()}/${ownedId}/dump.sql.zst ${old}/${ownedId}/dump.sql.zst && rclone copyto ${join(root, 'old-manifest.json')} ${old}/${ownedId}/manifest.json`, env()), 'old-style backup');
+      expectOk(
+        await runShell(
+          `rclone copyto ${to()}/${ownedId}/dump.sql.zst ${old}/${ownedId}/dump.sql.zst && rclone copyto ${join(root, 'old-manifest.json')} ${old}/${ownedId}/manifest.json`,
+          env(),
+        ),
+        'old-style backup',
+      );
       const { run, verify } = await runStep(restore({ database: 'owned_old', from: old }), root, env());
       expectOk(run, 'restore');
       expectOk(verify, 'verify');
@@ -207,7 +255,10 @@ describe('postgres.restore', () => {
 
   it('restores a gzip custom-format backup from a local folder with parallel jobs', async () => {
     const to = join(root, 'local-backups');
-    const dump = postgresDump.expand({ target: { host: source.host, port: source.port }, database: 'app', to, format: 'custom', compress: 'gzip' }, context);
+    const dump = postgresDump.expand(
+      { target: { host: source.host, port: source.port }, database: 'app', to, format: 'custom', compress: 'gzip' },
+      context,
+    );
     expectOk((await runStep(dump, root, env())).run, 'dump');
     const { run, verify } = await runStep(restore({ database: 'app_custom', from: to, jobs: 2 }), root, env());
     expectOk(run, 'restore');
@@ -218,12 +269,19 @@ describe('postgres.restore', () => {
 
   it('expands a container target to docker exec', () => {
     const { run, verify } = postgresRestore.expand(
-      { target: { container: 'twenty-db', user: 'twenty', password_secret: 'CRM_DB_PASSWORD' }, database: 'twenty', from: 'backup:b/crm', jobs: 4 },
+      {
+        target: { container: 'twenty-db', user: 'twenty', password_secret: 'CRM_DB_PASSWORD' },
+        database: 'twenty',
+        from: 'backup:b/crm',
+        jobs: 4,
+      },
       context,
     );
     // Docker cannot run here: the text is what a person would run on the server.
     expect(run).toContain('PG_CONTAINER=twenty-db\nPG_USER=twenty\nexport PGPASSWORD="${CRM_DB_PASSWORD}"');
-    expect(run).toContain('"$DECOMPRESS" -dc "$WORK/$NAME" | docker exec -i -e PGPASSWORD "$PG_CONTAINER" psql -U "$PG_USER" -X -v ON_ERROR_STOP=1 -w -q --single-transaction -d "$SCRATCH_DB"');
+    expect(run).toContain(
+      '"$DECOMPRESS" -dc "$WORK/$NAME" | docker exec -i -e PGPASSWORD "$PG_CONTAINER" psql -U "$PG_USER" -X -v ON_ERROR_STOP=1 -w -q --single-transaction -d "$SCRATCH_DB"',
+    );
     // pg_restore -j needs a file the container cannot see: a container restore streams instead.
     expect(run).toContain('| docker exec -i -e PGPASSWORD "$PG_CONTAINER" pg_restore -U "$PG_USER" -w --exit-on-error -d "$SCRATCH_DB"');
     expect(run).not.toContain('-j "$JOBS"');

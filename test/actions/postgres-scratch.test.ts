@@ -19,7 +19,8 @@ describe('postgres.scratch', () => {
 
   beforeAll(async () => {
     requireBinaries('psql', 'runuser');
-    if (!existsSync('/usr/lib/postgresql/15/bin/initdb')) throw new Error('/usr/lib/postgresql/15/bin/initdb not found: apt-get install postgresql-15');
+    if (!existsSync('/usr/lib/postgresql/15/bin/initdb'))
+      throw new Error('/usr/lib/postgresql/15/bin/initdb not found: apt-get install postgresql-15');
     root = await mkdtemp(join(tmpdir(), 'pg-scratch-'));
     await runCommand('chmod', ['755', root]);
   });
@@ -36,7 +37,20 @@ describe('postgres.scratch', () => {
     expect(started.outputs).toMatchObject({ host: '127.0.0.1', user: 'postgres', dir });
     const port = started.outputs.port!;
     pid = Number((await readFile(join(dir, 'data', 'postmaster.pid'), 'utf8')).split('\n')[0]);
-    const version = await runCommand('psql', ['-X', '-At', '-h', '127.0.0.1', '-p', port, '-U', 'postgres', '-d', 'postgres', '-c', 'SHOW listen_addresses']);
+    const version = await runCommand('psql', [
+      '-X',
+      '-At',
+      '-h',
+      '127.0.0.1',
+      '-p',
+      port,
+      '-U',
+      'postgres',
+      '-d',
+      'postgres',
+      '-c',
+      'SHOW listen_addresses',
+    ]);
     expect(version.stdout.trim()).toBe('127.0.0.1');
 
     const removed = await runStep(postgresScratch.expand({ engine: 'initdb', name: 'restore-test', dir, remove: true }, context), root);
@@ -46,7 +60,10 @@ describe('postgres.scratch', () => {
     expect(isRunning(pid)).toBe(false);
     expect(existsSync(dir)).toBe(false);
     // Cleanup runs whatever happened: removing twice is fine.
-    expectOk((await runStep(postgresScratch.expand({ engine: 'initdb', name: 'restore-test', dir, remove: true }, context), root)).run, 'remove again');
+    expectOk(
+      (await runStep(postgresScratch.expand({ engine: 'initdb', name: 'restore-test', dir, remove: true }, context), root)).run,
+      'remove again',
+    );
   });
 
   it('verify fails when the server does not answer', async () => {
@@ -74,14 +91,17 @@ describe('postgres.scratch', () => {
   it('expands the docker engine to docker run on loopback and docker rm', async () => {
     // Docker cannot run here: the test checks the text a person would run, and that bash parses it.
     const start = postgresScratch.expand({ name: 'restore-test' }, context);
-    expect(start.run).toContain('NAME=restore-test\nIMAGE=postgres:15-alpine\nWANTED_PORT=\'\'');
-    expect(start.run).toContain('docker run -d --name "$NAME" -e POSTGRES_HOST_AUTH_METHOD=trust -p "127.0.0.1:$WANTED_PORT:5432" "$IMAGE"');
+    expect(start.run).toContain("NAME=restore-test\nIMAGE=postgres:15-alpine\nWANTED_PORT=''");
+    expect(start.run).toContain(
+      'docker run -d --name "$NAME" -e POSTGRES_HOST_AUTH_METHOD=trust -p "127.0.0.1:$WANTED_PORT:5432" "$IMAGE"',
+    );
     expect(start.run).toContain(`PORT="$(docker port "$NAME" 5432/tcp | sed -n 's/^127\\.0\\.0\\.1://p' | head -n 1)"`);
     expect(start.verify.run).toContain(`psql -X -At -w -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -c 'SELECT 1'`);
     const remove = postgresScratch.expand({ name: 'restore-test', remove: true }, context);
     expect(remove.run).toContain('docker rm -f -v "$NAME"');
     expect(remove.verify.run).toContain('if docker container inspect "$NAME"');
-    for (const text of [start.run, start.verify.run, remove.run, remove.verify.run]) expectOk(await runShell(`bash -n <<'EOF'\n${text}\nEOF`), 'bash -n');
+    for (const text of [start.run, start.verify.run, remove.run, remove.verify.run])
+      expectOk(await runShell(`bash -n <<'EOF'\n${text}\nEOF`), 'bash -n');
     expect(postgresScratch.requires({ name: 'x' })).toEqual(['docker', 'psql', 'pg_isready']);
   });
 });

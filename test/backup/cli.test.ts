@@ -34,7 +34,19 @@ describe('runbook backups DEST', () => {
     for (const id of ['2026-01-01T020000Z', recent]) {
       await mkdir(join(dest, id), { recursive: true });
       await writeFile(join(dest, id, 'd.bin'), 'x'.repeat(2048));
-      await writeFile(join(dest, id, 'manifest.json'), JSON.stringify({ kind: 'postgres', files: [{ name: 'd.bin', bytes: 2048, sha256: id === recent ? createHash('sha256').update('x'.repeat(2048)).digest('hex') : 'a'.repeat(64) }] }));
+      await writeFile(
+        join(dest, id, 'manifest.json'),
+        JSON.stringify({
+          kind: 'postgres',
+          files: [
+            {
+              name: 'd.bin',
+              bytes: 2048,
+              sha256: id === recent ? createHash('sha256').update('x'.repeat(2048)).digest('hex') : 'a'.repeat(64),
+            },
+          ],
+        }),
+      );
     }
     await mkdir(join(dest, '2026-01-02T020000Z'));
     await writeFile(join(dest, '2026-01-02T020000Z', 'partial'), 'x');
@@ -55,7 +67,9 @@ describe('runbook backups DEST', () => {
   it('exits 1 with one clear line when the newest backup is older than the RPO', async () => {
     const result = await runCli(['backups', dest, '--rpo', '30m']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(new RegExp(`^runbook: newest complete backup ${recent} is 1h 00m 0\\ds old, older than the RPO 30m 00s\\n$`));
+    expect(result.stderr).toMatch(
+      new RegExp(`^runbook: newest complete backup ${recent} is 1h 00m 0\\ds old, older than the RPO 30m 00s\\n$`),
+    );
   });
 
   it('--verify re-hashes stored data: a match verifies, a mismatch fails; --format json returns the data', async () => {

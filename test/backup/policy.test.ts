@@ -7,7 +7,8 @@ const at = (id: string) => ({ id, time: parseBackupId(id)! });
 /** One backup a day at 02:00 UTC from `first` to `last` (inclusive). */
 const daily = (first: string, last: string) => {
   const ids: string[] = [];
-  for (let time = Date.parse(`${first}T02:00:00Z`); time <= Date.parse(`${last}T02:00:00Z`); time += 86_400_000) ids.push(formatBackupId(new Date(time)));
+  for (let time = Date.parse(`${first}T02:00:00Z`); time <= Date.parse(`${last}T02:00:00Z`); time += 86_400_000)
+    ids.push(formatBackupId(new Date(time)));
   return ids;
 };
 
@@ -61,7 +62,10 @@ describe('selectRetained', () => {
 
   it('counts days that have backups, not calendar days, and always keeps the newest', () => {
     const ids = ['2026-01-01T020000Z', '2026-01-05T020000Z', '2026-01-09T020000Z', '2026-01-09T030000Z'];
-    expect([...selectRetained(ids.map(at), { daily: 2, weekly: 0, monthly: 0 }).keys()].sort()).toEqual(['2026-01-05T020000Z', '2026-01-09T030000Z']);
+    expect([...selectRetained(ids.map(at), { daily: 2, weekly: 0, monthly: 0 }).keys()].sort()).toEqual([
+      '2026-01-05T020000Z',
+      '2026-01-09T030000Z',
+    ]);
     expect([...selectRetained(ids.map(at), { daily: 0, weekly: 0, monthly: 0 }).entries()]).toEqual([['2026-01-09T030000Z', ['newest']]]);
     expect(selectRetained([], { daily: 7, weekly: 4, monthly: 6 }).size).toBe(0);
   });
@@ -72,6 +76,8 @@ describe('findGaps', () => {
     const ids = daily('2026-11-01', '2026-11-25').filter((id) => !id.startsWith('2026-11-23'));
     expect(findGaps(ids.map(at), { daily: 7, weekly: 4, monthly: 6 })).toEqual(['daily 2026-11-23']);
     expect(findGaps(daily('2026-11-20', '2026-11-25').map(at), { daily: 7, weekly: 4, monthly: 6 })).toEqual([]);
-    expect(findGaps(['2026-09-10T020000Z', '2026-11-25T020000Z'].map(at), { daily: 1, weekly: 0, monthly: 3 })).toEqual(['monthly 2026-10']);
+    expect(findGaps(['2026-09-10T020000Z', '2026-11-25T020000Z'].map(at), { daily: 1, weekly: 0, monthly: 3 })).toEqual([
+      'monthly 2026-10',
+    ]);
   });
 });

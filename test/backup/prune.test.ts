@@ -16,14 +16,25 @@ const day = 86_400_000;
 const writeBackup = async (dest: string, id: string, manifest = true) => {
   await mkdir(join(dest, id, 'files'), { recursive: true });
   await writeFile(join(dest, id, 'files', 'data.txt'), id);
-  if (manifest) await writeFile(join(dest, id, 'manifest.json'), JSON.stringify({ format: 'runbook-backup/1', kind: 'files', id, files: [{ name: 'files/data.txt', bytes: id.length, sha256: '0'.repeat(64) }] }));
+  if (manifest)
+    await writeFile(
+      join(dest, id, 'manifest.json'),
+      JSON.stringify({
+        format: 'runbook-backup/1',
+        kind: 'files',
+        id,
+        files: [{ name: 'files/data.txt', bytes: id.length, sha256: '0'.repeat(64) }],
+      }),
+    );
 };
 
 /** A year of backups, every 3rd day at 02:00, daily over the last 10 days, plus extras. */
 const seedYear = async (dest: string) => {
   const ids = new Set<string>();
-  for (let time = Date.parse('2025-11-26T02:00:00Z'); time <= Date.parse('2026-11-25T02:00:00Z'); time += 3 * day) ids.add(formatBackupId(new Date(time)));
-  for (let time = Date.parse('2026-11-15T02:00:00Z'); time <= Date.parse('2026-11-25T02:00:00Z'); time += day) ids.add(formatBackupId(new Date(time)));
+  for (let time = Date.parse('2025-11-26T02:00:00Z'); time <= Date.parse('2026-11-25T02:00:00Z'); time += 3 * day)
+    ids.add(formatBackupId(new Date(time)));
+  for (let time = Date.parse('2026-11-15T02:00:00Z'); time <= Date.parse('2026-11-25T02:00:00Z'); time += day)
+    ids.add(formatBackupId(new Date(time)));
   ids.add('2026-11-24T140000Z');
   ids.add('2026-10-31T235959Z');
   for (const id of ids) await writeBackup(dest, id);
@@ -35,9 +46,20 @@ const seedYear = async (dest: string) => {
 // backup), weeks W48 (Nov 25) W47 (Nov 22, already a daily) W46 (Nov 15) W45 (Nov 2–8: Nov 6),
 // months Nov..Jun (the newest of each: Oct 31 23:59:59, then the grid's last day of each month).
 const expectedKept = [
-  '2026-11-19T020000Z', '2026-11-20T020000Z', '2026-11-21T020000Z', '2026-11-22T020000Z', '2026-11-23T020000Z', '2026-11-24T140000Z', '2026-11-25T020000Z',
-  '2026-11-15T020000Z', '2026-11-06T020000Z',
-  '2026-10-31T235959Z', '2026-09-28T020000Z', '2026-08-29T020000Z', '2026-07-30T020000Z', '2026-06-30T020000Z',
+  '2026-11-19T020000Z',
+  '2026-11-20T020000Z',
+  '2026-11-21T020000Z',
+  '2026-11-22T020000Z',
+  '2026-11-23T020000Z',
+  '2026-11-24T140000Z',
+  '2026-11-25T020000Z',
+  '2026-11-15T020000Z',
+  '2026-11-06T020000Z',
+  '2026-10-31T235959Z',
+  '2026-09-28T020000Z',
+  '2026-08-29T020000Z',
+  '2026-07-30T020000Z',
+  '2026-06-30T020000Z',
 ].sort();
 
 const backupsIn = async (dest: string) => (await readdir(dest)).filter((name) => /^\d{4}-/.test(name)).sort();
@@ -58,10 +80,19 @@ describe('retention over a local destination', () => {
     const dry = await inspectBackups(dest, { policy, prune: true, now });
     expect(dry.applied).toBe(false);
     expect(await backupsIn(dest)).toEqual(all.sort());
-    expect(dry.decisions!.filter((d) => d.action === 'keep').map((d) => d.id).sort()).toEqual(expectedKept);
-    expect(dry.decisions!.find((d) => d.id === '2026-11-25T020000Z')!.reason).toBe('newest, daily 2026-11-25, weekly 2026-W48, monthly 2026-11');
+    expect(
+      dry
+        .decisions!.filter((d) => d.action === 'keep')
+        .map((d) => d.id)
+        .sort(),
+    ).toEqual(expectedKept);
+    expect(dry.decisions!.find((d) => d.id === '2026-11-25T020000Z')!.reason).toBe(
+      'newest, daily 2026-11-25, weekly 2026-W48, monthly 2026-11',
+    );
     expect(dry.decisions!.find((d) => d.id === '2026-11-24T020000Z')!.reason).toBe('not in policy');
-    expect((await inspectBackups(dest, { policy, checkPolicy: true, now })).problems).toContainEqual(expect.stringMatching(/should have been deleted: not in policy/));
+    expect((await inspectBackups(dest, { policy, checkPolicy: true, now })).problems).toContainEqual(
+      expect.stringMatching(/should have been deleted: not in policy/),
+    );
 
     const applied = await inspectBackups(dest, { policy, prune: true, apply: true, now });
     expect(applied.problems).toEqual([]);
@@ -74,12 +105,22 @@ describe('retention over a local destination', () => {
     await writeBackup(dest, '2026-11-20T020000Z');
     await writeBackup(dest, '2026-11-01T020000Z');
     await writeBackup(dest, '2026-11-10T020000Z', false); // an old incomplete one, normally removed
-    const report = await inspectBackups(dest, { policy: { daily: 1, weekly: 0, monthly: 0 }, prune: true, apply: true, rpoMs: 26 * 3_600_000, now });
-    expect(report.problems).toEqual(['newest complete backup 2026-11-20T020000Z is 5d 10h old, older than the RPO 1d 2h: refusing to prune']);
+    const report = await inspectBackups(dest, {
+      policy: { daily: 1, weekly: 0, monthly: 0 },
+      prune: true,
+      apply: true,
+      rpoMs: 26 * 3_600_000,
+      now,
+    });
+    expect(report.problems).toEqual([
+      'newest complete backup 2026-11-20T020000Z is 5d 10h old, older than the RPO 1d 2h: refusing to prune',
+    ]);
     expect(report.deleted).toEqual([]);
     expect(await backupsIn(dest)).toEqual(['2026-11-01T020000Z', '2026-11-10T020000Z', '2026-11-20T020000Z']);
     // The monitor check fails the same way, without talking about pruning.
-    expect((await inspectBackups(dest, { rpoMs: 26 * 3_600_000, now })).problems).toEqual(['newest complete backup 2026-11-20T020000Z is 5d 10h old, older than the RPO 1d 2h']);
+    expect((await inspectBackups(dest, { rpoMs: 26 * 3_600_000, now })).problems).toEqual([
+      'newest complete backup 2026-11-20T020000Z is 5d 10h old, older than the RPO 1d 2h',
+    ]);
     expect((await inspectBackups(dest, { rpoMs: 6 * day, now })).problems).toEqual([]);
   });
 
@@ -110,7 +151,11 @@ describe('retention over a local destination', () => {
 
   it('a prune killed half way converges on re-run and never deletes the newest complete backup', async () => {
     const dest = join(root, 'killed');
-    for (let i = 0; i < 6; i++) await writeBackup(dest, formatBackupId(new Date(Date.parse('2026-11-20T020000Z'.replace(/T(\d\d)(\d\d)(\d\d)Z/, 'T$1:$2:$3Z')) + i * day)));
+    for (let i = 0; i < 6; i++)
+      await writeBackup(
+        dest,
+        formatBackupId(new Date(Date.parse('2026-11-20T020000Z'.replace(/T(\d\d)(\d\d)(\d\d)Z/, 'T$1:$2:$3Z')) + i * day)),
+      );
     // What a prune killed after marking and partly deleting leaves: marks, a folder without its manifest and half its data.
     await writeFile(join(dest, '2026-11-21T020000Z', '.pruning'), 'marked');
     await writeFile(join(dest, '2026-11-22T020000Z', '.pruning'), 'marked');
@@ -142,11 +187,21 @@ describe('retention over a local destination', () => {
       const env = s3.rcloneEnv();
       const dest = s3.remotePath('postgres/crm');
       expect((await runShell(`rclone copy "${local}" "${dest}"`, env)).code).toBe(0);
-      const report = await inspectBackups(dest, { env, policy: { daily: 2, weekly: 0, monthly: 0 }, prune: true, apply: true, rpoMs: day, now });
+      const report = await inspectBackups(dest, {
+        env,
+        policy: { daily: 2, weekly: 0, monthly: 0 },
+        prune: true,
+        apply: true,
+        rpoMs: day,
+        now,
+      });
       expect(report.problems).toEqual([]);
       expect(report.deleted.sort()).toEqual(['2026-11-01T020000Z', '2026-11-23T020000Z']);
       const after = await inspectBackups(dest, { env, verify: true, now });
-      expect(after.backups.map((b) => [b.id, b.state])).toEqual([['2026-11-24T020000Z', 'complete'], ['2026-11-25T020000Z', 'complete']]);
+      expect(after.backups.map((b) => [b.id, b.state])).toEqual([
+        ['2026-11-24T020000Z', 'complete'],
+        ['2026-11-25T020000Z', 'complete'],
+      ]);
     } finally {
       await s3.stop();
     }
@@ -161,7 +216,9 @@ describe('retention over a local destination', () => {
     expect(dry.verify.run).toMatch(/runbook backups "\$dest" --rpo "\$rpo"$/);
     expect(retentionPrune.destructive({ dest: 'x' })).toBe(false);
     const apply = retentionPrune.expand({ dest: 'x y', keep: { daily: 3, weekly: 0 }, apply: true }, { ...context, rpo: undefined });
-    expect(apply.run).toBe(`dest='x y'\nkeep_daily=3\nkeep_weekly=0\nkeep_monthly=6\nrunbook backups "$dest" --prune --keep-daily "$keep_daily" --keep-weekly "$keep_weekly" --keep-monthly "$keep_monthly" --apply`);
+    expect(apply.run).toBe(
+      `dest='x y'\nkeep_daily=3\nkeep_weekly=0\nkeep_monthly=6\nrunbook backups "$dest" --prune --keep-daily "$keep_daily" --keep-weekly "$keep_weekly" --keep-monthly "$keep_monthly" --apply`,
+    );
     expect(apply.verify.run).toMatch(/--check-policy$/);
     expect(retentionPrune.destructive({ dest: 'x', apply: true })).toBe(true);
   });

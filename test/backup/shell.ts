@@ -40,7 +40,14 @@ export const runShell = (text: string, env: Record<string, string> = {}): Promis
 export const runStep = async (expansion: Expansion, dir: string, env: Record<string, string> = {}) => {
   const output = join(dir, `output-${Math.random().toString(36).slice(2)}`);
   await writeFile(output, '');
-  const stepEnv = { RUNBOOK_NAME: 'test', RUNBOOK_RUN_ID: 'run-1', RUNBOOK_STEP: 'step', RUNBOOK_COMMIT: 'abc123', RUNBOOK_OUTPUT: output, ...env };
+  const stepEnv = {
+    RUNBOOK_NAME: 'test',
+    RUNBOOK_RUN_ID: 'run-1',
+    RUNBOOK_STEP: 'step',
+    RUNBOOK_COMMIT: 'abc123',
+    RUNBOOK_OUTPUT: output,
+    ...env,
+  };
   const run = await runShell(expansion.run, stepEnv);
   const verify = run.code === 0 ? await runShell(expansion.verify.run, stepEnv) : undefined;
   const outputs = Object.fromEntries(

@@ -9,8 +9,6 @@ import { rowCounts, SERVICE_DATABASES } from '../../src/stack/seed.js';
 import { SERVICES, startStack, type Stack } from '../../src/stack/stack.js';
 import { runCli } from '../helpers/cli.js';
 
-
-
 /** The manifests of the complete backups under `prefix` in the S3 endpoint's folder on disk. */
 const manifestsIn = (stack: Stack, prefix: string): Record<string, unknown>[] => {
   const base = join(stack.s3.dir, stack.s3.bucket, prefix);

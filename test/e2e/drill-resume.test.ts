@@ -15,7 +15,6 @@ const repo = resolve(import.meta.dirname, '../..');
 const backups = ['backup-supabase', 'backup-twenty', 'backup-gitea-db', 'backup-dam-db', 'backup-gitea-repos', 'backup-files'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-
 /** Direct children of `pid`, from /proc (each step runs in its own process group, led by its bash). */
 const childrenOf = (pid: number): number[] =>
   readdirSync('/proc')
@@ -80,7 +79,11 @@ describe('a drill killed in the middle of the CRM restore, then exec --resume', 
     await stack.destroyServices();
     await stack.recreateEmptyClusters();
 
-    const engine = spawn(process.execPath, [cli, 'drill', 'runbooks/recover-full.yaml', ...common, '--report-dir', join(stack.root, 'reports')], { cwd: repo, env, stdio: 'ignore' });
+    const engine = spawn(
+      process.execPath,
+      [cli, 'drill', 'runbooks/recover-full.yaml', ...common, '--report-dir', join(stack.root, 'reports')],
+      { cwd: repo, env, stdio: 'ignore' },
+    );
     const exited = new Promise<void>((r) => engine.on('close', () => r()));
     // The restore is in its middle once psql loads data into its scratch database (not yet renamed).
     let scratch: string[] = [];
@@ -102,7 +105,9 @@ describe('a drill killed in the middle of the CRM restore, then exec --resume', 
     expect(readJournal(join(runDir, 'journal.jsonl')).records[0]).toMatchObject({ type: 'run-start', runbook: 'recover-full' });
 
     resumed = await runCli(['exec', 'runbooks/recover-full.yaml', ...common, '--resume'], env);
-    leftovers = (await stack.clusters.twenty.psql(`SELECT datname FROM pg_database WHERE datname LIKE 'twenty\\_\\_%' ORDER BY 1`)).split('\n').filter(Boolean);
+    leftovers = (await stack.clusters.twenty.psql(`SELECT datname FROM pg_database WHERE datname LIKE 'twenty\\_\\_%' ORDER BY 1`))
+      .split('\n')
+      .filter(Boolean);
   }, 600_000);
 
   afterAll(async () => {
@@ -112,7 +117,10 @@ describe('a drill killed in the middle of the CRM restore, then exec --resume', 
   it('was killed while the CRM restore ran, with its process group', () => {
     expect(killedAt.groups.length).toBeGreaterThan(0);
     const { records } = readJournal(join(runDir, 'journal.jsonl'));
-    const firstSession = records.slice(0, records.findIndex((r, i) => i > 0 && r.type === 'run-start'));
+    const firstSession = records.slice(
+      0,
+      records.findIndex((r, i) => i > 0 && r.type === 'run-start'),
+    );
     expect(firstSession.some((r) => r.type === 'step-done' && r.id === 'restore-supabase.restore')).toBe(true);
     expect(firstSession.some((r) => r.type === 'step-done' && r.id === 'restore-twenty.restore')).toBe(false);
     expect(firstSession.some((r) => r.type === 'run-end')).toBe(false);

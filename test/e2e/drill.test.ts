@@ -23,8 +23,14 @@ const SCALE = Number(process.env.RUNBOOK_DRILL_TEST_SCALE ?? 50);
 /** One row inserted per database after the recovery: its id must come after every id restored. */
 const inserts: Record<ServiceName, { table: string; sql: string }> = {
   supabase: { table: 'public.tags', sql: `INSERT INTO public.tags (name) VALUES ('after-recovery') RETURNING id` },
-  twenty: { table: 'public.activities', sql: `INSERT INTO public.activities (type, data, happened_at) VALUES ('note', '{}', now()) RETURNING id` },
-  gitea: { table: 'public."user"', sql: `INSERT INTO public."user" (lower_name, name, email, passwd, created_unix) VALUES ('after', 'After', 'after@example.test', 'x', 0) RETURNING id` },
+  twenty: {
+    table: 'public.activities',
+    sql: `INSERT INTO public.activities (type, data, happened_at) VALUES ('note', '{}', now()) RETURNING id`,
+  },
+  gitea: {
+    table: 'public."user"',
+    sql: `INSERT INTO public."user" (lower_name, name, email, passwd, created_unix) VALUES ('after', 'After', 'after@example.test', 'x', 0) RETURNING id`,
+  },
   dam: { table: 'public.tags', sql: `INSERT INTO public.tags (name) VALUES ('after-recovery') RETURNING id` },
 };
 
@@ -109,8 +115,15 @@ describe('runbook drill runbooks/recover-full.yaml on the local stack', () => {
     const report: DrillReport = stored!.report;
     const { records } = readJournal(report.journal);
     const end = records.find((r) => r.type === 'run-end')!;
-    expect(report).toMatchObject({ outcome: end.outcome, durationMs: end.durationMs, environment: 'demo', startedAt: records[0]!.t, finishedAt: end.t });
-    const terminal = (id: string) => records.filter((r): r is JournalRecord => r.id === id && ['step-done', 'step-failed', 'step-skipped'].includes(r.type)).at(-1)!;
+    expect(report).toMatchObject({
+      outcome: end.outcome,
+      durationMs: end.durationMs,
+      environment: 'demo',
+      startedAt: records[0]!.t,
+      finishedAt: end.t,
+    });
+    const terminal = (id: string) =>
+      records.filter((r): r is JournalRecord => r.id === id && ['step-done', 'step-failed', 'step-skipped'].includes(r.type)).at(-1)!;
     for (const step of report.steps) {
       const record = terminal(step.id);
       if (record.type === 'step-skipped') {
@@ -134,7 +147,8 @@ describe('runbook drill runbooks/recover-full.yaml on the local stack', () => {
     // The other two renderings carry the same numbers.
     const base = stored!.path.replace(/\.json$/, '');
     const xml = readFileSync(`${base}.xml`, 'utf8');
-    for (const step of report.steps) expect(xml).toContain(`name="${step.id}: ${step.name}" time="${((step.durationMs ?? 0) / 1000).toFixed(3)}"`);
+    for (const step of report.steps)
+      expect(xml).toContain(`name="${step.id}: ${step.name}" time="${((step.durationMs ?? 0) / 1000).toFixed(3)}"`);
     expect(xml).toContain('failures="0"');
     const markdown = readFileSync(`${base}.md`, 'utf8');
     expect(markdown).toContain('# Drill: recover-full — passed');

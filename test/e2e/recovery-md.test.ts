@@ -12,7 +12,9 @@ import { compareSnapshots, demoEnvironment } from '../../src/stack/demo.js';
 import { startStack, type Stack } from '../../src/stack/stack.js';
 
 const repo = resolve(import.meta.dirname, '../..');
-const backups = ['backup-supabase', 'backup-twenty', 'backup-gitea-db', 'backup-dam-db', 'backup-gitea-repos', 'backup-files'].map((name) => `runbooks/${name}.yaml`);
+const backups = ['backup-supabase', 'backup-twenty', 'backup-gitea-db', 'backup-dam-db', 'backup-gitea-repos', 'backup-files'].map(
+  (name) => `runbooks/${name}.yaml`,
+);
 
 /**
  * The shell a reader pastes from a document: every ```bash block in order, except those of steps
@@ -50,7 +52,11 @@ const followDocument = (file: string, env: Record<string, string | undefined>): 
 };
 
 /** Runs a script in one `bash -euo pipefail`, as one pasted session; resolves with its exit code and output. */
-const runBash = (scriptFile: string, env: Record<string, string | undefined>, cwd: string): Promise<{ code: number | null; output: string }> =>
+const runBash = (
+  scriptFile: string,
+  env: Record<string, string | undefined>,
+  cwd: string,
+): Promise<{ code: number | null; output: string }> =>
   new Promise((done, reject) => {
     // stdin from /dev/null: Debian's bash reads bash.bashrc when stdin is a socket.
     const child = spawn('bash', ['-euo', 'pipefail', scriptFile], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -33,17 +33,39 @@ const setup = (files: Record<string, string>) => {
   return repo;
 };
 
-const env = (extra: Record<string, string> = {}) => ({ ...process.env, WORK: join(repo.dir, 'work'), RUNBOOK_KILL_GRACE_MS: '500', NO_COLOR: '1', ...extra });
+const env = (extra: Record<string, string> = {}) => ({
+  ...process.env,
+  WORK: join(repo.dir, 'work'),
+  RUNBOOK_KILL_GRACE_MS: '500',
+  NO_COLOR: '1',
+  ...extra,
+});
 
 const exec = (args: string[], extra: Record<string, string> = {}) => {
-  const result = spawnSync(process.execPath, [cli, 'exec', ...args, '--state-dir', join(repo.dir, '.state'), '--output', 'plain'], { cwd: repo.dir, env: env(extra), encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(process.execPath, [cli, 'exec', ...args, '--state-dir', join(repo.dir, '.state'), '--output', 'plain'], {
+    cwd: repo.dir,
+    env: env(extra),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 };
 
 const start = (args: string[], extra: Record<string, string> = {}): ChildProcess =>
-  spawn(process.execPath, [cli, 'exec', ...args, '--state-dir', join(repo.dir, '.state'), '--output', 'plain'], { cwd: repo.dir, env: env(extra), stdio: ['ignore', 'pipe', 'pipe'] });
+  spawn(process.execPath, [cli, 'exec', ...args, '--state-dir', join(repo.dir, '.state'), '--output', 'plain'], {
+    cwd: repo.dir,
+    env: env(extra),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 
-const counts = () => Array.from({ length: 10 }, (_, i) => (existsSync(join(repo.dir, 'work', `c${i + 1}`)) ? readFileSync(join(repo.dir, 'work', `c${i + 1}`), 'utf8').split('\n').filter(Boolean).length : 0));
+const counts = () =>
+  Array.from({ length: 10 }, (_, i) =>
+    existsSync(join(repo.dir, 'work', `c${i + 1}`))
+      ? readFileSync(join(repo.dir, 'work', `c${i + 1}`), 'utf8')
+          .split('\n')
+          .filter(Boolean).length
+      : 0,
+  );
 
 const waitFor = async (path: string, ms = 20_000) => {
   const until = Date.now() + ms;
@@ -54,7 +76,8 @@ const waitFor = async (path: string, ms = 20_000) => {
   return readFileSync(path, 'utf8').trim();
 };
 
-const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+const exited = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
 
 const journals = () => {
   const runs = join(repo.dir, '.state', 'runs');
@@ -118,7 +141,9 @@ describe('runbook exec (CLI)', () => {
   it('refuses to resume when a verified step changed, unless --force re-runs it', () => {
     setup({ 'rb.yaml': tenSteps(0).replace('test -s "$WORK/c4"', 'test -e "$WORK/go"') });
     expect(exec(['rb.yaml']).code).toBe(1);
-    repo.write({ 'rb.yaml': readFileSync(join(repo.dir, 'rb.yaml'), 'utf8').replace('echo x >> "$WORK/c2"', 'echo x >> "$WORK/c2"; true') });
+    repo.write({
+      'rb.yaml': readFileSync(join(repo.dir, 'rb.yaml'), 'utf8').replace('echo x >> "$WORK/c2"', 'echo x >> "$WORK/c2"; true'),
+    });
     repo.commit('edit s2');
     const refused = exec(['rb.yaml', '--resume']);
     expect(refused.code).toBe(2);
@@ -170,7 +195,7 @@ describe('runbook exec (CLI)', () => {
     expect(result.code).toBe(1);
     const files: string[] = [];
     const walk = (d: string) => {
-      for (const entry of readdirSync(d)) (statSync(join(d, entry)).isDirectory() ? walk(join(d, entry)) : files.push(join(d, entry)));
+      for (const entry of readdirSync(d)) statSync(join(d, entry)).isDirectory() ? walk(join(d, entry)) : files.push(join(d, entry));
     };
     walk(join(repo.dir, '.state'));
     const everything = [result.stdout, result.stderr, ...files.map((f) => readFileSync(f, 'utf8'))].join('\n');
@@ -204,7 +229,9 @@ describe('runbook exec (CLI)', () => {
   it('lists runs with their outcome and failed step in `runbook status`', () => {
     setup({ 'rb.yaml': tenSteps(0).replace('test -s "$WORK/c6"', 'test -e "$WORK/never"') });
     expect(exec(['rb.yaml']).code).toBe(1);
-    const status = spawnSync(process.execPath, [cli, 'status', '--state-dir', join(repo.dir, '.state'), '--format', 'json'], { encoding: 'utf8' });
+    const status = spawnSync(process.execPath, [cli, 'status', '--state-dir', join(repo.dir, '.state'), '--format', 'json'], {
+      encoding: 'utf8',
+    });
     expect(status.status).toBe(0);
     expect(JSON.parse(status.stdout).runs).toEqual([expect.objectContaining({ runbook: 'ten', outcome: 'failed', failedStep: 's6' })]);
   });

@@ -33,7 +33,9 @@ describe('journal', () => {
     const lines = readFileSync(path, 'utf8').trim().split('\n');
     expect(lines.map((l) => JSON.parse(l).seq)).toEqual([1, 2]);
     expect(JSON.parse(lines[0]!).sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(readJournal(path)).toEqual({ records: [expect.objectContaining({ seq: 1, type: 'run-start' }), expect.objectContaining({ seq: 2, id: 'a' })] });
+    expect(readJournal(path)).toEqual({
+      records: [expect.objectContaining({ seq: 1, type: 'run-start' }), expect.objectContaining({ seq: 2, id: 'a' })],
+    });
   });
 
   it('reports a torn last record (partial write) and a record whose checksum does not match', () => {
@@ -56,7 +58,10 @@ describe('journal', () => {
     const lines = readFileSync(path, 'utf8').split('\n');
     lines[1] = lines[1]!.replace('"i":1', '"i":7');
     writeFileSync(path, lines.join('\n'));
-    expect(thrown(() => readJournal(path))).toMatchObject({ code: 2, message: expect.stringMatching(/journal\.jsonl:2 is corrupted \(checksum mismatch\) before its last record/) });
+    expect(thrown(() => readJournal(path))).toMatchObject({
+      code: 2,
+      message: expect.stringMatching(/journal\.jsonl:2 is corrupted \(checksum mismatch\) before its last record/),
+    });
   });
 
   it('makes run ids that sort by time', () => {
@@ -86,7 +91,10 @@ describe('lock', () => {
   it('takes over a lock whose process died on this host', () => {
     const dead = spawnSync('true').pid!;
     acquireLock(dir, 'nightly', 'old').release();
-    writeFileSync(lockPath(dir, 'nightly'), JSON.stringify({ pid: dead, host: hostname(), startedAt: '2026-01-01T00:00:00Z', runId: 'old' }));
+    writeFileSync(
+      lockPath(dir, 'nightly'),
+      JSON.stringify({ pid: dead, host: hostname(), startedAt: '2026-01-01T00:00:00Z', runId: 'old' }),
+    );
     const held = acquireLock(dir, 'nightly', 'new');
     expect(held.tookOver).toMatchObject({ pid: dead, runId: 'old' });
     expect(JSON.parse(readFileSync(lockPath(dir, 'nightly'), 'utf8'))).toMatchObject({ pid: process.pid, runId: 'new' });
@@ -95,7 +103,10 @@ describe('lock', () => {
 
   it('never breaks a lock from another host', () => {
     acquireLock(dir, 'nightly', 'old').release();
-    writeFileSync(lockPath(dir, 'nightly'), JSON.stringify({ pid: 1, host: 'other-host', startedAt: '2026-01-01T00:00:00Z', runId: 'old' }));
+    writeFileSync(
+      lockPath(dir, 'nightly'),
+      JSON.stringify({ pid: 1, host: 'other-host', startedAt: '2026-01-01T00:00:00Z', runId: 'old' }),
+    );
     const error = thrown(() => acquireLock(dir, 'nightly', 'new'));
     expect(error.code).toBe(4);
     expect(error.message).toMatch(/pid 1 on host other-host, started 2026-01-01T00:00:00Z .*another host/);

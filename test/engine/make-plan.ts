@@ -47,8 +47,16 @@ export const testResolver: StepResolver = {
   resolveStepShell: (_plan, step, outputs) => ({
     run: step.run,
     verify: step.verify,
-    env: Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, v.replace(/\$\{\{ steps\.([\w-]+)\.outputs\.(\w+) \}\}/g, (_m, id: string, key: string) => outputs[id]?.[key] ?? '')])),
+    env: Object.fromEntries(
+      Object.entries(step.env).map(([k, v]) => [
+        k,
+        v.replace(/\$\{\{ steps\.([\w-]+)\.outputs\.(\w+) \}\}/g, (_m, id: string, key: string) => outputs[id]?.[key] ?? ''),
+      ]),
+    ),
   }),
   evaluateWhen: (_plan, step) => step.when?.trim() !== 'false',
-  stepEnvironment: (plan, secrets) => ({ ...Object.fromEntries(Object.entries(plan.vars).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])), ...secrets }),
+  stepEnvironment: (plan, secrets) => ({
+    ...Object.fromEntries(Object.entries(plan.vars).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])),
+    ...secrets,
+  }),
 };

@@ -51,7 +51,11 @@ steps:
 
 const exec = (text: string) => {
   repo = createGitRepo({ 'nightly.yaml': text.replace('PORT', String(port)) });
-  return runCli(['exec', 'nightly.yaml', '--state-dir', join(repo.dir, '.state'), '--output', 'plain'], { ...process.env, TOKEN: 'token-value-123' }, repo.dir);
+  return runCli(
+    ['exec', 'nightly.yaml', '--state-dir', join(repo.dir, '.state'), '--output', 'plain'],
+    { ...process.env, TOKEN: 'token-value-123' },
+    repo.dir,
+  );
 };
 
 describe('notify through runbook exec', () => {
@@ -69,7 +73,10 @@ describe('notify through runbook exec', () => {
     const result = await exec(runbook('echo "$TOKEN"; exit 3'));
     expect(result.code).toBe(1);
     expect(received.map((r) => r.url)).toContain('/ping/abc/fail');
-    const failure = received.filter((r) => r.url === '/hook').map((r) => JSON.parse(r.body) as Record<string, unknown>).at(-1);
+    const failure = received
+      .filter((r) => r.url === '/hook')
+      .map((r) => JSON.parse(r.body) as Record<string, unknown>)
+      .at(-1);
     expect(failure).toMatchObject({ outcome: 'failed', failedStep: 'only' });
     expect(JSON.stringify(received)).not.toContain('token-value-123');
   });

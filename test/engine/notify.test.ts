@@ -23,7 +23,12 @@ const startReceiver = async (answers: number[] = []) => {
   server = createServer(async (request, response) => {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
-    received.push({ method: request.method ?? '', path: request.url ?? '', contentType: request.headers['content-type'], body: Buffer.concat(chunks).toString('utf8') });
+    received.push({
+      method: request.method ?? '',
+      path: request.url ?? '',
+      contentType: request.headers['content-type'],
+      body: Buffer.concat(chunks).toString('utf8'),
+    });
     response.writeHead(answers.shift() ?? 200);
     response.end('OK');
   });
@@ -32,23 +37,43 @@ const startReceiver = async (answers: number[] = []) => {
   return { base: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`, received };
 };
 
-const summary: RunSummary = { runbook: 'backup-supabase', runId: '20260101T020000Z-ab12', outcome: 'failed', failedStep: 'dump', durationMs: 12_345, host: 'vps-1' };
+const summary: RunSummary = {
+  runbook: 'backup-supabase',
+  runId: '20260101T020000Z-ab12',
+  outcome: 'failed',
+  failedStep: 'dump',
+  durationMs: 12_345,
+  host: 'vps-1',
+};
 const fast = { retryDelayMs: 10, timeoutMs: 2000 };
 
 describe('notify', () => {
   it('pings URL/start, URL and URL/fail for start, success and failure', async () => {
     const { base, received } = await startReceiver();
     const config = { on: ['start', 'success', 'failure'] as const, ping: `${base}/ping/0f1e2d3c` };
-    expect(await notify({ ...config, on: [...config.on] }, 'start', { ...summary, outcome: 'running', failedStep: undefined, durationMs: 0 }, fast)).toEqual({ sent: ['ping start'], errors: [] });
-    expect(await notify({ ...config, on: [...config.on] }, 'success', { ...summary, outcome: 'succeeded', failedStep: undefined }, fast)).toEqual({ sent: ['ping success'], errors: [] });
+    expect(
+      await notify(
+        { ...config, on: [...config.on] },
+        'start',
+        { ...summary, outcome: 'running', failedStep: undefined, durationMs: 0 },
+        fast,
+      ),
+    ).toEqual({ sent: ['ping start'], errors: [] });
+    expect(
+      await notify({ ...config, on: [...config.on] }, 'success', { ...summary, outcome: 'succeeded', failedStep: undefined }, fast),
+    ).toEqual({ sent: ['ping success'], errors: [] });
     expect(await notify({ ...config, on: [...config.on] }, 'failure', summary, fast)).toEqual({ sent: ['ping failure'], errors: [] });
-    expect(received.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /ping/0f1e2d3c/start', 'POST /ping/0f1e2d3c', 'POST /ping/0f1e2d3c/fail']);
+    expect(received.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST /ping/0f1e2d3c/start',
+      'POST /ping/0f1e2d3c',
+      'POST /ping/0f1e2d3c/fail',
+    ]);
     expect(received[0]!.body).toBe('backup-supabase started on vps-1 (run 20260101T020000Z-ab12)');
     expect(received[2]!.body).toBe('backup-supabase failed at step dump on vps-1 after 12.3s (run 20260101T020000Z-ab12)');
     expect(received[2]!.contentType).toMatch(/^text\/plain/);
   });
 
-  it('keeps a ping URL\'s query and ignores a trailing slash', () => {
+  it("keeps a ping URL's query and ignores a trailing slash", () => {
     expect(pingUrl('https://hc.example.test/ping/abc/?x=1', 'failure').toString()).toBe('https://hc.example.test/ping/abc/fail?x=1');
   });
 
@@ -59,7 +84,11 @@ describe('notify', () => {
     expect(received).toHaveLength(1);
     expect(received[0]!.path).toBe('/hooks/runbook');
     expect(received[0]!.contentType).toBe('application/json');
-    expect(JSON.parse(received[0]!.body)).toEqual({ event: 'failure', ...summary, text: 'backup-supabase failed at step dump on vps-1 after 12.3s (run 20260101T020000Z-ab12)' });
+    expect(JSON.parse(received[0]!.body)).toEqual({
+      event: 'failure',
+      ...summary,
+      text: 'backup-supabase failed at step dump on vps-1 after 12.3s (run 20260101T020000Z-ab12)',
+    });
   });
 
   it('sends nothing for an event it was not asked about (failures only by default)', async () => {
@@ -71,11 +100,14 @@ describe('notify', () => {
 
   it('retries a 500 and succeeds on the next answer', async () => {
     const { base, received } = await startReceiver([500]);
-    expect(await notify({ on: ['failure'], webhook: `${base}/w` }, 'failure', summary, fast)).toEqual({ sent: ['webhook failure'], errors: [] });
+    expect(await notify({ on: ['failure'], webhook: `${base}/w` }, 'failure', summary, fast)).toEqual({
+      sent: ['webhook failure'],
+      errors: [],
+    });
     expect(received).toHaveLength(2);
   });
 
-  it('reports, without throwing and without the URL\'s secret path, a receiver that keeps failing', async () => {
+  it("reports, without throwing and without the URL's secret path, a receiver that keeps failing", async () => {
     const { base, received } = await startReceiver([503, 503, 503, 503]);
     const result = await notify({ on: ['failure'], ping: `${base}/ping/secret-uuid` }, 'failure', summary, fast);
     expect(result.sent).toEqual([]);
@@ -94,13 +126,19 @@ describe('notify', () => {
   it('reports an unreachable receiver and an invalid URL, and still sends the other notification', async () => {
     const { base, received } = await startReceiver();
     const port = await findFreePort(); // nothing listens there
-    const result = await notify({ on: ['failure'], ping: `http://127.0.0.1:${port}/ping/x`, webhook: `${base}/w` }, 'failure', summary, { ...fast, retries: 1 });
+    const result = await notify({ on: ['failure'], ping: `http://127.0.0.1:${port}/ping/x`, webhook: `${base}/w` }, 'failure', summary, {
+      ...fast,
+      retries: 1,
+    });
     expect(result.sent).toEqual(['webhook failure']);
     expect(result.errors).toHaveLength(1);
     expect(result.errors[0]).toMatch(new RegExp(`^ping failure: 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED.* \\(after 2 attempts\\)$`));
     expect(received).toHaveLength(1);
 
-    expect(await notify({ on: ['failure'], webhook: 'ftp://example.test/x' }, 'failure', summary, fast)).toEqual({ sent: [], errors: ['webhook failure: not an http(s) URL'] });
+    expect(await notify({ on: ['failure'], webhook: 'ftp://example.test/x' }, 'failure', summary, fast)).toEqual({
+      sent: [],
+      errors: ['webhook failure: not an http(s) URL'],
+    });
   });
 
   it('gives up on a receiver that does not answer within the timeout', async () => {
@@ -111,7 +149,11 @@ describe('notify', () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     const started = Date.now();
-    const result = await notify({ on: ['failure'], webhook: `http://127.0.0.1:${port}/w` }, 'failure', summary, { timeoutMs: 200, retries: 1, retryDelayMs: 10 });
+    const result = await notify({ on: ['failure'], webhook: `http://127.0.0.1:${port}/w` }, 'failure', summary, {
+      timeoutMs: 200,
+      retries: 1,
+      retryDelayMs: 10,
+    });
     expect(result.errors).toEqual([`webhook failure: 127.0.0.1:${port}: no answer within 200ms (after 2 attempts)`]);
     expect(Date.now() - started).toBeLessThan(3000);
     server.closeAllConnections();

@@ -31,7 +31,8 @@ const run = (steps: StepSpec[], options: Partial<RunOptions> & { cleanupSteps?: 
   }).then((result) => ({ result, events, status: (id: string) => result.steps.find((s) => s.id === id)!.status }));
 };
 
-const counter = (name: string) => (existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8').split('\n').filter(Boolean).length : 0);
+const counter = (name: string) =>
+  existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8').split('\n').filter(Boolean).length : 0;
 const bump = (name: string) => `echo x >> "$WORK/${name}"`;
 
 describe('runPlan', () => {
@@ -94,7 +95,10 @@ describe('runPlan', () => {
       echo $$ > "$WORK/leader"
       while :; do sleep 0.05; done`;
     const started = performance.now();
-    const { result, status } = await run([{ id: 'slow', run: script, timeoutMs: 400 }, { id: 'next', run: bump('next') }]);
+    const { result, status } = await run([
+      { id: 'slow', run: script, timeoutMs: 400 },
+      { id: 'next', run: bump('next') },
+    ]);
     const elapsed = performance.now() - started;
     expect(status('slow')).toBe('failed');
     expect(result.steps[0]!.reason).toMatch(/timed out/);
@@ -124,7 +128,13 @@ describe('runPlan', () => {
   });
 
   it('stops at a failure and still runs cleanup', async () => {
-    const { result, status } = await run([{ id: 'boom', run: 'exit 1' }, { id: 'after', run: bump('after') }], { cleanupSteps: [{ id: 'tidy', run: bump('tidy') }] });
+    const { result, status } = await run(
+      [
+        { id: 'boom', run: 'exit 1' },
+        { id: 'after', run: bump('after') },
+      ],
+      { cleanupSteps: [{ id: 'tidy', run: bump('tidy') }] },
+    );
     expect(result.outcome).toBe('failed');
     expect(status('after')).toBe('pending');
     expect(counter('after')).toBe(0);
@@ -133,7 +143,10 @@ describe('runPlan', () => {
   });
 
   it('skips a step whose `when` is false and records why', async () => {
-    const { status, events } = await run([{ id: 'maybe', when: 'false', run: bump('maybe') }, { id: 'then', needs: ['maybe'], run: bump('then') }]);
+    const { status, events } = await run([
+      { id: 'maybe', when: 'false', run: bump('maybe') },
+      { id: 'then', needs: ['maybe'], run: bump('then') },
+    ]);
     expect(status('maybe')).toBe('skipped');
     expect(counter('maybe')).toBe(0);
     expect(status('then')).toBe('done');
@@ -150,7 +163,12 @@ describe('runPlan', () => {
   });
 
   it('exports the run variables and puts the package bin on PATH', async () => {
-    await run([{ id: 'env', run: 'echo "$RUNBOOK_RUN_ID $RUNBOOK_STEP $RUNBOOK_NAME" > "$WORK/env"; command -v runbook > "$WORK/which"; test ! -t 0' }]);
+    await run([
+      {
+        id: 'env',
+        run: 'echo "$RUNBOOK_RUN_ID $RUNBOOK_STEP $RUNBOOK_NAME" > "$WORK/env"; command -v runbook > "$WORK/which"; test ! -t 0',
+      },
+    ]);
     expect(readFileSync(join(dir, 'env'), 'utf8').trim()).toBe('run-1 env test-runbook');
     expect(readFileSync(join(dir, 'which'), 'utf8').trim()).toBe(join(dir, 'state/runs/run-1/bin/runbook'));
   });
@@ -191,7 +209,10 @@ describe('runPlan', () => {
   });
 
   it('refuses an unconfirmed step when nobody can answer, and asks when someone can', async () => {
-    const declined = await run([{ id: 'danger', confirm: 'Drop it?', run: bump('danger') }, { id: 'later', run: bump('later') }]);
+    const declined = await run([
+      { id: 'danger', confirm: 'Drop it?', run: bump('danger') },
+      { id: 'later', run: bump('later') },
+    ]);
     expect(declined.result.outcome).toBe('aborted');
     expect(counter('danger')).toBe(0);
     expect(counter('later')).toBe(0);
@@ -218,7 +239,9 @@ describe('runPlan', () => {
 
   it('polls a manual step without a TTY until its timeout', async () => {
     setTimeout(() => writeFileSync(join(dir, 'done-by-hand'), ''), 300);
-    const { status } = await run([{ id: 'hand', manual: 'Do it', timeoutMs: 5000, verify: { run: 'test -e "$WORK/done-by-hand"', intervalMs: 50 } }]);
+    const { status } = await run([
+      { id: 'hand', manual: 'Do it', timeoutMs: 5000, verify: { run: 'test -e "$WORK/done-by-hand"', intervalMs: 50 } },
+    ]);
     expect(status('hand')).toBe('done');
     const late = await run([{ id: 'hand2', manual: 'Do it', timeoutMs: 300, verify: { run: 'false', intervalMs: 50 } }]);
     expect(late.status('hand2')).toBe('failed');
@@ -229,19 +252,22 @@ describe('runPlan', () => {
     const pem = '-----BEGIN KEY-----\nAAAAline-one-of-key\nBBBBline-two-of-key\n-----END KEY-----';
     const events: TimedEvent[] = [];
     const result = await runPlan({
-      plan: makePlan([
-        {
-          id: 'leak',
-          run: 'echo "pw=$PW"; printf "%s\\n" "$PEM"; echo "$PEM" | sed -n 2p >&2; echo "token=$PW" >> "$RUNBOOK_OUTPUT"; exit 1',
-          env: {},
-        },
-      ], { secrets: ['PW', 'PEM'] }),
+      plan: makePlan(
+        [
+          {
+            id: 'leak',
+            run: 'echo "pw=$PW"; printf "%s\\n" "$PEM"; echo "$PEM" | sed -n 2p >&2; echo "token=$PW" >> "$RUNBOOK_OUTPUT"; exit 1',
+            env: {},
+          },
+        ],
+        { secrets: ['PW', 'PEM'] },
+      ),
       resolver: testResolver,
       stateDir: join(dir, 'state'),
       processEnv: { ...process.env, PW: secret, PEM: pem },
       secrets: { PW: secret, PEM: pem },
       runId: 'run-s',
-        onEvent: (e) => events.push(e),
+      onEvent: (e) => events.push(e),
     });
     expect(result.outcome).toBe('failed');
     const files: string[] = [];

@@ -26,8 +26,7 @@ const author = {
 /** A fresh repository in a temp folder, optionally with files committed. */
 export const createGitRepo = (files: Record<string, string> = {}, prefix = 'runbook-git-'): GitRepo => {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  const git = (...args: string[]) =>
-    execFileSync('git', args, { cwd: dir, env: { ...process.env, ...author }, encoding: 'utf8' });
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, env: { ...process.env, ...author }, encoding: 'utf8' });
   git('init', '-q', '-b', 'main');
   const repo: GitRepo = {
     dir,

@@ -12,7 +12,11 @@ const dir = mkdtempSync(join(tmpdir(), 'runbook-lint-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const lint = (...args: string[]) => {
-  const result = spawnSync(process.execPath, ['bin/runbook.js', 'lint', ...args], { cwd: repo, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const result = spawnSync(process.execPath, ['bin/runbook.js', 'lint', ...args], {
+    cwd: repo,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 };
 
@@ -47,13 +51,18 @@ describe('runbook lint', () => {
     const { code, stdout } = lint(`${err}/missing-timeout.yaml`, `${err}/missing-rto.yaml`, '--format', 'github', '--no-shellcheck');
     expect(code).toBe(1);
     const lines = stdout.trim().split('\n');
-    expect(lines).toContain(`::error file=${err}/missing-rto.yaml,line=3,col=7,title=missing-rto::recovery runbook 'missing-rto' has no 'rto'. note that drills compare the total time against it, e.g. rto: 2h`);
+    expect(lines).toContain(
+      `::error file=${err}/missing-rto.yaml,line=3,col=7,title=missing-rto::recovery runbook 'missing-rto' has no 'rto'. note that drills compare the total time against it, e.g. rto: 2h`,
+    );
     expect(lines.filter((l) => l.startsWith('::warning file=') && l.includes('title=missing-timeout::'))).toHaveLength(3);
   });
 
   it('warnings alone exit 0, and 1 with --strict', () => {
     const file = join(dir, 'warn.yaml');
-    writeFileSync(file, 'runbook: 1\nname: warn\nkind: recovery\nrto: 1h\nsteps:\n  - id: a\n    run: systemctl start a\n    verify: systemctl is-active a\n');
+    writeFileSync(
+      file,
+      'runbook: 1\nname: warn\nkind: recovery\nrto: 1h\nsteps:\n  - id: a\n    run: systemctl start a\n    verify: systemctl is-active a\n',
+    );
     expect(lint(file, '--no-shellcheck').code).toBe(0);
     expect(lint(file, '--no-shellcheck', '--strict').code).toBe(1);
   });
@@ -65,11 +74,16 @@ describe('runbook lint', () => {
   it('a folder: its YAML files and environments/*.yaml (checked against the environment schema)', () => {
     const folder = join(dir, 'runbooks');
     spawnSync('mkdir', ['-p', join(folder, 'environments')]);
-    writeFileSync(join(folder, 'a.yaml'), 'runbook: 1\nname: a\nsteps:\n  - id: a\n    run: systemctl start a\n    verify: systemctl is-active a\n');
+    writeFileSync(
+      join(folder, 'a.yaml'),
+      'runbook: 1\nname: a\nsteps:\n  - id: a\n    run: systemctl start a\n    verify: systemctl is-active a\n',
+    );
     writeFileSync(join(folder, 'environments', 'staging.yaml'), 'protected: maybe\n');
     const { code, stdout } = lint(folder, '--no-shellcheck', '--format', 'json');
     expect(code).toBe(2);
-    expect(JSON.parse(stdout)).toEqual([expect.objectContaining({ file: join(folder, 'environments', 'staging.yaml'), line: 1, col: 12, rule: 'schema' })]);
+    expect(JSON.parse(stdout)).toEqual([
+      expect.objectContaining({ file: join(folder, 'environments', 'staging.yaml'), line: 1, col: 12, rule: 'schema' }),
+    ]);
   });
 
   it('a clean folder exits 0', () => {

@@ -24,7 +24,9 @@ const render = (d: Diagnostic, fixture: string): string => {
 };
 
 const matches = (expected: string, actual: string): boolean =>
-  expected.length > 2 && expected.startsWith('/') && expected.endsWith('/') ? new RegExp(expected.slice(1, -1)).test(actual) : expected === actual;
+  expected.length > 2 && expected.startsWith('/') && expected.endsWith('/')
+    ? new RegExp(expected.slice(1, -1)).test(actual)
+    : expected === actual;
 
 /** Pairs expected lines with findings; what is left on either side is a failure. */
 const compare = (expected: string[], actual: string[]) => {
@@ -61,7 +63,9 @@ describe('err fixtures', () => {
     it(name, async () => {
       const yaml = join(errDir, `${name}.yaml`);
       const target = existsSync(yaml) ? yaml : join(errDir, name);
-      const expected = readFileSync(join(errDir, `${name}.out`), 'utf8').split('\n').filter((l) => l.trim() !== '');
+      const expected = readFileSync(join(errDir, `${name}.out`), 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '');
       expect(expected.length, 'an err fixture expects at least one finding').toBeGreaterThan(0);
       const result = await lintPaths([relative(process.cwd(), target)], { shellcheck: true });
       const actual = result.diagnostics.map((d) => render(d, target));

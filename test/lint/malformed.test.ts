@@ -28,17 +28,22 @@ steps:
     verify: rclone lsf remote:app | grep -q app.sql
 `;
 
-const nested = (depth: number, open: string, close: string) => `runbook: 1\nname: deep\nsteps: []\nx: ${open.repeat(depth)}1${close.repeat(depth)}\n`;
-const indented = (depth: number) => `runbook: 1\nname: deep\nsteps: []\nx:\n${Array.from({ length: depth }, (_, i) => `${'  '.repeat(i + 1)}k${i}:`).join('\n')} 1\n`;
+const nested = (depth: number, open: string, close: string) =>
+  `runbook: 1\nname: deep\nsteps: []\nx: ${open.repeat(depth)}1${close.repeat(depth)}\n`;
+const indented = (depth: number) =>
+  `runbook: 1\nname: deep\nsteps: []\nx:\n${Array.from({ length: depth }, (_, i) => `${'  '.repeat(i + 1)}k${i}:`).join('\n')} 1\n`;
 const bomb = () => {
   let text = 'runbook: 1\nname: bomb\nsteps: []\na0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n';
-  for (let i = 1; i < 12; i++) text += `a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(', ')}]\n`;
+  for (let i = 1; i < 12; i++)
+    text += `a${i}: &a${i} [${Array(9)
+      .fill(`*a${i - 1}`)
+      .join(', ')}]\n`;
   return text;
 };
 
 /** name → file content. */
 const cases: Record<string, string | Buffer> = {
-  'empty': '',
+  empty: '',
   'only-whitespace': '   \n\n  \n',
   'only-comment': '# nothing here\n',
   'document-separator-only': '---\n',
@@ -53,7 +58,8 @@ const cases: Record<string, string | Buffer> = {
   'invalid-utf8': Buffer.concat([Buffer.from('runbook: 1\nname: caf'), Buffer.from([0xc3, 0x28]), Buffer.from('\nsteps: []\n')]),
   'lone-surrogate-bytes': Buffer.concat([Buffer.from('name: '), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('\n')]),
   'utf16-bom': Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('runbook: 1\n', 'utf16le')]),
-  'ten-megabytes': 'runbook: 1\nname: big\nsteps:\n' + '# padding padding padding padding padding padding padding padding\n'.repeat(160_000),
+  'ten-megabytes':
+    'runbook: 1\nname: big\nsteps:\n' + '# padding padding padding padding padding padding padding padding\n'.repeat(160_000),
   'alias-bomb': bomb(),
   'deep-flow-sequences': nested(1000, '[', ']'),
   'deep-flow-mappings': nested(1000, '{a: ', '}'),
@@ -112,13 +118,20 @@ describe('malformed runbooks', () => {
       writeFileSync(file, content);
       if (name === 'include-folder') mkdirSync(`${file}.d`, { recursive: true });
       // Other work shares these 2 cores: measure the CLI's own CPU time (bash's `times`), not the clock.
-      const result = spawnSync('bash', ['-c', '"$@"; code=$?; times >&2; exit $code', 'bash', process.execPath, cli, 'lint', file, '--no-shellcheck'], {
-        encoding: 'utf8',
-        timeout: 20_000,
-        env: { ...process.env, NO_COLOR: '1' },
-      });
+      const result = spawnSync(
+        'bash',
+        ['-c', '"$@"; code=$?; times >&2; exit $code', 'bash', process.execPath, cli, 'lint', file, '--no-shellcheck'],
+        {
+          encoding: 'utf8',
+          timeout: 20_000,
+          env: { ...process.env, NO_COLOR: '1' },
+        },
+      );
       const lines = result.stderr.trimEnd().split('\n');
-      const cpuSeconds = [...lines[lines.length - 1]!.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, m) => sum + Number(m[1]) * 60 + Number(m[2]), 0);
+      const cpuSeconds = [...lines[lines.length - 1]!.matchAll(/(\d+)m([\d.]+)s/g)].reduce(
+        (sum, m) => sum + Number(m[1]) * 60 + Number(m[2]),
+        0,
+      );
       const output = result.stdout + lines.slice(0, -2).join('\n');
       expect(result.status, output).toBeOneOf([1, 2]);
       expect(output).toMatch(new RegExp(`${name.replace(/[.]/g, '\\.')}\\.yaml[^:\\s]*:\\d+:\\d+: `));

@@ -37,8 +37,33 @@ describe('the registry', () => {
 });
 
 describe('trivial-verify: whyCannotFail', () => {
-  const cannotFail = ['true', ':', 'exit 0', 'exit', '/bin/true', '/usr/bin/true', 'echo ok', 'printf done', 'true;', '# check\ntrue', 'echo a\necho b', 'grep -q x f || true', 'test -e f || :', ''];
-  const canFail = ['test -e /x', 'false', 'grep -q ok /tmp/x', 'true && test -e x', 'curl -fsS http://127.0.0.1/', 'echo ok\ntest -e x', 'grep x f || true\ntest -e y', 'echoes', 'true_check'];
+  const cannotFail = [
+    'true',
+    ':',
+    'exit 0',
+    'exit',
+    '/bin/true',
+    '/usr/bin/true',
+    'echo ok',
+    'printf done',
+    'true;',
+    '# check\ntrue',
+    'echo a\necho b',
+    'grep -q x f || true',
+    'test -e f || :',
+    '',
+  ];
+  const canFail = [
+    'test -e /x',
+    'false',
+    'grep -q ok /tmp/x',
+    'true && test -e x',
+    'curl -fsS http://127.0.0.1/',
+    'echo ok\ntest -e x',
+    'grep x f || true\ntest -e y',
+    'echoes',
+    'true_check',
+  ];
   it.each(cannotFail)('%j cannot fail', (text) => expect(whyCannotFail(text, false)).toBeDefined());
   it.each(canFail)('%j can fail', (text) => expect(whyCannotFail(text, false)).toBeUndefined());
   it('echo can fail when its output must match expect; true still cannot', () => {
@@ -66,7 +91,18 @@ describe('destructive-shell: findDestructive', () => {
     ['docker compose down -v', 'docker compose down -v'],
     ['wipefs -a /dev/sdb', 'wipefs'],
   ];
-  const harmless = ['rm -f /tmp/x', 'rm -r /tmp/x', 'rclone copy a remote:b', 'rclone sync /srv remote:backup', 'pg_restore -d app x.dump', 'dd if=/dev/sda bs=1M count=1 | sha256sum', 'docker volume ls', 'docker compose down', 'echo dropdbs', 'psql -c "select * from drops"'];
+  const harmless = [
+    'rm -f /tmp/x',
+    'rm -r /tmp/x',
+    'rclone copy a remote:b',
+    'rclone sync /srv remote:backup',
+    'pg_restore -d app x.dump',
+    'dd if=/dev/sda bs=1M count=1 | sha256sum',
+    'docker volume ls',
+    'docker compose down',
+    'echo dropdbs',
+    'psql -c "select * from drops"',
+  ];
   it.each(destructive)('%j is destructive (%s)', (text, command) => expect(findDestructive(text)?.command).toBe(command));
   it.each(harmless)('%j is not', (text) => expect(findDestructive(text)).toBeUndefined());
   it('points at the first destructive command', () => expect(findDestructive('cd /srv\nrm -rf x\ndropdb y')?.index).toBe(8));
@@ -82,7 +118,12 @@ describe('destructive-action', () => {
     destructive: (input) => input.replace === true,
     expand: () => ({ run: '', verify: { run: '' } }),
   };
-  const throwing: Action = { ...restore, destructive: () => { throw new Error('stub'); } };
+  const throwing: Action = {
+    ...restore,
+    destructive: () => {
+      throw new Error('stub');
+    },
+  };
   const body = (extra: string) => `runbook: 1
 name: r
 steps:
@@ -91,15 +132,28 @@ ${extra}    uses: postgres.restore
     with: { target: { host: 127.0.0.1, port: 5432 }, database: app, from: /backups, replace: true }
 `;
   it('reports a destructive action without confirm, at uses', async () => {
-    expect(await lintWith(createDestructiveAction(() => restore), body(''))).toEqual([
-      `5:11: 'postgres.restore' destroys data with these inputs, but step 'restore' has no 'confirm' [destructive-action]`,
-    ]);
+    expect(
+      await lintWith(
+        createDestructiveAction(() => restore),
+        body(''),
+      ),
+    ).toEqual([`5:11: 'postgres.restore' destroys data with these inputs, but step 'restore' has no 'confirm' [destructive-action]`]);
   });
   it('accepts it with confirm', async () => {
-    expect(await lintWith(createDestructiveAction(() => restore), body('    confirm: Replace the database?\n'))).toEqual([]);
+    expect(
+      await lintWith(
+        createDestructiveAction(() => restore),
+        body('    confirm: Replace the database?\n'),
+      ),
+    ).toEqual([]);
   });
   it('treats an action that throws as not destructive instead of crashing', async () => {
-    expect(await lintWith(createDestructiveAction(() => throwing), body(''))).toEqual([]);
+    expect(
+      await lintWith(
+        createDestructiveAction(() => throwing),
+        body(''),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -169,11 +223,25 @@ steps:
 describe('undefined-var across includes', () => {
   it('accepts a var that every includer passes and refuses one that only some pass', async () => {
     const folder = mkdtempSync(join(dir, 'include-'));
-    writeFileSync(join(folder, 'part.yaml'), 'runbook: 1\nname: part\nsteps:\n  - id: s\n    uses: http.wait\n    with: { url: "${{ vars.url }}", status: "${{ vars.code }}" }\n');
-    writeFileSync(join(folder, 'one.yaml'), 'runbook: 1\nname: one\ninclude:\n  - path: part.yaml\n    vars: { url: "http://127.0.0.1/", code: 200 }\nsteps:\n  - id: x\n    uses: http.wait\n    with: { url: "http://127.0.0.1/" }\n');
-    writeFileSync(join(folder, 'two.yaml'), 'runbook: 1\nname: two\ninclude:\n  - path: part.yaml\n    vars: { url: "http://127.0.0.1/" }\nsteps:\n  - id: x\n    uses: http.wait\n    with: { url: "http://127.0.0.1/" }\n');
-    const result = await lintPaths([join(folder, 'one.yaml'), join(folder, 'two.yaml')], { shellcheck: false, rules: [ruleById('undefined-var')] });
-    expect(result.diagnostics.map((d) => `${d.file.split('/').pop()}:${d.line}:${d.col}: ${d.message.split(' (')[0]}`)).toEqual([`part.yaml:6:50: undefined variable 'vars.code'`]);
+    writeFileSync(
+      join(folder, 'part.yaml'),
+      'runbook: 1\nname: part\nsteps:\n  - id: s\n    uses: http.wait\n    with: { url: "${{ vars.url }}", status: "${{ vars.code }}" }\n',
+    );
+    writeFileSync(
+      join(folder, 'one.yaml'),
+      'runbook: 1\nname: one\ninclude:\n  - path: part.yaml\n    vars: { url: "http://127.0.0.1/", code: 200 }\nsteps:\n  - id: x\n    uses: http.wait\n    with: { url: "http://127.0.0.1/" }\n',
+    );
+    writeFileSync(
+      join(folder, 'two.yaml'),
+      'runbook: 1\nname: two\ninclude:\n  - path: part.yaml\n    vars: { url: "http://127.0.0.1/" }\nsteps:\n  - id: x\n    uses: http.wait\n    with: { url: "http://127.0.0.1/" }\n',
+    );
+    const result = await lintPaths([join(folder, 'one.yaml'), join(folder, 'two.yaml')], {
+      shellcheck: false,
+      rules: [ruleById('undefined-var')],
+    });
+    expect(result.diagnostics.map((d) => `${d.file.split('/').pop()}:${d.line}:${d.col}: ${d.message.split(' (')[0]}`)).toEqual([
+      `part.yaml:6:50: undefined variable 'vars.code'`,
+    ]);
   });
 });
 

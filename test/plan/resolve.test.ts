@@ -96,7 +96,8 @@ describe('resolvePlan', () => {
 
   it('names a dependency cycle', () => {
     const bad = write({
-      'c.yaml': 'runbook: 1\nname: c\nsteps:\n  - id: a\n    needs: [b]\n    run: echo\n    verify: test -d /\n  - id: b\n    needs: [a]\n    run: echo\n    verify: test -d /\n',
+      'c.yaml':
+        'runbook: 1\nname: c\nsteps:\n  - id: a\n    needs: [b]\n    run: echo\n    verify: test -d /\n  - id: b\n    needs: [a]\n    run: echo\n    verify: test -d /\n',
     });
     expect(() => resolvePlan(join(bad, 'c.yaml'))).toThrow(/dependency cycle: a -> b -> a/);
   });

@@ -25,7 +25,13 @@ describe('a backup is complete or it does not exist', () => {
   let staging: string;
   let pg: PgCluster;
   let s3: S3Server;
-  const env = (extra: Record<string, string> = {}) => ({ ...s3.rcloneEnv(), TMPDIR: staging, RCLONE_RETRIES: '1', RCLONE_LOW_LEVEL_RETRIES: '2', ...extra });
+  const env = (extra: Record<string, string> = {}) => ({
+    ...s3.rcloneEnv(),
+    TMPDIR: staging,
+    RCLONE_RETRIES: '1',
+    RCLONE_LOW_LEVEL_RETRIES: '2',
+    ...extra,
+  });
   const expand = (prefix: string, extra: Partial<PostgresDumpInput> = {}) =>
     postgresDump.expand({ target: { host: pg.host, port: pg.port }, database: 'app', to: s3.remotePath(prefix), ...extra }, context);
 
@@ -33,7 +39,10 @@ describe('a backup is complete or it does not exist', () => {
   const stateOf = async (prefix: string) => {
     const report = await inspectBackups(s3.remotePath(prefix), { env: { ...s3.rcloneEnv(), RCLONE_CONFIG: '/dev/null' } });
     const objects = filesUnder(join(s3.dir, s3.bucket, prefix)).map((f) => f.slice(join(s3.dir, s3.bucket, prefix).length + 1));
-    return { complete: report.backups.filter((b) => b.state === 'complete').map((b) => b.id), manifests: objects.filter((f) => f.includes('manifest.json')) };
+    return {
+      complete: report.backups.filter((b) => b.state === 'complete').map((b) => b.id),
+      manifests: objects.filter((f) => f.includes('manifest.json')),
+    };
   };
 
   const expectNothingLeft = async (prefix: string) => {
@@ -61,7 +70,10 @@ describe('a backup is complete or it does not exist', () => {
     await pg.createDatabase('app');
     // ~13 MB of hex that compresses to ~7 MB: large enough for a multipart upload (5 MiB parts)
     // and for the pipeline to be caught mid-stream.
-    await pg.psql(`CREATE TABLE blobs AS SELECT g AS id, md5(random()::text) || md5(random()::text) || md5(random()::text) AS v FROM generate_series(1, 130000) g`, 'app');
+    await pg.psql(
+      `CREATE TABLE blobs AS SELECT g AS id, md5(random()::text) || md5(random()::text) || md5(random()::text) AS v FROM generate_series(1, 130000) g`,
+      'app',
+    );
   }, 120_000);
   afterAll(async () => {
     await Promise.all([pg?.destroy(), s3?.stop()]);
@@ -73,7 +85,9 @@ describe('a backup is complete or it does not exist', () => {
     const shell = startShell(expand('kill-zstd', { level: 19 }).run, env());
     const zstd = await waitUntil(() => {
       const found = findInGroup(shell.pid, 'zstd');
-      const file = readdirSync(staging).flatMap((d) => (existsSync(join(staging, d, 'dump.sql.zst')) ? [join(staging, d, 'dump.sql.zst')] : []));
+      const file = readdirSync(staging).flatMap((d) =>
+        existsSync(join(staging, d, 'dump.sql.zst')) ? [join(staging, d, 'dump.sql.zst')] : [],
+      );
       return found && file.length > 0 ? found : undefined;
     }, 'zstd running and writing');
     process.kill(zstd.pid, 'SIGKILL');
@@ -89,10 +103,14 @@ describe('a backup is complete or it does not exist', () => {
     const multipart = { RCLONE_CONFIG_BACKUP_UPLOAD_CUTOFF: '5M', RCLONE_CONFIG_BACKUP_CHUNK_SIZE: '5M', RCLONE_BWLIMIT: '2M' };
     const shell = startShell(expand('kill-rclone').run, env(multipart));
     const uploads = join(s3.dir, s3.bucket, '._S3rver_uploads');
-    const rclone = await waitUntil(() => {
-      const found = findInGroup(shell.pid, 'rclone');
-      return found && existsSync(uploads) && readdirSync(uploads).length > 0 ? found : undefined;
-    }, 'a multipart upload in progress', 60_000);
+    const rclone = await waitUntil(
+      () => {
+        const found = findInGroup(shell.pid, 'rclone');
+        return found && existsSync(uploads) && readdirSync(uploads).length > 0 ? found : undefined;
+      },
+      'a multipart upload in progress',
+      60_000,
+    );
     process.kill(rclone.pid, 'SIGKILL');
     const result = await shell.result;
     expect(result.code).toBe(137);

@@ -47,16 +47,29 @@ const work = () => join(repo.dir, 'work');
 const stateDir = () => join(repo.dir, '.state');
 const args = (...more: string[]) => ['exec', 'rb.yaml', '--state-dir', stateDir(), '--output', 'plain', ...more];
 const env = () => ({ WORK: work(), RUNBOOK_KILL_GRACE_MS: '300' });
-const lines = (name: string) => (existsSync(join(work(), name)) ? readFileSync(join(work(), name), 'utf8').split('\n').filter(Boolean) : []);
+const lines = (name: string) =>
+  existsSync(join(work(), name)) ? readFileSync(join(work(), name), 'utf8').split('\n').filter(Boolean) : [];
 const counts = (prefix: string) => Array.from({ length: stepCount }, (_, i) => lines(`${prefix}${i + 1}`).length);
 /** The observable result of the runbook: every state file. */
-const finalState = () => Object.fromEntries(Array.from({ length: stepCount }, (_, i) => [`state${i + 1}`, existsSync(join(work(), `state${i + 1}`)) ? readFileSync(join(work(), `state${i + 1}`), 'utf8') : undefined]));
+const finalState = () =>
+  Object.fromEntries(
+    Array.from({ length: stepCount }, (_, i) => [
+      `state${i + 1}`,
+      existsSync(join(work(), `state${i + 1}`)) ? readFileSync(join(work(), `state${i + 1}`), 'utf8') : undefined,
+    ]),
+  );
 const journalFile = () => {
   const runs = join(stateDir(), 'runs');
   return join(runs, readdirSync(runs)[0]!, 'journal.jsonl');
 };
-const journalRecords = () => (existsSync(join(stateDir(), 'runs')) && readdirSync(join(stateDir(), 'runs')).length > 0 && existsSync(journalFile()) ? readJournal(journalFile()).records : []);
-const doneIds = () => journalRecords().filter((r) => r.type === 'step-done').map((r) => String(r.id));
+const journalRecords = () =>
+  existsSync(join(stateDir(), 'runs')) && readdirSync(join(stateDir(), 'runs')).length > 0 && existsSync(journalFile())
+    ? readJournal(journalFile()).records
+    : [];
+const doneIds = () =>
+  journalRecords()
+    .filter((r) => r.type === 'step-done')
+    .map((r) => String(r.id));
 
 const setup = () => {
   repo = createGitRepo({ 'rb.yaml': runbook() });
@@ -95,7 +108,9 @@ describe('crash and --resume', () => {
       expect(resumed.code, resumed.stderr).toBe(0);
       // The orphan of the crashed run was ended, never left to finish alongside the re-run.
       expect(pidAlive(orphan)).toBe(false);
-      expect(resumed.stderr).toMatch(new RegExp(`ended 1 process group\\(s\\) left running by the crashed run \\S+: step 's${i}' \\(pgid ${orphan}`));
+      expect(resumed.stderr).toMatch(
+        new RegExp(`ended 1 process group\\(s\\) left running by the crashed run \\S+: step 's${i}' \\(pgid ${orphan}`),
+      );
       rmSync(join(work(), `hold-${i}`));
       await sleep(200);
       expect(normalise(finalState())).toEqual(reference);
@@ -133,7 +148,9 @@ describe('crash and --resume', () => {
       // Steps verified before the crash never ran again.
       expect(counts('c').slice(0, i)).toEqual(Array(i).fill(1));
       expect(counts('f')).toEqual([1, 1, 1, 1, 1]);
-      const skipped = journalRecords().filter((r) => r.type === 'step-skipped' && r.reason === 'done earlier in this run').map((r) => r.id);
+      const skipped = journalRecords()
+        .filter((r) => r.type === 'step-skipped' && r.reason === 'done earlier in this run')
+        .map((r) => r.id);
       expect(skipped).toEqual(Array.from({ length: i }, (_, k) => `s${k + 1}`));
     }, 60_000);
   }

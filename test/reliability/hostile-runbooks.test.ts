@@ -40,7 +40,21 @@ const execRunbook = async (file: string, stateDir = join(dir, 'state')) => {
     return await new Promise<{ code: number | null; stdout: string; stderr: string; cpuSeconds: number }>((resolve) => {
       const child = spawn(
         'bash',
-        ['-c', '"$@"; code=$?; times >&2; exit $code', 'bash', process.execPath, cli, 'exec', file, '--allow-dirty', '--yes', '--state-dir', stateDir, '--output', 'plain'],
+        [
+          '-c',
+          '"$@"; code=$?; times >&2; exit $code',
+          'bash',
+          process.execPath,
+          cli,
+          'exec',
+          file,
+          '--allow-dirty',
+          '--yes',
+          '--state-dir',
+          stateDir,
+          '--output',
+          'plain',
+        ],
         { cwd: repoDir, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let stdout = '';
@@ -51,7 +65,10 @@ const execRunbook = async (file: string, stateDir = join(dir, 'state')) => {
       child.on('close', (code) => {
         clearTimeout(timer);
         const lines = stderr.trimEnd().split('\n');
-        const cpuSeconds = [...(lines.at(-1) ?? '').matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, m) => sum + Number(m[1]) * 60 + Number(m[2]), 0);
+        const cpuSeconds = [...(lines.at(-1) ?? '').matchAll(/(\d+)m([\d.]+)s/g)].reduce(
+          (sum, m) => sum + Number(m[1]) * 60 + Number(m[2]),
+          0,
+        );
         resolve({ code, stdout, stderr: lines.slice(0, -2).join('\n'), cpuSeconds });
       });
     });
@@ -79,25 +96,32 @@ describe('runbook exec refuses hostile runbooks', () => {
   }, 30_000);
 
   for (const c of cases) {
-    it.concurrent(c.name, async () => {
-      const file = join(repoDir, 'runbooks', `${c.name}.yaml`);
-      const content = typeof c.content === 'string' ? c.content.replaceAll(join(markers, 'MARK'), c.mark) : c.content;
-      writeFileSync(file, content);
-      for (const [path, text] of Object.entries(c.extra ?? {})) {
-        mkdirSync(dirname(join(repoDir, 'runbooks', path)), { recursive: true });
-        writeFileSync(join(repoDir, 'runbooks', path), text.replaceAll(join(markers, 'MARK'), c.mark));
-      }
-      const result = await execRunbook(file, join(dir, 'state', c.name));
-      const output = `${result.stdout}\n${result.stderr}`;
-      expect(result.code, output).toBe(2);
-      expect(output).toMatch(/\.yaml:\d+:\d+: /);
-      const positions = [...output.matchAll(/\.yaml:(\d+):(\d+): /g)];
-      expect(positions.every((m) => Number(m[1]) >= 1 && Number(m[2]) >= 1), output).toBe(true);
-      expect(output).not.toMatch(/^ {4}at /m);
-      expect(output).not.toMatch(/internal error/i);
-      expect(result.cpuSeconds, output).toBeLessThan(1);
-      expect(existsSync(c.mark) || existsSync(`${c.mark}.second`), 'a step ran').toBe(false);
-      expect(existsSync(join(dir, 'state', c.name, 'runs')), 'a run was started').toBe(false);
-    }, 60_000);
+    it.concurrent(
+      c.name,
+      async () => {
+        const file = join(repoDir, 'runbooks', `${c.name}.yaml`);
+        const content = typeof c.content === 'string' ? c.content.replaceAll(join(markers, 'MARK'), c.mark) : c.content;
+        writeFileSync(file, content);
+        for (const [path, text] of Object.entries(c.extra ?? {})) {
+          mkdirSync(dirname(join(repoDir, 'runbooks', path)), { recursive: true });
+          writeFileSync(join(repoDir, 'runbooks', path), text.replaceAll(join(markers, 'MARK'), c.mark));
+        }
+        const result = await execRunbook(file, join(dir, 'state', c.name));
+        const output = `${result.stdout}\n${result.stderr}`;
+        expect(result.code, output).toBe(2);
+        expect(output).toMatch(/\.yaml:\d+:\d+: /);
+        const positions = [...output.matchAll(/\.yaml:(\d+):(\d+): /g)];
+        expect(
+          positions.every((m) => Number(m[1]) >= 1 && Number(m[2]) >= 1),
+          output,
+        ).toBe(true);
+        expect(output).not.toMatch(/^ {4}at /m);
+        expect(output).not.toMatch(/internal error/i);
+        expect(result.cpuSeconds, output).toBeLessThan(1);
+        expect(existsSync(c.mark) || existsSync(`${c.mark}.second`), 'a step ran').toBe(false);
+        expect(existsSync(join(dir, 'state', c.name, 'runs')), 'a run was started').toBe(false);
+      },
+      60_000,
+    );
   }
 });

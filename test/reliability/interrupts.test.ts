@@ -47,7 +47,10 @@ const journal = () => {
 };
 
 describe('nothing escapes a timeout or an interrupt', () => {
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     it(`${signal} to the engine mid-step: exit ${code}, every PID gone, next step not started`, async () => {
       setup(stubborn());
       const child = startCli(args(), { cwd: repo.dir, env: env() });
@@ -95,7 +98,9 @@ describe('one run at a time', () => {
     writeLock(deadPid(), hostname());
     const result = runCli(args(), { cwd: repo.dir, env: env() });
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stderr).toMatch(/took over a stale lock of pid \d+ \(started 2026-11-26T01:02:03.000Z, run 20261126T010203Z-1\): that process is gone/);
+    expect(result.stderr).toMatch(
+      /took over a stale lock of pid \d+ \(started 2026-11-26T01:02:03.000Z, run 20261126T010203Z-1\): that process is gone/,
+    );
   });
 
   it('a lock from another host is never broken, even when its PID is dead here (exit 4)', () => {
@@ -104,7 +109,9 @@ describe('one run at a time', () => {
     const before = readFileSync(lockFile(), 'utf8');
     const result = runCli(args(), { cwd: repo.dir, env: env() });
     expect(result.code).toBe(4);
-    expect(result.stderr).toMatch(/locked by pid \d+ on host other-host\.example, started 2026-11-26T01:02:03\.000Z.*another host, so it is never broken automatically/);
+    expect(result.stderr).toMatch(
+      /locked by pid \d+ on host other-host\.example, started 2026-11-26T01:02:03\.000Z.*another host, so it is never broken automatically/,
+    );
     expect(readFileSync(lockFile(), 'utf8')).toBe(before);
     expect(existsSync(join(work(), 'started'))).toBe(false);
   });

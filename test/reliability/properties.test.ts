@@ -16,8 +16,46 @@ const scope: Scope = {
 const yamlish = fc
   .array(
     fc.oneof(
-      fc.constantFrom('runbook: 1\n', 'name: x\n', 'steps:\n', '  - id: a\n', '    run: echo hi\n', '    verify: test -e x\n', '%YAML 1.1\n', '---\n', '...\n'),
-      fc.constantFrom('&a ', '*a', '<<: ', '!!str ', '!tag ', '{', '}', '[', ']', ': ', '- ', '? ', '|', '>', '"', "'", '#', '\t', '\r\n', '\n', '  ', '0755', 'no', '${{ vars.db }}', '\u0000', '\uFEFF', '\uD800'),
+      fc.constantFrom(
+        'runbook: 1\n',
+        'name: x\n',
+        'steps:\n',
+        '  - id: a\n',
+        '    run: echo hi\n',
+        '    verify: test -e x\n',
+        '%YAML 1.1\n',
+        '---\n',
+        '...\n',
+      ),
+      fc.constantFrom(
+        '&a ',
+        '*a',
+        '<<: ',
+        '!!str ',
+        '!tag ',
+        '{',
+        '}',
+        '[',
+        ']',
+        ': ',
+        '- ',
+        '? ',
+        '|',
+        '>',
+        '"',
+        "'",
+        '#',
+        '\t',
+        '\r\n',
+        '\n',
+        '  ',
+        '0755',
+        'no',
+        '${{ vars.db }}',
+        '\u0000',
+        '\uFEFF',
+        '\uD800',
+      ),
       fc.string({ maxLength: 12 }),
     ),
     { maxLength: 40 },
@@ -28,7 +66,29 @@ const exprish = fc
   .array(
     fc.oneof(
       fc.constantFrom('vars', 'secrets', 'steps', 'env', '.', 'db', 'target', 'port', 'dump', 'outputs', 'backup', 'PW', 'HOME'),
-      fc.constantFrom('==', '!=', '&&', '||', '!', '(', ')', ',', "'x'", '"y"', '1', '2.5', 'true', 'false', 'null', 'contains', 'startsWith', 'endsWith', ' ', "'it''s'", '"\\"'),
+      fc.constantFrom(
+        '==',
+        '!=',
+        '&&',
+        '||',
+        '!',
+        '(',
+        ')',
+        ',',
+        "'x'",
+        '"y"',
+        '1',
+        '2.5',
+        'true',
+        'false',
+        'null',
+        'contains',
+        'startsWith',
+        'endsWith',
+        ' ',
+        "'it''s'",
+        '"\\"',
+      ),
       fc.string({ maxLength: 6 }),
     ),
     { maxLength: 16 },
@@ -71,11 +131,14 @@ describe('properties', () => {
 
   it('findExpressions and interpolate return or throw ExpressionError on any text', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.constant('${{'), fc.constant('}}'), exprish, fc.string({ maxLength: 8 })), { maxLength: 8 }), (parts) => {
-        const text = parts.join('');
-        onlyExpressionErrors(() => findExpressions(text));
-        onlyExpressionErrors(() => interpolate({ a: [text], b: text }, scope));
-      }),
+      fc.property(
+        fc.array(fc.oneof(fc.constant('${{'), fc.constant('}}'), exprish, fc.string({ maxLength: 8 })), { maxLength: 8 }),
+        (parts) => {
+          const text = parts.join('');
+          onlyExpressionErrors(() => findExpressions(text));
+          onlyExpressionErrors(() => interpolate({ a: [text], b: text }, scope));
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -83,9 +146,12 @@ describe('properties', () => {
   it('interpolate is the identity on values without ${{', () => {
     const plain = fc.string().filter((s) => !s.includes('${{'));
     fc.assert(
-      fc.property(fc.oneof(plain, fc.dictionary(plain, fc.oneof(plain, fc.integer(), fc.boolean(), fc.constant(null), fc.array(plain)))), (value) => {
-        expect(interpolate(value, scope)).toEqual(value);
-      }),
+      fc.property(
+        fc.oneof(plain, fc.dictionary(plain, fc.oneof(plain, fc.integer(), fc.boolean(), fc.constant(null), fc.array(plain)))),
+        (value) => {
+          expect(interpolate(value, scope)).toEqual(value);
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -82,7 +82,12 @@ describe('recover-full on the demo stack: SIGKILL of the engine inside a step, t
     const found: string[] = [];
     for (const service of SERVICES) {
       const names = await stack.clusters[service].psql(`SELECT datname FROM pg_database WHERE datname ~ '__(restore|replaced)(_[0-9]+)?$'`);
-      found.push(...names.split('\n').filter(Boolean).map((name) => `${service}: ${name}`));
+      found.push(
+        ...names
+          .split('\n')
+          .filter(Boolean)
+          .map((name) => `${service}: ${name}`),
+      );
     }
     return found;
   };
@@ -123,7 +128,11 @@ describe('recover-full on the demo stack: SIGKILL of the engine inside a step, t
       const all = records();
       const second = all.slice(all.findIndex((r, i) => i > 0 && r.type === 'run-start'));
       // Nothing verified before the crash ran again; the interrupted step did.
-      for (const id of doneBefore) expect(second.some((r) => r.type === 'step-start' && r.id === id), id).toBe(false);
+      for (const id of doneBefore)
+        expect(
+          second.some((r) => r.type === 'step-start' && r.id === id),
+          id,
+        ).toBe(false);
       if (!doneBefore.includes(step) && !firstSession.some((r) => r.type === 'step-skipped' && r.id === step)) {
         expect(second.some((r) => (r.type === 'step-done' || r.type === 'step-skipped') && r.id === step)).toBe(true);
       }

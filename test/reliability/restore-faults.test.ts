@@ -26,8 +26,13 @@ describe('nothing is restored from bad bytes', () => {
   let before: Record<string, string>;
   const env = () => ({ ...s3.rcloneEnv(), TMPDIR: join(root, 'staging') });
   const from = () => s3.remotePath('postgres/app');
-  const restore = (backup = 'latest') => postgresRestore.expand({ target: { host: target.host, port: target.port }, database: 'app', from: from(), backup, replace: true }, context);
-  const databases = async () => (await target.psql(`SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database WHERE datname NOT LIKE 'template%'`)).trim();
+  const restore = (backup = 'latest') =>
+    postgresRestore.expand(
+      { target: { host: target.host, port: target.port }, database: 'app', from: from(), backup, replace: true },
+      context,
+    );
+  const databases = async () =>
+    (await target.psql(`SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database WHERE datname NOT LIKE 'template%'`)).trim();
 
   /** Restores and expects a refusal naming `cause`, with the target untouched. */
   const expectRefused = async (cause: RegExp, backup = 'latest') => {
@@ -42,14 +47,25 @@ describe('nothing is restored from bad bytes', () => {
     requireBinaries('psql', 'pg_dump', 'zstd', 'rclone', 'jq', 'sha256sum');
     root = await mkdtemp(join(tmpdir(), 'rel-restore-'));
     await mkdir(join(root, 'staging'));
-    [source, target, s3] = await Promise.all([startPostgres({ root, name: 'source' }), startPostgres({ root, name: 'target' }), startS3({ root })]);
+    [source, target, s3] = await Promise.all([
+      startPostgres({ root, name: 'source' }),
+      startPostgres({ root, name: 'target' }),
+      startS3({ root }),
+    ]);
     await seedMixed(source, 'app', 500);
-    const dump = await runStep(postgresDump.expand({ target: { host: source.host, port: source.port }, database: 'app', to: from() }, context), root, env());
+    const dump = await runStep(
+      postgresDump.expand({ target: { host: source.host, port: source.port }, database: 'app', to: from() }, context),
+      root,
+      env(),
+    );
     expectOk(dump.run, 'dump');
     backupId = dump.outputs.backup!;
     // The target holds a different, live database that a bad restore must not touch.
     await target.createDatabase('app');
-    await target.psql(`CREATE TABLE live (id int PRIMARY KEY, v text); INSERT INTO live SELECT g, md5(g::text) FROM generate_series(1, 300) g;`, 'app');
+    await target.psql(
+      `CREATE TABLE live (id int PRIMARY KEY, v text); INSERT INTO live SELECT g, md5(g::text) FROM generate_series(1, 300) g;`,
+      'app',
+    );
     before = await tableContents(target, 'app');
   }, 120_000);
   afterAll(async () => {
@@ -73,7 +89,11 @@ describe('nothing is restored from bad bytes', () => {
 
     it('a truncated object in the store', async () => {
       await truncate(dataFile, Math.floor(data.length / 2));
-      await expectRefused(new RegExp(`dump\\.sql\\.zst is ${Math.floor(data.length / 2)} bytes, sha256 [0-9a-f]{64}; manifest says ${data.length} bytes.*The database was not touched`));
+      await expectRefused(
+        new RegExp(
+          `dump\\.sql\\.zst is ${Math.floor(data.length / 2)} bytes, sha256 [0-9a-f]{64}; manifest says ${data.length} bytes.*The database was not touched`,
+        ),
+      );
     });
 
     it('a manifest whose sha256 disagrees with the bytes', async () => {

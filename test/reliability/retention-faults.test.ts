@@ -21,12 +21,21 @@ const writeBackup = (dest: string, id: string, manifest: 'good' | 'none' | 'corr
   const data = `data of ${id}\n`;
   writeFileSync(join(dest, id, 'data.txt'), data);
   const sha256 = manifest === 'wrong-sha' ? '0'.repeat(64) : createHash('sha256').update(data).digest('hex');
-  const body = JSON.stringify({ format: 'runbook-backup/1', kind: 'files', id, created: id, files: [{ name: 'data.txt', bytes: data.length, sha256 }] });
+  const body = JSON.stringify({
+    format: 'runbook-backup/1',
+    kind: 'files',
+    id,
+    created: id,
+    files: [{ name: 'data.txt', bytes: data.length, sha256 }],
+  });
   if (manifest === 'none') return;
   writeFileSync(join(dest, id, 'manifest.json'), manifest === 'corrupt' ? body.slice(0, 30) : body);
 };
 const idAt = (time: number) => formatBackupId(new Date(time));
-const folders = (dest: string) => readdirSync(dest).filter((name) => /^\d{4}-/.test(name)).sort();
+const folders = (dest: string) =>
+  readdirSync(dest)
+    .filter((name) => /^\d{4}-/.test(name))
+    .sort();
 const withManifest = (dest: string) => folders(dest).filter((id) => existsSync(join(dest, id, 'manifest.json')));
 
 let root: string;
@@ -103,7 +112,9 @@ describe('retention never destroys the last good backup', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(folders(dest)).toEqual(keep);
     expect(withManifest(dest)).toEqual(keep);
-    const check = runCli(['backups', dest, '--check-policy', '--keep-daily', '3', '--keep-weekly', '0', '--keep-monthly', '0'], { cwd: root });
+    const check = runCli(['backups', dest, '--check-policy', '--keep-daily', '3', '--keep-weekly', '0', '--keep-monthly', '0'], {
+      cwd: root,
+    });
     expect(check.code, check.stdout + check.stderr).toBe(0);
   }, 120_000);
 
@@ -120,7 +131,10 @@ describe('retention never destroys the last good backup', () => {
       if (d % 3 === 0) writeBackup(dest, idAt(midnight + 11 * hour));
     }
     const kept = (tz: string) => {
-      const result = runCli(['backups', dest, '--prune', '--keep-daily', '5', '--keep-weekly', '4', '--keep-monthly', '3', '--format', 'json'], { cwd: root, env: { TZ: tz } });
+      const result = runCli(
+        ['backups', dest, '--prune', '--keep-daily', '5', '--keep-weekly', '4', '--keep-monthly', '3', '--format', 'json'],
+        { cwd: root, env: { TZ: tz } },
+      );
       expect(result.code, result.stderr).toBe(0);
       const report = JSON.parse(result.stdout) as { decisions: { id: string; action: string; reason: string }[] };
       return report.decisions.filter((d) => d.action === 'keep').map((d) => `${d.id} ${d.reason}`);

@@ -100,7 +100,9 @@ steps:
 `,
     });
     const env = { DB_PASSWORD: password, SSH_KEY: pem };
-    const runs = ['plain', 'json'].map((output) => runCli(['exec', 'rb.yaml', '--state-dir', join(repo.dir, '.state'), '--output', output], { cwd: repo.dir, env }));
+    const runs = ['plain', 'json'].map((output) =>
+      runCli(['exec', 'rb.yaml', '--state-dir', join(repo.dir, '.state'), '--output', output], { cwd: repo.dir, env }),
+    );
     for (const run of runs) {
       expect(run.code, run.stderr).toBe(1);
       expect(run.stdout + run.stderr).toMatch(/could not connect to postgresql:\/\/app:\*\*\*@127\.0\.0\.1:1\/app/);
@@ -117,9 +119,14 @@ steps:
 
   it('refuses a one-character secret at preflight (exit 2), running nothing and not printing it', () => {
     repo?.remove();
-    repo = createGitRepo({ 'rb.yaml': `runbook: 1\nname: short\nsecrets: [PIN]\nsteps:\n  - id: a\n    run: touch "$MARK"\n    verify: test -e "$MARK"\n` });
+    repo = createGitRepo({
+      'rb.yaml': `runbook: 1\nname: short\nsecrets: [PIN]\nsteps:\n  - id: a\n    run: touch "$MARK"\n    verify: test -e "$MARK"\n`,
+    });
     const mark = join(repo.dir, 'ran');
-    const result = runCli(['exec', 'rb.yaml', '--state-dir', join(repo.dir, '.state'), '--output', 'plain'], { cwd: repo.dir, env: { PIN: 'Q', MARK: mark } });
+    const result = runCli(['exec', 'rb.yaml', '--state-dir', join(repo.dir, '.state'), '--output', 'plain'], {
+      cwd: repo.dir,
+      env: { PIN: 'Q', MARK: mark },
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/shorter than 4 characters.*PIN/);
     expect(result.stderr + result.stdout).not.toMatch(/\bQ\b/);
@@ -169,7 +176,13 @@ steps:
     });
     const envFile = join(root, 'secrets.env');
     const rclone = s3.rcloneEnv();
-    writeFileSync(envFile, Object.entries(rclone).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+    writeFileSync(
+      envFile,
+      Object.entries(rclone)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n') + '\n',
+      { mode: 0o600 },
+    );
     const secret = 'Pg-Secret-Value-42';
     const child = startCli(['exec', 'rb.yaml', '--env-file', envFile, '--state-dir', join(root, 'state'), '--output', 'plain'], {
       cwd: repo.dir,

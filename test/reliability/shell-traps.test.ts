@@ -33,7 +33,10 @@ describe('shell traps under bash -euo pipefail', () => {
     expect(masked.stdout).toBe('went on\n');
     // Declared then assigned, the failure stops the step.
     expect((await sh('f() { local x; x=$(false); echo "went on"; }; f')).exitCode).toBe(1);
-    writeFileSync(join(dir, 'local.yaml'), 'runbook: 1\nname: traps\nsteps:\n  - id: local\n    run: |\n      f() {\n        local x=$(false)\n        echo "$x"\n      }\n      f\n    verify: test -e /etc/hostname\n    timeout: 1m\n');
+    writeFileSync(
+      join(dir, 'local.yaml'),
+      'runbook: 1\nname: traps\nsteps:\n  - id: local\n    run: |\n      f() {\n        local x=$(false)\n        echo "$x"\n      }\n      f\n    verify: test -e /etc/hostname\n    timeout: 1m\n',
+    );
     const lint = runCli(['lint', join(dir, 'local.yaml')], { cwd: dir });
     expect(lint.stdout + lint.stderr).toMatch(/local\.yaml:7:15: warning: declare and assign separately.*\[shellcheck\/SC2155\]/);
   });
@@ -62,7 +65,9 @@ describe('shell traps under bash -euo pipefail', () => {
       join(dir, 'head.yaml'),
       'runbook: 1\nname: head\nsteps:\n  - id: first-line\n    run: seq 1 1000000 | head -n 1\n    verify: test -e /etc/hostname\n    timeout: 1m\n',
     );
-    const result = runCli(['exec', join(dir, 'head.yaml'), '--allow-dirty', '--state-dir', join(dir, 'state'), '--output', 'plain'], { cwd: dir });
+    const result = runCli(['exec', join(dir, 'head.yaml'), '--allow-dirty', '--state-dir', join(dir, 'state'), '--output', 'plain'], {
+      cwd: dir,
+    });
     expect(result.code).toBe(1);
     expect(result.stdout + result.stderr).toMatch(/\[first-line\] failed: run exited 141/);
   });

@@ -109,14 +109,22 @@ describe('renderDocs', () => {
       'export RUNBOOK_OUTPUT="$(mktemp)"',
     ]);
     // Pasted into bash, the block gives the shell exactly the values exec gives the steps.
-    const shown = spawnSync('bash', ['-euo', 'pipefail', '-c', `${variables}\nprintf '%s|' "$greeting" "$target" "$token_copy"; rm -f "$RUNBOOK_OUTPUT"`], {
-      encoding: 'utf8',
-      // stdin from /dev/null: Debian's bash sources bash.bashrc when stdin is a socket.
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH, API_TOKEN: 'x' },
-    });
+    const shown = spawnSync(
+      'bash',
+      ['-euo', 'pipefail', '-c', `${variables}\nprintf '%s|' "$greeting" "$target" "$token_copy"; rm -f "$RUNBOOK_OUTPUT"`],
+      {
+        encoding: 'utf8',
+        // stdin from /dev/null: Debian's bash sources bash.bashrc when stdin is a socket.
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { PATH: process.env.PATH, API_TOKEN: 'x' },
+      },
+    );
     expect(shown.stdout).toBe(`production's greeting|{"host":"127.0.0.1","port":5432}|x|`);
-    const missing = spawnSync('bash', ['-euo', 'pipefail', '-c', variables!], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH } });
+    const missing = spawnSync('bash', ['-euo', 'pipefail', '-c', variables!], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH },
+    });
     expect(missing.status).not.toBe(0);
     expect(missing.stderr).toContain('set API_TOKEN first');
   });
@@ -143,15 +151,17 @@ describe('renderDocs', () => {
   it('shows confirmations in bold, conditions in words with their value here, manual instructions as text', () => {
     const wipe = text.slice(text.indexOf('### 3.'), text.indexOf('### 4.'));
     expect(wipe).toContain('**Confirm before running:** Really wipe /srv/data?');
-    expect(wipe).toContain('**Only when** `${{ vars.enabled }}` is true — skip this step when it is false. With environment production it is **true**: run this step.');
+    expect(wipe).toContain(
+      '**Only when** `${{ vars.enabled }}` is true — skip this step when it is false. With environment production it is **true**: run this step.',
+    );
     const staging = renderDocs([main], { env: 'staging', processEnv });
     expect(staging).toContain('With environment staging it is **false**: skip this step.');
-    expect(staging).toContain("export greeting=staging");
+    expect(staging).toContain('export greeting=staging');
 
     const call = text.slice(text.indexOf('### 4.'), text.indexOf('## Cleanup'));
     expect(call).toContain('**Do this by hand:**\n\n> Phone the on-call person.\n> Tell them the data is back.');
     expect(call).toContain('repeat up to 3 times, every 3s, until it exits 0 and its output must match the regular expression `^ok$`');
-    expect(call).toContain("This step's own environment (paste it first):\n\n```bash\nexport TOKEN=\"Bearer ${API_TOKEN}\"\n```");
+    expect(call).toContain('This step\'s own environment (paste it first):\n\n```bash\nexport TOKEN="Bearer ${API_TOKEN}"\n```');
     expect(text).toMatch(/## Cleanup[\s\S]*rm -f "\$RUNBOOK_OUTPUT"/);
   });
 
@@ -185,7 +195,11 @@ describe('compareDocs', () => {
 describe('runbook docs (the built CLI)', () => {
   if (!existsSync(join(repo, 'dist/cli/index.js'))) throw new Error('dist/ is missing: run `npm run build` first');
   const docs = (...args: string[]) => {
-    const result = spawnSync(process.execPath, [join(repo, 'bin/runbook.js'), 'docs', ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, API_TOKEN: secretValue } });
+    const result = spawnSync(process.execPath, [join(repo, 'bin/runbook.js'), 'docs', ...args], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, API_TOKEN: secretValue },
+    });
     return { code: result.status, stdout: result.stdout, stderr: result.stderr };
   };
 
@@ -199,20 +213,29 @@ describe('runbook docs (the built CLI)', () => {
     const drift = docs('main.yaml', '--env', 'staging', '--check', 'OUT.md');
     expect(drift.code).toBe(1);
     expect(drift.stdout).toContain('-export greeting=edited\n+export greeting=staging');
-    expect(drift.stderr).toBe('runbook: OUT.md is out of date with the runbooks; regenerate it: runbook docs main.yaml --env staging -o OUT.md\n');
+    expect(drift.stderr).toBe(
+      'runbook: OUT.md is out of date with the runbooks; regenerate it: runbook docs main.yaml --env staging -o OUT.md\n',
+    );
 
     // Another environment is drift too: the values in the document are the environment's.
     writeFileSync(join(dir, 'OUT.md'), written);
-    expect(docs('main.yaml', '--env', 'production', '--check', 'OUT.md')).toMatchObject({ code: 1, stderr: expect.stringContaining('out of date') });
+    expect(docs('main.yaml', '--env', 'production', '--check', 'OUT.md')).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('out of date'),
+    });
     expect(docs('main.yaml', '--check', 'NONE.md')).toMatchObject({ code: 1 });
     expect(docs('main.yaml', '--check', 'OUT.md', '-o', 'OUT.md').code).toBe(2);
   });
 
   it('the committed RECOVERY.md is what runbooks/recover-full.yaml generates (CI fails on drift)', () => {
-    const result = spawnSync(process.execPath, ['bin/runbook.js', 'docs', 'runbooks/recover-full.yaml', '--env', 'production', '--check', 'RECOVERY.md'], {
-      cwd: repo,
-      encoding: 'utf8',
-    });
+    const result = spawnSync(
+      process.execPath,
+      ['bin/runbook.js', 'docs', 'runbooks/recover-full.yaml', '--env', 'production', '--check', 'RECOVERY.md'],
+      {
+        cwd: repo,
+        encoding: 'utf8',
+      },
+    );
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
   });

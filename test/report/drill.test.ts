@@ -68,7 +68,8 @@ const run = (command: string, args: string[]) => {
 const drill = (...args: string[]) => run('drill', ['runbooks/mini.yaml', '--yes', '--output', 'plain', ...args]);
 
 const reports = (dir = join(repo.dir, 'runbooks', 'drills')) => (existsSync(dir) ? readdirSync(dir).sort() : []);
-const readReport = (name: string): DrillReport => JSON.parse(readFileSync(join(repo.dir, 'runbooks', 'drills', name), 'utf8')) as DrillReport;
+const readReport = (name: string): DrillReport =>
+  JSON.parse(readFileSync(join(repo.dir, 'runbooks', 'drills', name), 'utf8')) as DrillReport;
 
 describe('runbook drill', () => {
   it('writes md, json and xml into runbooks/drills/ whose numbers are the journal’s', () => {
@@ -79,7 +80,9 @@ describe('runbook drill', () => {
     expect(result.code).toBe(0);
     const day = new Date().toISOString().slice(0, 10);
     expect(reports()).toEqual([`${day}-mini.json`, `${day}-mini.md`, `${day}-mini.xml`]);
-    expect(result.stdout).toContain(`report: runbooks/drills/${day}-mini.md, runbooks/drills/${day}-mini.json, runbooks/drills/${day}-mini.xml`);
+    expect(result.stdout).toContain(
+      `report: runbooks/drills/${day}-mini.md, runbooks/drills/${day}-mini.json, runbooks/drills/${day}-mini.xml`,
+    );
     expect(result.stdout).toMatch(/drill of mini \(staging\): success, \d+ms against an RTO of 1h — met/);
 
     const report = readReport(`${day}-mini.json`);
@@ -101,14 +104,23 @@ describe('runbook drill', () => {
     expect(report.user).toBeTruthy();
     expect(report.host).toBeTruthy();
     for (const step of report.steps) {
-      expect(step).toMatchObject({ status: 'done', durationMs: done(step.id).durationMs, attempts: done(step.id).attempts, startedAt: records.find((r) => r.type === 'step-start' && r.id === step.id)!.t });
+      expect(step).toMatchObject({
+        status: 'done',
+        durationMs: done(step.id).durationMs,
+        attempts: done(step.id).attempts,
+        startedAt: records.find((r) => r.type === 'step-start' && r.id === step.id)!.t,
+      });
     }
     expect(report.steps[0]!.durationMs).toBeGreaterThanOrEqual(300);
     // The verification printed 30 lines; the report keeps the last 20 and the command.
     expect(report.steps[0]!.verify.output!.split('\n')).toEqual(Array.from({ length: 20 }, (_, i) => `row check ${i + 11} ok`));
     expect(report.steps[0]!.verify.command).toContain('for i in $(seq 1 30)');
     // RPO: the backup's age at the drill's start.
-    expect(report.steps[0]!.backup).toEqual({ id: '2026-01-01T000000Z', createdAt: '2026-01-01T00:00:00Z', ageMs: Date.parse(report.startedAt) - Date.parse('2026-01-01T00:00:00Z') });
+    expect(report.steps[0]!.backup).toEqual({
+      id: '2026-01-01T000000Z',
+      createdAt: '2026-01-01T00:00:00Z',
+      ageMs: Date.parse(report.startedAt) - Date.parse('2026-01-01T00:00:00Z'),
+    });
     expect(report.rpo).toMatchObject({ step: 'restore', backup: '2026-01-01T000000Z', achievedMs: report.steps[0]!.backup!.ageMs });
 
     const md = readFileSync(join(repo.dir, 'runbooks', 'drills', `${day}-mini.md`), 'utf8');
@@ -118,7 +130,9 @@ describe('runbook drill', () => {
     expect(md).not.toContain('row check 10 ok');
     expect(md).toContain('This is the first drill of this runbook in this folder.');
     const xml = readFileSync(join(repo.dir, 'runbooks', 'drills', `${day}-mini.xml`), 'utf8');
-    expect(xml).toContain(`<testcase classname="mini" name="restore: Restore the data" time="${(report.steps[0]!.durationMs! / 1000).toFixed(3)}">`);
+    expect(xml).toContain(
+      `<testcase classname="mini" name="restore: Restore the data" time="${(report.steps[0]!.durationMs! / 1000).toFixed(3)}">`,
+    );
     expect(xml).toMatch(/<testsuite name="mini" tests="3" failures="0"/);
   });
 
@@ -133,7 +147,11 @@ describe('runbook drill', () => {
     const day = new Date().toISOString().slice(0, 10);
     expect(reports()).toEqual(['json', 'md', 'xml'].flatMap((ext) => [`${day}-mini-2.${ext}`, `${day}-mini.${ext}`]).sort());
     const report = readReport(`${day}-mini-2.json`);
-    expect(report.comparison).toMatchObject({ previous: `${day}-mini.json`, newFailures: [], newRetries: [{ id: 'check', before: 1, after: 2 }] });
+    expect(report.comparison).toMatchObject({
+      previous: `${day}-mini.json`,
+      newFailures: [],
+      newRetries: [{ id: 'check', before: 1, after: 2 }],
+    });
     expect(report.comparison!.slower).toEqual([expect.objectContaining({ id: 'restore', afterMs: report.steps[0]!.durationMs })]);
     expect(second.stdout).toMatch(/since the drill of .*: restore [\d.]+× slower, check needed 2 attempts/);
 
@@ -141,10 +159,18 @@ describe('runbook drill', () => {
     const third = drill();
     expect(third.code).toBe(1);
     const failed = readReport(`${day}-mini-3.json`);
-    expect(failed).toMatchObject({ outcome: 'failed', failedStep: 'check', comparison: { previous: `${day}-mini-2.json`, newFailures: ['check'] } });
+    expect(failed).toMatchObject({
+      outcome: 'failed',
+      failedStep: 'check',
+      comparison: { previous: `${day}-mini-2.json`, newFailures: ['check'] },
+    });
     const xml = readFileSync(join(repo.dir, 'runbooks', 'drills', `${day}-mini-3.xml`), 'utf8');
-    expect(xml).toMatch(/<testcase classname="mini" name="check: Check the service" time="[\d.]+">\s*<failure message="verification exited 1 \(after 2 attempts\)"/);
-    expect(readFileSync(join(repo.dir, 'runbooks', 'drills', `${day}-mini-3.md`), 'utf8')).toContain('- `check` failed (it did not fail last time)');
+    expect(xml).toMatch(
+      /<testcase classname="mini" name="check: Check the service" time="[\d.]+">\s*<failure message="verification exited 1 \(after 2 attempts\)"/,
+    );
+    expect(readFileSync(join(repo.dir, 'runbooks', 'drills', `${day}-mini-3.md`), 'utf8')).toContain(
+      '- `check` failed (it did not fail last time)',
+    );
   });
 
   it('exits 1 when the recovery succeeded but missed its RTO', () => {
@@ -179,7 +205,14 @@ describe('runbook drill', () => {
 
 describe('runbook status: drill freshness', () => {
   const staleReport = (startedAt: string, outcome = 'success'): string =>
-    JSON.stringify({ format: DRILL_FORMAT, runbook: 'full', startedAt, outcome, rto: { target: '2h', targetMs: 7_200_000, met: true }, steps: [] });
+    JSON.stringify({
+      format: DRILL_FORMAT,
+      runbook: 'full',
+      startedAt,
+      outcome,
+      rto: { target: '2h', targetMs: 7_200_000, met: true },
+      steps: [],
+    });
 
   it('warns for a top-level recovery runbook never drilled, and ignores the runbooks it includes', () => {
     setup({
@@ -190,7 +223,9 @@ describe('runbook status: drill freshness', () => {
     const result = run('status', ['--format', 'json']);
     expect(result.code).toBe(0);
     const { drills } = JSON.parse(result.stdout) as { drills: { runbook: string; warning?: string }[] };
-    expect(drills).toEqual([{ runbook: 'full', file: join('runbooks', 'full.yaml'), warning: 'never drilled: no report in runbooks/drills' }]);
+    expect(drills).toEqual([
+      { runbook: 'full', file: join('runbooks', 'full.yaml'), warning: 'never drilled: no report in runbooks/drills' },
+    ]);
     expect(run('status', []).stdout).toContain('warning: full: never drilled: no report in runbooks/drills');
   });
 
@@ -205,7 +240,9 @@ describe('runbook status: drill freshness', () => {
     const recent = new Date(Date.now() - 30 * 86_400_000).toISOString();
     writeFileSync(join(repo.dir, 'runbooks', 'drills', `${recent.slice(0, 10)}-full.json`), staleReport(recent));
     const fresh = run('status', ['--format', 'json']);
-    expect(JSON.parse(fresh.stdout).drills).toEqual([expect.objectContaining({ runbook: 'full', newest: expect.objectContaining({ ageDays: 30, outcome: 'success' }) })]);
+    expect(JSON.parse(fresh.stdout).drills).toEqual([
+      expect.objectContaining({ runbook: 'full', newest: expect.objectContaining({ ageDays: 30, outcome: 'success' }) }),
+    ]);
     expect(JSON.parse(fresh.stdout).drills[0].warning).toBeUndefined();
 
     // A newer failed drill is no proof: it warns although it is recent.

@@ -72,8 +72,15 @@ PATH=/usr/local/bin:/usr/bin:/bin
   });
 
   it('uses the chosen environment, command, env file and log folder, quoting and escaping % for cron', () => {
-    const { jobs } = collect(`${fixtures}/runbooks`, { env: 'staging', workdir: '/srv/run books', command: 'npx runbook', envFile: '/etc/runbook/100%.env' });
-    const line = renderCrontab(jobs, { logDir: '/var/log/rb/' }).split('\n').find((l) => l.startsWith('0 2 '));
+    const { jobs } = collect(`${fixtures}/runbooks`, {
+      env: 'staging',
+      workdir: '/srv/run books',
+      command: 'npx runbook',
+      envFile: '/etc/runbook/100%.env',
+    });
+    const line = renderCrontab(jobs, { logDir: '/var/log/rb/' })
+      .split('\n')
+      .find((l) => l.startsWith('0 2 '));
     expect(line).toBe(
       "0 2 * * * cd '/srv/run books' && timeout 25m 'npx runbook' exec runbooks/backup-supabase.yaml --env staging --env-file /etc/runbook/100\\%.env --yes >> /var/log/rb/backup-supabase.log 2>&1",
     );
@@ -83,7 +90,9 @@ PATH=/usr/local/bin:/usr/bin:/bin
     // `runbook` replaced by `echo` so the line can run here; cron hands the line to /bin/sh.
     const { jobs } = collect(`${fixtures}/runbooks`, { workdir: process.cwd(), command: 'echo' });
     const logDir = await mkdtemp(join(tmpdir(), 'runbook-schedule-log-'));
-    const line = renderCrontab(jobs, { logDir }).split('\n').find((l) => l.startsWith('0 2 '))!;
+    const line = renderCrontab(jobs, { logDir })
+      .split('\n')
+      .find((l) => l.startsWith('0 2 '))!;
     const { runCommand } = await import('../../src/stack/run.js');
     await runCommand('sh', ['-c', line.split(' ').slice(5).join(' ')]);
     expect(await readFile(join(logDir, 'backup-supabase.log'), 'utf8')).toBe('exec runbooks/backup-supabase.yaml --env production --yes\n');
@@ -143,7 +152,9 @@ WantedBy=timers.target
     try {
       for (const unit of units) await writeFile(join(dir, unit.name), unit.text);
       // verify exits 0 on settings it ignores; it says so on stderr.
-      const verified = await runCommand('systemd-analyze', ['verify', ...units.map((unit) => join(dir, unit.name))], { env: { SYSTEMD_LOG_LEVEL: 'warning' } });
+      const verified = await runCommand('systemd-analyze', ['verify', ...units.map((unit) => join(dir, unit.name))], {
+        env: { SYSTEMD_LOG_LEVEL: 'warning' },
+      });
       expect(verified.stderr).toBe('');
       for (const unit of units.filter((u) => u.name.endsWith('.timer'))) {
         const calendar = /OnCalendar=(.*)/.exec(unit.text)![1]!;
@@ -163,7 +174,8 @@ WantedBy=timers.target
         file: `${fixtures}/odd/runbooks/backup-wal.yaml`,
         line: 5,
         col: 11,
-        message: "schedule '*/15 * * * *' has no systemd equivalent here; use one of 'M H * * *', 'M H * * DOW' or 'M H D * *', or --format cron",
+        message:
+          "schedule '*/15 * * * *' has no systemd equivalent here; use one of 'M H * * *', 'M H * * DOW' or 'M H D * *', or --format cron",
         rule: 'schedule-systemd',
         severity: 'error',
       },
@@ -182,8 +194,9 @@ describe('cronToOnCalendar', () => {
     ['0,30 1 15 * *', '*-*-15 01:00,30:00 UTC'],
   ])('%s → %s', (cron, calendar) => expect(cronToOnCalendar(cron)).toBe(calendar));
 
-  it.each(['*/15 * * * *', '0 2 * 1 *', '0 2 1 * 1', '0 24 * * *', '60 2 * * *', '0 2 * * 5-1', '0 2 * * mon-fri-sat'])('refuses %s', (cron) =>
-    expect(() => cronToOnCalendar(cron)).toThrow(/has no systemd equivalent here/),
+  it.each(['*/15 * * * *', '0 2 * 1 *', '0 2 1 * 1', '0 24 * * *', '60 2 * * *', '0 2 * * 5-1', '0 2 * * mon-fri-sat'])(
+    'refuses %s',
+    (cron) => expect(() => cronToOnCalendar(cron)).toThrow(/has no systemd equivalent here/),
   );
 });
 
@@ -198,7 +211,11 @@ describe('scheduleCommand', () => {
     const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
-      scheduleCommand([`${fixtures}/runbooks/backup-supabase.yaml`, `${fixtures}/runbooks/restore-test.yaml`], { format: 'systemd', output: join(out, 'units'), ...options });
+      scheduleCommand([`${fixtures}/runbooks/backup-supabase.yaml`, `${fixtures}/runbooks/restore-test.yaml`], {
+        format: 'systemd',
+        output: join(out, 'units'),
+        ...options,
+      });
     } finally {
       stdout.mockRestore();
       stderr.mockRestore();

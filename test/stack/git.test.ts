@@ -18,7 +18,14 @@ describe('createBareRepositories', () => {
   it('lays out Gitea-like owner/repo.git folders with branches and tags', async () => {
     expect(Object.keys(repos).sort()).toEqual(['alice/tools', 'alice/website', 'bob/api', 'infra/docs']);
     const refs = repos['alice/website'] ?? {};
-    expect(Object.keys(refs).sort()).toEqual(['refs/heads/feature/1', 'refs/heads/feature/2', 'refs/heads/main', 'refs/tags/v1.0.0', 'refs/tags/v1.1.0', 'refs/tags/v1.2.0']);
+    expect(Object.keys(refs).sort()).toEqual([
+      'refs/heads/feature/1',
+      'refs/heads/feature/2',
+      'refs/heads/main',
+      'refs/tags/v1.0.0',
+      'refs/tags/v1.1.0',
+      'refs/tags/v1.2.0',
+    ]);
     const path = join(root, 'a', 'alice', 'website.git');
     expect((await runCommand('git', ['-C', path, 'rev-parse', '--is-bare-repository'])).stdout.trim()).toBe('true');
     expect((await runCommand('git', ['-C', path, 'rev-list', '--count', 'main'])).stdout.trim()).toBe('4');

@@ -33,8 +33,8 @@ describe('startPostgres', () => {
     expect(isAlive(cluster.pid)).toBe(true);
     expect(await cluster.psql('SELECT 40 + 2')).toBe('42\n');
     expect(await cluster.psql('SHOW fsync')).toBe('off\n');
-    expect(await cluster.psql("SELECT inet_server_addr()")).toBe('127.0.0.1\n');
-    expect(await cluster.psql('SELECT pg_backend_pid() <> 0; SELECT current_setting(\'server_version_num\')::int / 10000')).toBe('t\n15\n');
+    expect(await cluster.psql('SELECT inet_server_addr()')).toBe('127.0.0.1\n');
+    expect(await cluster.psql("SELECT pg_backend_pid() <> 0; SELECT current_setting('server_version_num')::int / 10000")).toBe('t\n15\n');
   });
 
   it('creates databases and keeps UTF-8 text intact', async () => {

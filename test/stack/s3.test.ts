@@ -12,7 +12,9 @@ describe('startS3', () => {
   let s3: S3Server;
   const rclone = (args: string[], remote = 'backup') =>
     // rclone 1.60's S3 backend fails when AWS_CA_BUNDLE is set (DESIGN.md §6).
-    runCommand(findSystemBinary('rclone'), args, { env: { ...s3.rcloneEnv(remote), AWS_CA_BUNDLE: undefined, RCLONE_CONFIG: '/dev/null' } });
+    runCommand(findSystemBinary('rclone'), args, {
+      env: { ...s3.rcloneEnv(remote), AWS_CA_BUNDLE: undefined, RCLONE_CONFIG: '/dev/null' },
+    });
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'stack-s3-'));
@@ -59,7 +61,18 @@ describe('startS3', () => {
     const local = join(root, 'big.bin');
     await writeFile(local, big);
     // --dump headers shows the requests: three parts prove rclone really used a multipart upload.
-    const upload = await rclone(['copyto', '-vv', '--dump', 'headers', '--s3-upload-cutoff', '5M', '--s3-chunk-size', '5M', local, s3.remotePath('multi/big.bin')]);
+    const upload = await rclone([
+      'copyto',
+      '-vv',
+      '--dump',
+      'headers',
+      '--s3-upload-cutoff',
+      '5M',
+      '--s3-chunk-size',
+      '5M',
+      local,
+      s3.remotePath('multi/big.bin'),
+    ]);
     expect(upload.stderr).toMatch(/PUT \/backups\/multi\/big\.bin\?partNumber=3&uploadId=/);
     expect(upload.stderr).not.toMatch(/partNumber=4/);
     const stored = await readFile(s3.objectFile('multi/big.bin'));

@@ -23,12 +23,26 @@ describe('seeding and checksums', () => {
   it('seeds the Supabase-like database with auth, storage and public schemas', async () => {
     await seedSupabase(a, 0.05);
     const sums = await tableChecksums(a, 'supabase');
-    expect(Object.keys(sums).sort()).toEqual(['auth.users', 'public.post_tags', 'public.posts', 'public.profiles', 'public.tags', 'storage.buckets', 'storage.objects']);
+    expect(Object.keys(sums).sort()).toEqual([
+      'auth.users',
+      'public.post_tags',
+      'public.posts',
+      'public.profiles',
+      'public.tags',
+      'storage.buckets',
+      'storage.objects',
+    ]);
     expect(sums['public.posts']?.rows).toBe(40);
     expect(sums['auth.users']?.rows).toBe(13);
-    expect(await a.psql("SELECT count(*) FROM auth.users WHERE raw_user_meta_data->>'full_name' = 'Zoë Ångström'", 'supabase')).not.toBe('0\n');
+    expect(await a.psql("SELECT count(*) FROM auth.users WHERE raw_user_meta_data->>'full_name' = 'Zoë Ångström'", 'supabase')).not.toBe(
+      '0\n',
+    );
     expect(await a.psql('SELECT sum(posts) FROM public.post_counts', 'supabase')).toBe('40\n');
-    expect(await sequenceValues(a, 'supabase')).toEqual({ 'public.invoice_number_seq': 1040, 'public.posts_id_seq': 40, 'public.tags_id_seq': 20 });
+    expect(await sequenceValues(a, 'supabase')).toEqual({
+      'public.invoice_number_seq': 1040,
+      'public.posts_id_seq': 40,
+      'public.tags_id_seq': 20,
+    });
   });
 
   it('gives identical checksums for the same seed on another cluster, and after pg_dump | pg_restore', async () => {
@@ -36,16 +50,22 @@ describe('seeding and checksums', () => {
     expect(await tableChecksums(b, 'supabase')).toEqual(await tableChecksums(a, 'supabase'));
 
     await b.createDatabase('restored');
-    await runCommand('bash', ['-c', `set -o pipefail; pg_dump -Fc -h 127.0.0.1 -p ${a.port} -U postgres supabase | pg_restore -h 127.0.0.1 -p ${b.port} -U postgres -d restored --exit-on-error`]);
+    await runCommand('bash', [
+      '-c',
+      `set -o pipefail; pg_dump -Fc -h 127.0.0.1 -p ${a.port} -U postgres supabase | pg_restore -h 127.0.0.1 -p ${b.port} -U postgres -d restored --exit-on-error`,
+    ]);
     expect(await tableChecksums(b, 'restored')).toEqual(await tableChecksums(a, 'supabase'));
     expect(await sequenceValues(b, 'restored')).toEqual(await sequenceValues(a, 'supabase'));
   });
 
   it('changes a checksum when one value changes, and keeps it when only row order changes', async () => {
     const before = await tableChecksums(b, 'restored');
-    await b.psql("UPDATE public.tags SET name = name WHERE id = 3; VACUUM FULL public.tags; CLUSTER public.posts USING posts_pkey", 'restored');
+    await b.psql(
+      'UPDATE public.tags SET name = name WHERE id = 3; VACUUM FULL public.tags; CLUSTER public.posts USING posts_pkey',
+      'restored',
+    );
     expect(await tableChecksums(b, 'restored')).toEqual(before);
-    await b.psql("UPDATE public.posts SET score = score + 0.0001 WHERE id = 7", 'restored');
+    await b.psql('UPDATE public.posts SET score = score + 0.0001 WHERE id = 7', 'restored');
     const after = await tableChecksums(b, 'restored');
     expect(after['public.posts']?.rows).toBe(before['public.posts']?.rows);
     expect(after['public.posts']?.checksum).not.toBe(before['public.posts']?.checksum);
@@ -55,7 +75,13 @@ describe('seeding and checksums', () => {
   it('seeds the CRM, Gitea and DAM databases', async () => {
     await Promise.all([seedTwenty(a, 0.05), seedGitea(b, 0.05)]);
     await seedDamDatabase(a, 0.02);
-    expect(Object.keys(await tableChecksums(a, 'twenty')).sort()).toEqual(['core.workspaces', 'public.activities', 'public.companies', 'public.opportunities', 'public.people']);
+    expect(Object.keys(await tableChecksums(a, 'twenty')).sort()).toEqual([
+      'core.workspaces',
+      'public.activities',
+      'public.companies',
+      'public.opportunities',
+      'public.people',
+    ]);
     const gitea = await tableChecksums(b, 'gitea');
     expect(Object.keys(gitea).sort()).toEqual(['public.comment', 'public.issue', 'public.repository', 'public.user']);
     expect(gitea['public.issue']?.rows).toBe(25);

@@ -9,7 +9,13 @@ import { formatEnvFile, SERVICES, startStack, type Stack } from '../../src/stack
 
 describe('formatEnvFile', () => {
   it('round-trips through the engine’s env-file parser, multi-line and quoted values included', () => {
-    const values = { PLAIN: 'http://127.0.0.1:9000', KEY: 'key "k" {\n\tsecret "a+b/c==";\n};\n', BACKSLASH: 'a\\nb', SPACE: ' x ', EMPTY: '' };
+    const values = {
+      PLAIN: 'http://127.0.0.1:9000',
+      KEY: 'key "k" {\n\tsecret "a+b/c==";\n};\n',
+      BACKSLASH: 'a\\nb',
+      SPACE: ' x ',
+      EMPTY: '',
+    };
     const text = formatEnvFile(values);
     expect(text.split('\n').filter(Boolean)).toHaveLength(5);
     expect(parseEnvFile(text)).toEqual(values);
@@ -94,7 +100,13 @@ describe('startStack on SIGTERM', () => {
     const keepAlive = () => {};
     process.on('SIGTERM', keepAlive);
     try {
-      const stack = await startStack({ scale: 0.01, withDns: false, storage: { files: 2, bytes: 100 }, dam: { files: 2, bytes: 100 }, repositories: { count: 1 } });
+      const stack = await startStack({
+        scale: 0.01,
+        withDns: false,
+        storage: { files: 2, bytes: 100 },
+        dam: { files: 2, bytes: 100 },
+        repositories: { count: 1 },
+      });
       expect(stack.dns).toBeUndefined();
       expect(stack.env().RUNBOOK_STACK_DNS_PORT).toBeUndefined();
       const pids = [...SERVICES.map((s) => stack.clusters[s].pid), stack.s3.pid];

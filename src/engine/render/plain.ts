@@ -38,7 +38,9 @@ export const formatPlain = (event: TimedEvent): string | undefined => {
   }
 };
 
-export const createPlainRenderer = (write: (text: string) => void = (text) => process.stderr.write(text)) => (event: TimedEvent) => {
-  const line = formatPlain(event);
-  if (line !== undefined) write(line + '\n');
-};
+export const createPlainRenderer =
+  (write: (text: string) => void = (text) => process.stderr.write(text)) =>
+  (event: TimedEvent) => {
+    const line = formatPlain(event);
+    if (line !== undefined) write(line + '\n');
+  };

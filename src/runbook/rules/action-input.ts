@@ -16,7 +16,8 @@ const substitutions = (input: unknown, vars: Record<string, unknown>, path: stri
     const name = only?.match(/^vars\.([A-Za-z_][A-Za-z0-9_]*)$/)?.[1];
     return name !== undefined && vars[name] !== undefined && vars[name] !== null ? [{ path, name, value: vars[name] }] : [];
   }
-  if (input && typeof input === 'object' && !Array.isArray(input)) return Object.entries(input).flatMap(([k, v]) => substitutions(v, vars, [...path, k]));
+  if (input && typeof input === 'object' && !Array.isArray(input))
+    return Object.entries(input).flatMap(([k, v]) => substitutions(v, vars, [...path, k]));
   return [];
 };
 

@@ -8,13 +8,17 @@ export const dependencyCycle: Rule = {
   check: ({ runbook, loaded, report }) => {
     // Nodes are local steps and whole includes; `INCLUDE.STEP` counts as the include.
     const includeIds = new Set(loaded.includes.map((edge) => edge.id));
-    const node = (ref: string) => (includeIds.has(ref.split('.')[0]!) && !listSteps(runbook).some(({ step }) => step.id === ref) ? ref.split('.')[0]! : ref);
+    const node = (ref: string) =>
+      includeIds.has(ref.split('.')[0]!) && !listSteps(runbook).some(({ step }) => step.id === ref) ? ref.split('.')[0]! : ref;
     const edges = new Map<string, { to: string; path: readonly (string | number)[] }[]>();
-    const add = (from: string, to: string, path: readonly (string | number)[]) => edges.set(from, [...(edges.get(from) ?? []), { to: node(to), path }]);
+    const add = (from: string, to: string, path: readonly (string | number)[]) =>
+      edges.set(from, [...(edges.get(from) ?? []), { to: node(to), path }]);
     for (const { step, path } of listSteps(runbook)) (step.needs ?? []).forEach((ref, i) => add(step.id, ref, [...path, 'needs', i]));
     for (const edge of loaded.includes) {
       const entry = runbook.include?.[edge.index];
-      edge.needs.forEach((ref, j) => add(edge.id, ref, typeof entry === 'object' ? ['include', edge.index, 'needs', j] : ['include', edge.index]));
+      edge.needs.forEach((ref, j) =>
+        add(edge.id, ref, typeof entry === 'object' ? ['include', edge.index, 'needs', j] : ['include', edge.index]),
+      );
     }
     const state = new Map<string, 'open' | 'done'>();
     const reported = new Set<string>();

@@ -17,7 +17,11 @@ export const createDestructiveAction = (find: (name: string) => Action<any> | un
       } catch {
         // Inputs still holding unresolved expressions may trip an action's check; plan decides then.
       }
-      if (destroys) report({ path: [...path, 'uses'], message: `'${step.uses}' destroys data with these inputs, but step '${step.id}' has no 'confirm'` });
+      if (destroys)
+        report({
+          path: [...path, 'uses'],
+          message: `'${step.uses}' destroys data with these inputs, but step '${step.id}' has no 'confirm'`,
+        });
     }
   },
 });

@@ -7,7 +7,11 @@ const destructive: { pattern: RegExp; what: string }[] = [
   { pattern: /\bDROP\s+(?:DATABASE|TABLE|SCHEMA)\b/i, what: 'DROP' },
   { pattern: /\bTRUNCATE\s+(?:TABLE\s+)?[A-Za-z_"]/i, what: 'TRUNCATE' },
   { pattern: /\bDELETE\s+FROM\b/i, what: 'DELETE FROM' },
-  { pattern: /\brm\s+(?:-[a-zA-Z]*[rR][a-zA-Z]*f|-[a-zA-Z]*f[a-zA-Z]*[rR]|(?:-[a-zA-Z]*[rR][a-zA-Z]*|--recursive)\s+(?:-[a-zA-Z]*f|--force)|(?:-[a-zA-Z]*f[a-zA-Z]*|--force)\s+(?:-[a-zA-Z]*[rR]|--recursive))/, what: 'rm -rf' },
+  {
+    pattern:
+      /\brm\s+(?:-[a-zA-Z]*[rR][a-zA-Z]*f|-[a-zA-Z]*f[a-zA-Z]*[rR]|(?:-[a-zA-Z]*[rR][a-zA-Z]*|--recursive)\s+(?:-[a-zA-Z]*f|--force)|(?:-[a-zA-Z]*f[a-zA-Z]*|--force)\s+(?:-[a-zA-Z]*[rR]|--recursive))/,
+    what: 'rm -rf',
+  },
   { pattern: /\brclone\b[^\n;&|]*?\s(?:purge|delete|deletefile|rmdirs)\b/, what: 'rclone purge/delete' },
   { pattern: /\bmkfs(?:\.[a-z0-9]+)?\b/, what: 'mkfs' },
   { pattern: /\bdd\b[^\n;&|]*\sof=/, what: 'dd of=' },
@@ -38,7 +42,11 @@ export const destructiveShell: Rule = {
       if (role !== 'run' || located.step.confirm !== undefined) continue;
       const found = findDestructive(text);
       if (found) {
-        report({ path, index: found.index, message: `'${found.command}' destroys data, but step '${located.step.id}' has no 'confirm'. note that 'confirm' asks the operator first (--yes answers it)` });
+        report({
+          path,
+          index: found.index,
+          message: `'${found.command}' destroys data, but step '${located.step.id}' has no 'confirm'. note that 'confirm' asks the operator first (--yes answers it)`,
+        });
       }
     }
   },

@@ -16,7 +16,10 @@ export const duplicateStepId: Rule = {
         continue;
       }
       const { line, col } = positionOf(source, earlier);
-      report({ path: at, message: `step id '${step.id}' is already used; previously defined at line:${line},col:${col}. note that steps and cleanup share one namespace` });
+      report({
+        path: at,
+        message: `step id '${step.id}' is already used; previously defined at line:${line},col:${col}. note that steps and cleanup share one namespace`,
+      });
     }
   },
 };

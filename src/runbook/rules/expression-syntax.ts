@@ -7,7 +7,8 @@ export const expressionSyntax: Rule = {
   description: '${{ }} expressions in with, env, when and notify must parse.',
   check: ({ runbook, report }) => {
     for (const site of listExpressionSites(runbook)) {
-      for (const error of parseSite(site).errors) report({ path: site.path, index: error.index, message: `invalid expression: ${error.message}` });
+      for (const error of parseSite(site).errors)
+        report({ path: site.path, index: error.index, message: `invalid expression: ${error.message}` });
     }
   },
 };

@@ -7,7 +7,10 @@ export const missingRto: Rule = {
   description: 'A recovery runbook declares its rto.',
   check: ({ runbook, report }) => {
     if (runbook.kind === 'recovery' && runbook.rto === undefined) {
-      report({ path: ['kind'], message: `recovery runbook '${runbook.name}' has no 'rto'. note that drills compare the total time against it, e.g. rto: 2h` });
+      report({
+        path: ['kind'],
+        message: `recovery runbook '${runbook.name}' has no 'rto'. note that drills compare the total time against it, e.g. rto: 2h`,
+      });
     }
   },
 };

@@ -11,7 +11,10 @@ export const missingTimeout: Rule = {
     for (const { step, path } of listSteps(runbook)) {
       // A manual step waits for a person; how long that takes is not the engine's to cut short.
       if (step.timeout === undefined && step.manual === undefined) {
-        report({ path: [...path, 'id'], message: `step '${step.id}' of recovery runbook '${runbook.name}' has no 'timeout'. note that a hung command would stall the recovery` });
+        report({
+          path: [...path, 'id'],
+          message: `step '${step.id}' of recovery runbook '${runbook.name}' has no 'timeout'. note that a hung command would stall the recovery`,
+        });
       }
     }
   },

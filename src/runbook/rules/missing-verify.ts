@@ -11,7 +11,10 @@ export const missingVerify: Rule = {
     for (const { step, path } of listSteps(runbook)) {
       const kind = step.run !== undefined ? 'run' : step.manual !== undefined ? 'manual' : undefined;
       if (kind && step.verify === undefined) {
-        report({ path, message: `${describePath(path)}.verify is required: step '${step.id}' has '${kind}' and nothing checks that it worked` });
+        report({
+          path,
+          message: `${describePath(path)}.verify is required: step '${step.id}' has '${kind}' and nothing checks that it worked`,
+        });
       }
     }
   },

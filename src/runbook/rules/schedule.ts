@@ -8,7 +8,11 @@ export const schedule: Rule = {
   description: 'A backup runbook has a schedule, and a schedule is a valid five-field cron expression (UTC).',
   check: ({ runbook, report }) => {
     if (runbook.schedule === undefined) {
-      if (runbook.kind === 'backup') report({ path: ['kind'], message: `backup runbook '${runbook.name}' has no 'schedule'. note that it is a five-field cron expression in UTC, e.g. '0 2 * * *'` });
+      if (runbook.kind === 'backup')
+        report({
+          path: ['kind'],
+          message: `backup runbook '${runbook.name}' has no 'schedule'. note that it is a five-field cron expression in UTC, e.g. '0 2 * * *'`,
+        });
       return;
     }
     try {

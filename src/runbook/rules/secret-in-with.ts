@@ -11,7 +11,11 @@ export const secretInWith: Rule = {
       if (site.path[2] !== 'with') continue;
       for (const { ref, index } of parseSite(site).references) {
         if (ref.root !== 'secrets') continue;
-        report({ path: site.path, index, message: `'secrets.${ref.path[0]}' in 'with' would be written into the printed shell text. note that actions take the secret's name and read it from the environment` });
+        report({
+          path: site.path,
+          index,
+          message: `'secrets.${ref.path[0]}' in 'with' would be written into the printed shell text. note that actions take the secret's name and read it from the environment`,
+        });
       }
     }
   },

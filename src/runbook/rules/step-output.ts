@@ -38,9 +38,14 @@ export const stepOutput: Rule = {
         const id = ref.path[0]!;
         const text = `steps.${ref.path.join('.')}`;
         if (!ids.has(id)) report({ path: site.path, index, message: `'${text}' refers to an unknown step '${id}'` });
-        else if (site.located && id === site.located.step.id) report({ path: site.path, index, message: `'${text}' refers to the step's own outputs, which exist only after it ran` });
+        else if (site.located && id === site.located.step.id)
+          report({ path: site.path, index, message: `'${text}' refers to the step's own outputs, which exist only after it ran` });
         else if (site.located && !dependenciesOf(site.located, all).has(id)) {
-          report({ path: site.path, index, message: `'${text}' refers to step '${id}', which step '${site.located.step.id}' does not need; add '${id}' to its 'needs' so that it runs first` });
+          report({
+            path: site.path,
+            index,
+            message: `'${text}' refers to step '${id}', which step '${site.located.step.id}' does not need; add '${id}' to its 'needs' so that it runs first`,
+          });
         }
       }
     }

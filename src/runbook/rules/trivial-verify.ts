@@ -9,7 +9,13 @@ const swallowed = /\|\|\s*(?:true|:|exit\s+0)\s*$/;
 const commandLines = (text: string): string[] =>
   text
     .split('\n')
-    .map((line) => line.replace(/(^|\s)#.*$/, '').trim().replace(/;$/, '').trim())
+    .map((line) =>
+      line
+        .replace(/(^|\s)#.*$/, '')
+        .trim()
+        .replace(/;$/, '')
+        .trim(),
+    )
     .filter((line) => line !== '');
 
 /** Why a verification cannot fail, or undefined when it can. */
@@ -19,7 +25,8 @@ export const whyCannotFail = (text: string, hasExpect: boolean): string | undefi
   // With `expect`, printed output is matched, so echo/printf can fail the check.
   const trivial = (line: string) => alwaysSucceeds.test(line) || (!hasExpect && onlyPrints.test(line));
   if (lines.every(trivial)) return `'${lines.join('; ')}' always exits 0`;
-  if (lines.length === 1 && !hasExpect && swallowed.test(lines[0]!)) return `'${lines[0]}' ends in '${lines[0]!.match(swallowed)![0].trim()}', so it always exits 0`;
+  if (lines.length === 1 && !hasExpect && swallowed.test(lines[0]!))
+    return `'${lines[0]}' ends in '${lines[0]!.match(swallowed)![0].trim()}', so it always exits 0`;
   return undefined;
 };
 

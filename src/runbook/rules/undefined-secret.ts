@@ -12,7 +12,11 @@ export const undefinedSecret: Rule = {
         const name = ref.path[0]!;
         if (ref.root !== 'secrets' || declared.has(name)) continue;
         const known = declared.size > 0 ? `declared: ${quoteList([...declared].sort())}` : 'no secrets are declared';
-        report({ path: site.path, index, message: `undefined secret 'secrets.${name}' (${known}). note that secrets are listed in 'secrets:' so that their values are masked` });
+        report({
+          path: site.path,
+          index,
+          message: `undefined secret 'secrets.${name}' (${known}). note that secrets are listed in 'secrets:' so that their values are masked`,
+        });
       }
     }
   },

@@ -23,7 +23,11 @@ export const undefinedVar: Rule = {
         const name = ref.path[0]!;
         if (ref.root !== 'vars' || declared.has(name)) continue;
         const known = declared.size > 0 ? `declared: ${quoteList([...declared].sort())}` : 'no vars are declared';
-        context.report({ path: site.path, index, message: `undefined variable 'vars.${name}' (${known}). note that a var set only by environments is declared in 'vars:' with null` });
+        context.report({
+          path: site.path,
+          index,
+          message: `undefined variable 'vars.${name}' (${known}). note that a var set only by environments is declared in 'vars:' with null`,
+        });
       }
     }
   },

@@ -10,8 +10,11 @@ export const unknownNeeds: Rule = {
     const known = [...new Set([...listSteps(runbook).map(({ step }) => step.id), ...loaded.includes.map((edge) => edge.id)])];
     const unloaded = new Set(
       (runbook.include ?? [])
-        .filter((entry, index) => !loaded.includes.some((edge) => edge.index === index))
-        .map((entry) => (typeof entry === 'object' && entry.id) || basename(typeof entry === 'string' ? entry : entry.path).replace(/\.ya?ml$/, '')),
+        .filter((_entry, index) => !loaded.includes.some((edge) => edge.index === index))
+        .map(
+          (entry) =>
+            (typeof entry === 'object' && entry.id) || basename(typeof entry === 'string' ? entry : entry.path).replace(/\.ya?ml$/, ''),
+        ),
     );
     const check = (ref: string, at: readonly (string | number)[], self?: string) => {
       // An include that failed to load has no edge; the loader said so already.

@@ -17,7 +17,14 @@ export const buildDist = () => {
 
 /** The environment of a CLI run: system PATH (no node_modules/.bin shims), no AWS_CA_BUNDLE (rclone 1.60). */
 export const cliEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: systemPath(), NO_COLOR: '1', RUNBOOK_KILL_GRACE_MS: '500', RCLONE_CONFIG: '/dev/null', ...extra };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: systemPath(),
+    NO_COLOR: '1',
+    RUNBOOK_KILL_GRACE_MS: '500',
+    RCLONE_CONFIG: '/dev/null',
+    ...extra,
+  };
   delete env.AWS_CA_BUNDLE;
   return env;
 };
@@ -30,11 +37,19 @@ export interface CliResult {
 }
 
 export const runCli = (args: string[], options: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): CliResult => {
-  const result = spawnSync(process.execPath, [cli, ...args], { cwd: options.cwd, env: cliEnv(options.env), encoding: 'utf8', timeout: options.timeoutMs ?? 120_000 });
+  const result = spawnSync(process.execPath, [cli, ...args], {
+    cwd: options.cwd,
+    env: cliEnv(options.env),
+    encoding: 'utf8',
+    timeout: options.timeoutMs ?? 120_000,
+  });
   return { code: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
 };
 
-export const startCli = (args: string[], options: { cwd: string; env?: Record<string, string> }): ChildProcess & { output: () => { stdout: string; stderr: string } } => {
+export const startCli = (
+  args: string[],
+  options: { cwd: string; env?: Record<string, string> },
+): ChildProcess & { output: () => { stdout: string; stderr: string } } => {
   const child = spawn(process.execPath, [cli, ...args], { cwd: options.cwd, env: cliEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -52,7 +67,12 @@ export const exited = (child: ChildProcess): Promise<{ code: number | null; sign
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `test` until it returns a value other than undefined/false. */
-export const waitUntil = async <T>(test: () => T | undefined | false | Promise<T | undefined | false>, what: string, ms = 30_000, every = 20): Promise<T> => {
+export const waitUntil = async <T>(
+  test: () => T | undefined | false | Promise<T | undefined | false>,
+  what: string,
+  ms = 30_000,
+  every = 20,
+): Promise<T> => {
   const until = Date.now() + ms;
   for (;;) {
     const value = await test();

@@ -28,7 +28,10 @@ steps:
 
 const bomb = (base: string) => {
   let text = `${base}a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n`;
-  for (let i = 1; i < 12; i++) text += `a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(', ')}]\n`;
+  for (let i = 1; i < 12; i++)
+    text += `a${i}: &a${i} [${Array(9)
+      .fill(`*a${i - 1}`)
+      .join(', ')}]\n`;
   return text;
 };
 
@@ -85,7 +88,14 @@ export const buildCorpus = (mark: string): CorpusCase[] => {
   add('top-level-string', 'touch the marker\n');
   add('two-documents', `${valid}---\n${valid}`);
   add('invalid-utf8', Buffer.concat([Buffer.from(valid.replace('would touch', 'caf')), Buffer.from([0xc3, 0x28, 0x0a])]));
-  add('invalid-utf8-in-run', Buffer.concat([Buffer.from(valid.slice(0, valid.indexOf('touch'))), Buffer.from([0xff, 0xfe]), Buffer.from(valid.slice(valid.indexOf('touch')))]));
+  add(
+    'invalid-utf8-in-run',
+    Buffer.concat([
+      Buffer.from(valid.slice(0, valid.indexOf('touch'))),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from(valid.slice(valid.indexOf('touch'))),
+    ]),
+  );
   add('nul-byte', `${valid}\0\n`);
   add('utf16', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(valid, 'utf16le')]));
   add('fifty-megabytes', valid + '# padding '.repeat(5_300_000));
@@ -112,8 +122,18 @@ export const buildCorpus = (mark: string): CorpusCase[] => {
   add('custom-tag', edit(valid, 'description: would', 'description: !shell would'));
   add('binary-tag', edit(valid, 'description: would touch a marker if it ran', 'description: !!binary aGVsbG8='));
   add('truncated-half', valid.slice(0, Math.floor(valid.length / 2)));
-  add('shell-unclosed-quote-in-verify', edit(valid, `verify: test -e ${JSON.stringify(`${mark}.second`)}`, `verify: test -e "${mark}.second`));
-  add('shell-unclosed-if-in-run', edit(valid, `    run: touch ${JSON.stringify(`${mark}.second`)}\n`, `    run: |\n      if true; then\n        touch ${JSON.stringify(`${mark}.second`)}\n`));
+  add(
+    'shell-unclosed-quote-in-verify',
+    edit(valid, `verify: test -e ${JSON.stringify(`${mark}.second`)}`, `verify: test -e "${mark}.second`),
+  );
+  add(
+    'shell-unclosed-if-in-run',
+    edit(
+      valid,
+      `    run: touch ${JSON.stringify(`${mark}.second`)}\n`,
+      `    run: |\n      if true; then\n        touch ${JSON.stringify(`${mark}.second`)}\n`,
+    ),
+  );
   add('truncated-mid-key', valid.slice(0, valid.indexOf('verify') + 3));
   add('stray-colon', edit(valid, 'description: would touch a marker if it ran', 'description: a: b: c'));
   add('control-chars', edit(valid, 'description: would', 'description: "\\u001b[31m\\u0007" would'));
@@ -134,23 +154,44 @@ export const buildCorpus = (mark: string): CorpusCase[] => {
   add('steps-mapping', `${head.replace('  - id: mark\n', '  mark:\n')}    run: touch ${JSON.stringify(mark)}\n`);
   add('steps-string', 'runbook: 1\nname: hostile\nsteps: touch the marker\n');
   add('step-string', `runbook: 1\nname: hostile\nsteps:\n  - touch ${JSON.stringify(mark)}\n`);
-  add('step-run-and-uses', edit(valid, '    timeout: 10s\n', '    timeout: 10s\n    uses: http.wait\n    with: {url: "http://127.0.0.1:1"}\n'));
+  add(
+    'step-run-and-uses',
+    edit(valid, '    timeout: 10s\n', '    timeout: 10s\n    uses: http.wait\n    with: {url: "http://127.0.0.1:1"}\n'),
+  );
   add('step-nothing-to-do', edit(valid, `    run: touch ${JSON.stringify(mark)}\n`, ''));
   add('step-id-invalid', edit(valid, 'id: mark', 'id: "mark; rm"'));
   add('step-id-dot', edit(valid, 'id: mark', 'id: a.b'));
   add('verify-list', edit(valid, `verify: test -e ${JSON.stringify(mark)}`, 'verify: [a]'));
   add('verify-object-no-run', edit(valid, `verify: test -e ${JSON.stringify(mark)}`, 'verify: {retries: 3}'));
-  add('verify-retries-negative', edit(valid, `verify: test -e ${JSON.stringify(mark)}`, `verify: {run: test -e ${JSON.stringify(mark)}, retries: -1}`));
-  add('verify-interval-bad', edit(valid, `verify: test -e ${JSON.stringify(mark)}`, `verify: {run: test -e ${JSON.stringify(mark)}, interval: fast}`));
+  add(
+    'verify-retries-negative',
+    edit(valid, `verify: test -e ${JSON.stringify(mark)}`, `verify: {run: test -e ${JSON.stringify(mark)}, retries: -1}`),
+  );
+  add(
+    'verify-interval-bad',
+    edit(valid, `verify: test -e ${JSON.stringify(mark)}`, `verify: {run: test -e ${JSON.stringify(mark)}, interval: fast}`),
+  );
   add('unknown-action', edit(valid, `    run: touch ${JSON.stringify(`${mark}.second`)}\n`, '    uses: rclone.copy\n    with: {}\n'));
   add('action-with-string', edit(valid, `    run: touch ${JSON.stringify(`${mark}.second`)}\n`, '    uses: http.wait\n    with: fast\n'));
-  add('action-missing-input', edit(valid, `    run: touch ${JSON.stringify(`${mark}.second`)}\n`, '    uses: postgres.dump\n    with: {database: app}\n'));
-  add('action-unknown-input', edit(valid, `    run: touch ${JSON.stringify(`${mark}.second`)}\n`, '    uses: http.wait\n    with: {url: "http://127.0.0.1:1/", method: PUT, evil: 1}\n'));
+  add(
+    'action-missing-input',
+    edit(valid, `    run: touch ${JSON.stringify(`${mark}.second`)}\n`, '    uses: postgres.dump\n    with: {database: app}\n'),
+  );
+  add(
+    'action-unknown-input',
+    edit(
+      valid,
+      `    run: touch ${JSON.stringify(`${mark}.second`)}\n`,
+      '    uses: http.wait\n    with: {url: "http://127.0.0.1:1/", method: PUT, evil: 1}\n',
+    ),
+  );
   add('cleanup-string', `${valid}cleanup: rm -rf /\n`);
   add('cleanup-step-no-verify', `${valid}cleanup:\n  - id: c\n    run: touch ${JSON.stringify(mark)}\n`);
   for (const [field, type] of topLevel) {
     for (const [index, value] of wrongValues[type]!.entries()) {
-      const text = valid.includes(`\n${field}:`) ? valid.replace(new RegExp(`\\n${field}:[^\\n]*(\\n  [^\\n]*)*`), `\n${field}: ${value}`) : edit(valid, 'steps:', `${field}: ${value}\nsteps:`);
+      const text = valid.includes(`\n${field}:`)
+        ? valid.replace(new RegExp(`\\n${field}:[^\\n]*(\\n  [^\\n]*)*`), `\n${field}: ${value}`)
+        : edit(valid, 'steps:', `${field}: ${value}\nsteps:`);
       add(`top-${field}-${type}-${index}`, text);
     }
   }
@@ -168,13 +209,30 @@ export const buildCorpus = (mark: string): CorpusCase[] => {
   // Semantics: what parses but must not run.
   add('duplicate-step-id', edit(valid, 'id: second', 'id: mark'));
   add('needs-unknown', edit(valid, '  - id: second\n', '  - id: second\n    needs: [nowhere]\n'));
-  add('needs-cycle', edit(edit(valid, '  - id: mark\n', '  - id: mark\n    needs: [second]\n'), '  - id: second\n', '  - id: second\n    needs: [mark]\n'));
+  add(
+    'needs-cycle',
+    edit(edit(valid, '  - id: mark\n', '  - id: mark\n    needs: [second]\n'), '  - id: second\n', '  - id: second\n    needs: [mark]\n'),
+  );
   add('needs-self', edit(valid, '  - id: mark\n', '  - id: mark\n    needs: [mark]\n'));
   add('missing-verify', edit(valid, `    verify: test -e ${JSON.stringify(`${mark}.second`)}\n`, ''));
-  for (const trivial of ['true', '":"', '"exit 0"', '"echo ok"']) add(`trivial-verify-${trivial.replace(/\W/g, '')}`, edit(valid, `verify: test -e ${JSON.stringify(`${mark}.second`)}`, `verify: ${trivial}`));
+  for (const trivial of ['true', '":"', '"exit 0"', '"echo ok"'])
+    add(
+      `trivial-verify-${trivial.replace(/\W/g, '')}`,
+      edit(valid, `verify: test -e ${JSON.stringify(`${mark}.second`)}`, `verify: ${trivial}`),
+    );
   add('expression-in-run', edit(valid, `run: touch ${JSON.stringify(mark)}`, `run: touch ${JSON.stringify(mark)}; echo \${{ vars.db }}`));
-  add('expression-in-verify', edit(valid, `verify: test -e ${JSON.stringify(mark)}`, `verify: test -e ${JSON.stringify(mark)} && test \${{ vars.db }}`));
-  add('expression-in-run-block', edit(valid, `    run: touch ${JSON.stringify(`${mark}.second`)}\n`, `    run: |\n      touch ${JSON.stringify(`${mark}.second`)}\n      rm -rf "\${{ vars.db }}"\n`));
+  add(
+    'expression-in-verify',
+    edit(valid, `verify: test -e ${JSON.stringify(mark)}`, `verify: test -e ${JSON.stringify(mark)} && test \${{ vars.db }}`),
+  );
+  add(
+    'expression-in-run-block',
+    edit(
+      valid,
+      `    run: touch ${JSON.stringify(`${mark}.second`)}\n`,
+      `    run: |\n      touch ${JSON.stringify(`${mark}.second`)}\n      rm -rf "\${{ vars.db }}"\n`,
+    ),
+  );
   add('expression-unclosed', edit(valid, '  - id: second\n', '  - id: second\n    env: {X: "${{ vars.db"}\n'));
   add('expression-syntax', edit(valid, '  - id: second\n', '  - id: second\n    when: ${{ vars.db == }}\n'));
   add('expression-unknown-root', edit(valid, '  - id: second\n', '  - id: second\n    env: {X: "${{ process.env.HOME }}"}\n'));
@@ -182,7 +240,14 @@ export const buildCorpus = (mark: string): CorpusCase[] => {
   add('expression-bad-escape', edit(valid, '  - id: second\n', '  - id: second\n    when: ${{ vars.db == "\\v" }}\n'));
   add('undefined-var', edit(valid, '  - id: second\n', '  - id: second\n    env: {X: "${{ vars.nope }}"}\n'));
   add('undefined-secret', edit(valid, '  - id: second\n', '  - id: second\n    env: {X: "${{ secrets.NOPE }}"}\n'));
-  add('secret-in-with', edit(valid, `    run: touch ${JSON.stringify(`${mark}.second`)}\n`, '    uses: http.wait\n    with: {url: "http://u:${{ secrets.PW }}@127.0.0.1:1/"}\n').replace('vars:', 'secrets: [PW]\nvars:'));
+  add(
+    'secret-in-with',
+    edit(
+      valid,
+      `    run: touch ${JSON.stringify(`${mark}.second`)}\n`,
+      '    uses: http.wait\n    with: {url: "http://u:${{ secrets.PW }}@127.0.0.1:1/"}\n',
+    ).replace('vars:', 'secrets: [PW]\nvars:'),
+  );
   add('unknown-step-output', edit(valid, '  - id: second\n', '  - id: second\n    env: {X: "${{ steps.nope.outputs.x }}"}\n'));
   add('bad-timeout', edit(valid, 'timeout: 10s', 'timeout: 10 seconds'));
   add('bad-schedule', edit(valid, 'vars:', 'kind: backup\nschedule: "61 25 * * *"\nwindow: 10m\nrpo: 26h\nvars:'));
@@ -197,13 +262,21 @@ export const buildCorpus = (mark: string): CorpusCase[] => {
   add('include-escapes-repo', edit(valid, 'steps:', 'include: [../../../../../../etc/hostname]\nsteps:'));
   add('include-absolute', edit(valid, 'steps:', 'include: [/etc/passwd]\nsteps:'));
   add('include-folder', edit(valid, 'steps:', 'include: [sub]\nsteps:'), { 'sub/.keep': '' });
-  add('include-malformed', edit(valid, 'steps:', 'include: [broken-inc.yaml]\nsteps:'), { 'broken-inc.yaml': 'runbook: 1\nname: broken\nsteps: [\n' });
-  add('include-invalid-schema', edit(valid, 'steps:', 'include: [bad-inc.yaml]\nsteps:'), { 'bad-inc.yaml': `runbook: 1\nname: bad-inc\nsteps:\n  - id: x\n    run: [touch]\n` });
+  add('include-malformed', edit(valid, 'steps:', 'include: [broken-inc.yaml]\nsteps:'), {
+    'broken-inc.yaml': 'runbook: 1\nname: broken\nsteps: [\n',
+  });
+  add('include-invalid-schema', edit(valid, 'steps:', 'include: [bad-inc.yaml]\nsteps:'), {
+    'bad-inc.yaml': `runbook: 1\nname: bad-inc\nsteps:\n  - id: x\n    run: [touch]\n`,
+  });
   add('include-duplicate-ids', edit(valid, 'steps:', 'include: [{path: inc-a.yaml, id: twice}, {path: inc-a.yaml, id: twice}]\nsteps:'), {
     'inc-a.yaml': `runbook: 1\nname: inc-a\nsteps:\n  - id: mark\n    run: touch ${JSON.stringify(mark)}\n    verify: test -e ${JSON.stringify(mark)}\n`,
   });
-  add('include-bomb', edit(valid, 'steps:', 'include: [bomb-inc.yaml]\nsteps:'), { 'bomb-inc.yaml': bomb('runbook: 1\nname: bomb-inc\nsteps: []\n') });
+  add('include-bomb', edit(valid, 'steps:', 'include: [bomb-inc.yaml]\nsteps:'), {
+    'bomb-inc.yaml': bomb('runbook: 1\nname: bomb-inc\nsteps: []\n'),
+  });
   add('include-number', edit(valid, 'steps:', 'include: 5\nsteps:'));
-  add('include-yaml11', edit(valid, 'steps:', 'include: [y11.yaml]\nsteps:'), { 'y11.yaml': `%YAML 1.1\n---\nrunbook: 1\nname: y11\nsteps: []\n` });
+  add('include-yaml11', edit(valid, 'steps:', 'include: [y11.yaml]\nsteps:'), {
+    'y11.yaml': `%YAML 1.1\n---\nrunbook: 1\nname: y11\nsteps: []\n`,
+  });
   return cases;
 };
