@@ -14,6 +14,7 @@ if (!existsSync(entry)) {
     [fileURLToPath(new URL('../scripts/gen-types.mjs', import.meta.url))],
     [fileURLToPath(new URL('../scripts/build-validators.mjs', import.meta.url))],
     [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '-p', root],
+    [fileURLToPath(new URL('../scripts/copy-shell.mjs', import.meta.url))],
   ];
   for (const args of steps) {
     const built = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });

@@ -1,6 +1,7 @@
 // The contract every built-in action fulfils: inputs (a JSON Schema in schemas/actions/), the shell
 // that runs, and the shell that verifies. The shell is what `plan`, `docs` and `exec` all use.
 import type { VerifyObject } from '../runbook/schema.generated.js';
+import { shellAssignments } from '../shell/quote.js';
 
 /** What an action knows about the step and run it expands for. */
 export interface ExpandContext {
@@ -35,3 +36,13 @@ export interface Action<Input = Record<string, unknown>> {
   /** Expands validated, expression-resolved inputs to shell. */
   expand: (input: Input, context: ExpandContext) => Expansion;
 }
+
+/**
+ * An action's shell text: its inputs as quoted assignments, any `lines` (e.g. `export PGPASSWORD=…`),
+ * then the call of its library function (src/actions/NAME/run.sh or verify.sh).
+ */
+export const callShell = (
+  fn: string,
+  values: Record<string, string | number | boolean | undefined>,
+  lines: readonly string[] = [],
+): string => [shellAssignments(values), ...lines, fn].filter(Boolean).join('\n');

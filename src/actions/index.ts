@@ -6,7 +6,7 @@ import { filesRestore } from './files.restore.js';
 import { gitBackup } from './git.backup.js';
 import { gitCheckout } from './git.checkout.js';
 import { gitRestore } from './git.restore.js';
-import { httpWait } from './http.wait.js';
+import { httpWait } from './http.wait/index.js';
 import { postgresDump } from './postgres.dump.js';
 import { postgresRestore } from './postgres.restore.js';
 import { postgresScratch } from './postgres.scratch.js';

@@ -1,5 +1,6 @@
 // Runs one shell text under `bash -euo pipefail` in its own process group, so a timeout or an
 // interrupt can kill the whole tree (execa would leave grandchildren behind).
+import { scriptFor } from '../actions/library.js';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -83,7 +84,8 @@ export const runShell = (options: ShellOptions): Promise<ShellResult> =>
     const started = performance.now();
     const graceMs = options.graceMs ?? 5000;
     const maxStdout = options.maxStdout ?? 65536;
-    const child = spawn('bash', ['-euo', 'pipefail', '-c', options.text], {
+    // The text's shell-library definitions go first: the same bytes `plan` and `docs` print.
+    const child = spawn('bash', ['-euo', 'pipefail', '-c', scriptFor(options.text)], {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: options.env,

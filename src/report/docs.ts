@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { findAction } from '../actions/index.js';
+import { definitionsText, functionsFor } from '../actions/library.js';
 import { evaluateWhen, resolvePlan } from '../engine/resolve.js';
 import type { Plan, PlannedStep } from '../engine/plan-types.js';
 import { createMasker } from '../engine/mask.js';
@@ -66,6 +67,17 @@ const inline = (text: string): string => {
 };
 
 const seconds = (ms: number): string => String(ms / 1000);
+
+// Each step's shell runs in its own subshell, as exec gives it its own bash: its traps, temporary
+// folders, variables and `exit` end with it, not with the reader's shell.
+const subshell = (text: string): string => `(\n${text.replace(/\n+$/, '')}\n)`;
+
+/** The shell-library functions the plan's steps call, defined once and exported for the checks' child bash. */
+const definitionsBlock = (plan: Plan): string | undefined => {
+  const texts = [...plan.steps, ...plan.cleanup].flatMap((step) => [step.run ?? '', step.verify.run]);
+  const text = definitionsText(texts);
+  return text ? `${text}export -f ${functionsFor(texts).join(' ')}` : undefined;
+};
 
 const heredocDelimiter = (text: string): string => {
   let delimiter = 'RUNBOOK_CHECK';
@@ -143,7 +155,7 @@ const describeVerify = (step: PlannedStep): string[] => {
   const proves = action ? ` It proves: ${action.verifies.replace(/\.?$/, '.')}` : '';
   const limit = v.timeoutMs !== undefined ? ` Each attempt may take up to ${formatDuration(v.timeoutMs)}.` : '';
   if (v.retries === 0) {
-    return [`Check — it must exit 0${expectText}.${proves}${limit}`, fence(v.run)];
+    return [`Check — it must exit 0${expectText}.${proves}${limit}`, fence(subshell(v.run))];
   }
   const tries = v.retries + 1;
   const delimiter = heredocDelimiter(v.run);
@@ -212,7 +224,7 @@ const describeStep = (step: PlannedStep, context: StepContext): string => {
         .join('\n'),
     );
   }
-  if (step.run !== undefined) parts.push('Run:', fence(step.run));
+  if (step.run !== undefined) parts.push('Run:', fence(subshell(step.run)));
   parts.push(...describeVerify(step));
   return parts.join('\n\n');
 };
@@ -271,6 +283,7 @@ const renderOne = (plan: Plan, processEnv: Record<string, string | undefined>): 
     'export RUNBOOK_OUTPUT="$(mktemp)"',
   ].join('\n');
 
+  const definitions = definitionsBlock(plan);
   const commands = `for command in ${plan.requires.map(shellQuote).join(' ')}; do\n  command -v "$command" > /dev/null || { echo "missing command: $command" >&2; false; }\ndone`;
 
   const sections = [
@@ -282,7 +295,7 @@ const renderOne = (plan: Plan, processEnv: Record<string, string | undefined>): 
       `Open a new shell for this (${inline('bash')}) and make it strict: ${inline('set -euo pipefail')}. Then paste the ${inline('bash')} blocks below in order, one at a time, into that shell.`,
       'A step is done only when its check passed. A failing command ends that shell — that is on purpose, nothing must run after a failure: read the error, fix the cause, open a new strict shell, paste the variables block again and carry on from the step that failed.',
       'Steps marked **Only when** are skipped when their condition is false; steps marked **Confirm before running** change things that cannot be undone: stop and make sure first.',
-      `Some steps remove their temporary files with ${inline('trap … EXIT')}; in your one shell that runs when the shell ends, so leave it with ${inline('exit')} when you are done.`,
+      `Each step's block runs in a subshell ${inline('( … )')}, as the tool runs each step in a bash of its own: its temporary files are removed when the block ends.`,
     ].join('\n\n'),
     '## What to have at hand',
     athand.join('\n'),
@@ -291,6 +304,13 @@ const renderOne = (plan: Plan, processEnv: Record<string, string | undefined>): 
     fence(variables),
     'Check that every command is installed:',
     fence(commands),
+    ...(definitions
+      ? [
+          '## Definitions',
+          `The built-in actions' steps call shell functions (${inline('rb_*')}). Paste this block once, after the variables: it only defines the functions (each step below calls them), and runs nothing.`,
+          fence(definitions),
+        ]
+      : []),
     '## Steps',
     overview.join('\n'),
     ...plan.steps.map((step) => describeStep(step, context)),

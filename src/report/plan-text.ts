@@ -1,4 +1,5 @@
 // Renders a plan for people: the order, and for each step the exact shell that exec hands to bash.
+import { definitionsFor } from '../actions/library.js';
 import { formatDuration } from '../runbook/duration.js';
 import type { Plan, PlannedStep } from '../engine/plan-types.js';
 
@@ -24,6 +25,8 @@ const describeStep = (step: PlannedStep, position: string, vars: Record<string, 
   const env = Object.keys(step.env).filter((k) => !(k in vars));
   if (env.length) lines.push(`    env: ${env.join(', ')}`);
   if (step.manual) lines.push('    manual:', indent(step.manual));
+  const library = definitionsFor([step.run ?? '', step.verify.run]).map((unit) => unit.file);
+  if (library.length) lines.push(`    shell library (defined before the text, see the end): ${library.join(', ')}`);
   if (step.run !== undefined) lines.push('    run:', indent(step.run));
   const v = step.verify;
   const polling = v.retries ? ` (up to ${v.retries + 1} tries, every ${formatDuration(v.intervalMs)})` : '';
@@ -44,12 +47,26 @@ export const renderPlanText = (plan: Plan): string => {
   if (vars.length) head.push('vars:', ...vars.map(([k, v]) => `  ${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`));
   const body = plan.steps.map((step, i) => describeStep(step, `${i + 1}.`, plan.vars));
   const cleanup = plan.cleanup.map((step, i) => describeStep(step, `cleanup ${i + 1}.`, plan.vars));
-  return [head.join('\n'), ...body, ...(cleanup.length ? ['always, at the end:', ...cleanup] : [])].join('\n\n') + '\n';
+  const units = definitionsFor([...plan.steps, ...plan.cleanup].flatMap((step) => [step.run ?? '', step.verify.run]));
+  const library = units.length
+    ? [
+        'shell library: exec runs the definitions a text calls, in this order, right before the text',
+        ...units.map((unit) => `--- ${unit.file}\n${indent(unit.text)}`),
+      ]
+    : [];
+  return [head.join('\n'), ...body, ...(cleanup.length ? ['always, at the end:', ...cleanup] : []), ...library].join('\n\n') + '\n';
 };
 
 /** `runbook plan --format json`: the plan as data (step env values omitted: they may hold secrets). */
 export const planAsJson = (plan: Plan): unknown => ({
   ...plan,
+  library: definitionsFor([...plan.steps, ...plan.cleanup].flatMap((step) => [step.run ?? '', step.verify.run])).map(
+    ({ file, functions, text }) => ({
+      file,
+      functions,
+      text,
+    }),
+  ),
   steps: plan.steps.map((s) => ({ ...s, env: Object.keys(s.env) })),
   cleanup: plan.cleanup.map((s) => ({ ...s, env: Object.keys(s.env) })),
 });

@@ -2,6 +2,7 @@
 // against a stand-in for the Hetzner DNS API (a SaaS API that cannot be reached here): a local HTTP
 // server that checks each request and applies accepted changes to the same named, so the action's
 // verification (dig at the zone's server) checks real DNS answers in both cases.
+import { scriptFor } from '../../src/actions/library.js';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -20,7 +21,7 @@ let dns: DnsServer;
 
 /** Runs shell text the way `runbook exec` does, with the secrets in the environment only. */
 const runShell = (text: string, env: Record<string, string> = {}) =>
-  runCommand('bash', ['-euo', 'pipefail', '-c', text], { env: { TMPDIR: scratch, ...env }, timeoutMs: 30_000 });
+  runCommand('bash', ['-euo', 'pipefail', '-c', scriptFor(text)], { env: { TMPDIR: scratch, ...env }, timeoutMs: 30_000 });
 
 const shellcheck = (text: string) => runCommand('shellcheck', ['-s', 'bash', '-S', 'warning', '-'], { input: text });
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findSystemBinary, systemPath } from '../../src/stack/run.js';
 import type { Expansion } from '../../src/actions/action.js';
+import { scriptFor } from '../../src/actions/library.js';
 
 const binDir = fileURLToPath(new URL('../../bin', import.meta.url));
 
@@ -22,12 +23,12 @@ export const requireBinaries = (...names: string[]) => {
   for (const name of names) findSystemBinary(name);
 };
 
-/** `bash -euo pipefail -c TEXT` with `env` over the test's environment (AWS_CA_BUNDLE removed for rclone 1.60). */
+/** `bash -euo pipefail -c TEXT`, its shell-library definitions first as exec does, with `env` over the test's environment (AWS_CA_BUNDLE removed for rclone 1.60). */
 export const runShell = (text: string, env: Record<string, string> = {}): Promise<ShellResult> =>
   new Promise((resolve, reject) => {
     const merged: NodeJS.ProcessEnv = { ...process.env, RCLONE_CONFIG: '/dev/null', PATH: `${binDir}:${systemPath()}`, ...env };
     delete merged.AWS_CA_BUNDLE;
-    const child = spawn('bash', ['-euo', 'pipefail', '-c', text], { env: merged, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', ['-euo', 'pipefail', '-c', scriptFor(text)], { env: merged, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -137,8 +137,9 @@ describe('renderDocs', () => {
     expect(text).toContain('Step `inc.restore`, defined in `inc.yaml:11` (included as `inc`). Comes after step 1 (`inc.fetch`)');
     expect(text).toContain('Allow up to 5m 00s');
     const blocks = bashBlocks(text);
-    for (const step of plan.steps) if (step.run !== undefined) expect(blocks).toContain(step.run.replace(/\n+$/, ''));
-    expect(blocks).toContain(plan.steps[0]!.verify.run);
+    // Each step's shell in a subshell of its own, as exec runs each in a bash of its own.
+    for (const step of plan.steps) if (step.run !== undefined) expect(blocks).toContain(`(\n${step.run.replace(/\n+$/, '')}\n)`);
+    expect(blocks).toContain(`(\n${plan.steps[0]!.verify.run}\n)`);
   });
 
   it('explains a deferred step: which output, of which step, and how to read it', () => {

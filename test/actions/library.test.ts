@@ -1,0 +1,185 @@
+// The actions' shell library as real shell: every file passes shellcheck and only defines
+// functions, every function a file calls exists, and the shared functions do what their callers
+// rely on, run by a real bash against real folders and a real rclone.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { actions } from '../../src/actions/index.js';
+import { definitionsFor, loadLibrary, scriptFor } from '../../src/actions/library.js';
+import { requireBinaries, runShell } from '../backup/shell.js';
+
+const library = loadLibrary();
+const defined = new Set(library.flatMap((unit) => unit.functions));
+const scratch = () => mkdtempSync(join(tmpdir(), 'runbook-library-'));
+
+describe('the shell library', () => {
+  it('has files for every action, each defining the run and verify functions its action calls', () => {
+    for (const name of Object.keys(actions)) {
+      const prefix = `rb_${name.replace(/\./g, '_')}`;
+      const folder = library.filter((unit) => unit.file.startsWith(`${name}/`));
+      if (!folder.length) continue; // an action not converted yet has no folder
+      expect(defined, name).toContain(`${prefix}_run`);
+      expect(defined, name).toContain(`${prefix}_verify`);
+    }
+  });
+
+  it.each(library.filter((unit) => unit.file.endsWith('.sh')).map((unit) => unit.file))('%s passes shellcheck', (file) => {
+    requireBinaries('shellcheck');
+    const path = new URL(`../../src/actions/${file}`, import.meta.url);
+    expect(() => execFileSync('shellcheck', ['--format=gcc', path.pathname], { encoding: 'utf8' })).not.toThrow();
+  });
+
+  it.each(library.map((unit) => unit.file))('%s only defines functions: pasting it runs nothing and sets nothing', (file) => {
+    const unit = library.find((u) => u.file === file)!;
+    const dir = scratch();
+    writeFileSync(join(dir, 'unit.sh'), unit.text);
+    // Variables bash itself changes as it runs are left out of the comparison.
+    const state = `declare -p | grep -vE '^declare -[^ ]* (BASH_[A-Z_]*|_|FUNCNAME|PIPESTATUS|LINENO|RANDOM|SRANDOM|SECONDS|EPOCH[A-Z]*)(=|$)'`;
+    const script = `${state} > "$1/before"; source "$1/unit.sh"; ${state} > "$1/after"; declare -F | awk '{print $3}' > "$1/functions"`;
+    const printed = execFileSync('bash', ['-euo', 'pipefail', '-c', script, 'bash', dir], { encoding: 'utf8' });
+    expect(printed).toBe('');
+    expect(readFileSync(join(dir, 'after'), 'utf8')).toBe(readFileSync(join(dir, 'before'), 'utf8'));
+    expect(readFileSync(join(dir, 'functions'), 'utf8').trim().split('\n').sort()).toEqual([...unit.functions].sort());
+    expect(unit.functions.every((name) => name.startsWith('rb_'))).toBe(true);
+  });
+
+  it('calls no rb_ function that the library does not define', () => {
+    const missing = library.flatMap((unit) =>
+      [...unit.text.matchAll(/\brb_[a-z0-9_]+\b/g)].filter((m) => !defined.has(m[0])).map((m) => `${unit.file}: ${m[0]}`),
+    );
+    expect(missing).toEqual([]);
+  });
+
+  it('gives a text the definitions it calls and theirs, and leaves a plain text as it is', () => {
+    const files = definitionsFor('rb_backup_resolve "$X" latest').map((unit) => unit.file);
+    expect(files).toEqual(['lib/backup.sh', 'lib/step.sh']);
+    expect(scriptFor('echo hello')).toBe('echo hello');
+    expect(scriptFor('rb_output key value').endsWith('\nrb_output key value')).toBe(true);
+  });
+});
+
+describe('lib/step.sh', () => {
+  it('runs every exit handler, the last registered first, even when one fails, and keeps the exit status', async () => {
+    const result = await runShell(`first() { echo first; }
+second() { echo second; false; }
+rb_on_exit first
+rb_on_exit second
+exit 3`);
+    expect(result.code).toBe(3);
+    expect(result.stdout).toBe('second\nfirst\n');
+  });
+
+  it('removes the work folder when the shell exits, also after a failure', async () => {
+    const dir = scratch();
+    const result = await runShell(
+      `rb_work test
+echo "$WORK"
+touch "$WORK/data"
+false`,
+      { TMPDIR: dir },
+    );
+    expect(result.code).toBe(1);
+    const work = result.stdout.trim();
+    expect(work.startsWith(join(dir, 'runbook-test.'))).toBe(true);
+    expect(existsSync(work)).toBe(false);
+  });
+
+  it('writes outputs, and messages prefixed with the action', async () => {
+    const dir = scratch();
+    const output = join(dir, 'output');
+    const result = await runShell(
+      `RB_ACTION=demo.action
+rb_output backup 2026-01-01T000000Z
+rb_say "hello"
+rb_fail "broken"`,
+      { RUNBOOK_OUTPUT: output },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('demo.action: hello\n');
+    expect(result.stderr).toBe('demo.action: broken\n');
+    expect(readFileSync(output, 'utf8')).toBe('backup=2026-01-01T000000Z\n');
+  });
+});
+
+describe('lib/backup.sh', () => {
+  const store = () => {
+    const dir = scratch();
+    const dest = join(dir, 'dest');
+    for (const [id, complete] of [
+      ['2026-11-20T020000Z', true],
+      ['2026-11-21T020000Z', true],
+      ['2026-11-22T020000Z', false],
+    ] as const) {
+      mkdirSync(join(dest, id), { recursive: true });
+      writeFileSync(join(dest, id, 'data'), `data of ${id}\n`);
+      if (complete) writeFileSync(join(dest, id, 'manifest.json'), JSON.stringify({ id }));
+    }
+    mkdirSync(join(dest, 'notes'), { recursive: true });
+    writeFileSync(join(dest, 'notes', 'manifest.json'), '{}');
+    return { dir, dest };
+  };
+
+  it('resolves latest to the newest folder with a manifest, never an incomplete or foreign one', async () => {
+    requireBinaries('rclone');
+    const { dest } = store();
+    const result = await runShell(`rb_backup_resolve "$DEST" latest; rb_backup_resolve "$DEST" 2026-11-20T020000Z`, { DEST: dest });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('2026-11-21T020000Z\n2026-11-20T020000Z\n');
+  });
+
+  it('fails with the location named when there is no complete backup', async () => {
+    const dir = scratch();
+    mkdirSync(join(dir, 'empty', '2026-11-22T020000Z'), { recursive: true });
+    const result = await runShell(`RB_ACTION=files.restore\nBACKUP="$(rb_backup_resolve "$DEST" latest)"\necho "not reached"`, {
+      DEST: join(dir, 'empty'),
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(`files.restore: no complete backup (a folder with manifest.json) under ${join(dir, 'empty')}`);
+  });
+
+  it('fetches a whole backup folder, and refuses one without a manifest', async () => {
+    const { dir, dest } = store();
+    const into = join(dir, 'fetched');
+    const fetched = await runShell(`rb_backup_fetch "$DEST" 2026-11-21T020000Z "$INTO"`, { DEST: dest, INTO: into });
+    expect(fetched.code, fetched.stderr).toBe(0);
+    expect(readFileSync(join(into, 'data'), 'utf8')).toBe('data of 2026-11-21T020000Z\n');
+    const refused = await runShell(`rb_backup_fetch "$DEST" 2026-11-22T020000Z "$INTO"`, { DEST: dest, INTO: join(dir, 'other') });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('not found or incomplete (no manifest.json)');
+  });
+
+  it('uses the backup the run published in its verification, else the fallback', async () => {
+    const dir = scratch();
+    const output = join(dir, 'output');
+    writeFileSync(output, 'backup=2026-01-01T000000Z\nbackup=2026-01-02T000000Z\n');
+    expect((await runShell('rb_backup_of_run latest', { RUNBOOK_OUTPUT: output })).stdout).toBe('2026-01-02T000000Z\n');
+    expect((await runShell('rb_backup_of_run latest', { RUNBOOK_OUTPUT: join(dir, 'none') })).stdout).toBe('latest\n');
+  });
+
+  it("starts a backup with a UTC id and writes a manifest with the runbook's identity", async () => {
+    requireBinaries('jq');
+    const dir = scratch();
+    const output = join(dir, 'output');
+    const result = await runShell(
+      `rb_work manifest
+rb_backup_start
+rb_manifest_write files --argjson count 2 '{count: $count}'
+cat "$WORK/manifest.json"`,
+      { RUNBOOK_OUTPUT: output, RUNBOOK_NAME: 'backup-files', RUNBOOK_STEP: 'files', RUNBOOK_COMMIT: 'abc', RUNBOOK_RUN_ID: 'r1' },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const manifest = JSON.parse(result.stdout);
+    expect(manifest).toMatchObject({
+      format: 'runbook-backup/1',
+      kind: 'files',
+      count: 2,
+      runbook: { name: 'backup-files', commit: 'abc', run_id: 'r1', step: 'files' },
+    });
+    expect(manifest.id).toMatch(/^\d{4}-\d{2}-\d{2}T\d{6}Z$/);
+    expect(manifest.created).toBe(manifest.id.replace(/^(.{13})(..)(..)Z$/, '$1:$2:$3Z'));
+    expect(readFileSync(output, 'utf8')).toBe(`backup=${manifest.id}\n`);
+  });
+});
