@@ -4,9 +4,15 @@
 # complete once its manifest.json, written last, exists. Ids sort as times.
 
 # rb_backup_ids: reads `rclone lsf -R --files-only` lines on stdin, prints the ids of the folders
-# that hold a manifest.json (the complete backups), oldest first.
+# that hold a manifest.json (the complete backups), oldest first. A name that is not a real UTC
+# time (2026-02-30T000000Z, 2026-11-20T250000Z) is no backup id, as in src/backup/id.ts.
 rb_backup_ids() {
-  sed -n -E 's:^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{6}Z)/manifest\.json$:\1:p' | sort
+  sed -n -E 's:^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{6}Z)/manifest\.json$:\1:p' | awk '{
+    y = substr($0, 1, 4) + 0; m = substr($0, 6, 2) + 0; d = substr($0, 9, 2) + 0
+    days = substr("312831303130313130313031", 2 * m - 1, 2) + 0
+    if (m == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) days = 29
+    if (m >= 1 && m <= 12 && d >= 1 && d <= days && substr($0, 12, 2) + 0 < 24 && substr($0, 14, 2) + 0 < 60 && substr($0, 16, 2) + 0 < 60) print
+  }' | sort
 }
 
 # rb_backup_resolve LOCATION BACKUP: prints BACKUP, or for `latest` the newest complete backup
