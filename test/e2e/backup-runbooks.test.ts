@@ -4,9 +4,9 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoEnvironment } from '../../src/stack/demo.js';
-import { rowCounts, SERVICE_DATABASES } from '../../src/stack/seed.js';
-import { SERVICES, startStack, type Stack } from '../../src/stack/stack.js';
+import { demoEnvironment } from '../../tools/stack/demo.js';
+import { rowCounts, SERVICE_DATABASES } from '../../tools/stack/seed.js';
+import { SERVICES, startStack, type Stack } from '../../tools/stack/stack.js';
 import { runCli } from '../helpers/cli.js';
 
 /** The manifests of the complete backups under `prefix` in the S3 endpoint's folder on disk. */

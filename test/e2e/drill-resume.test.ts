@@ -7,8 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJournal } from '../../src/engine/journal.js';
-import { compareSnapshots, demoEnvironment } from '../../src/stack/demo.js';
-import { startStack, type Stack, type StackSnapshot } from '../../src/stack/stack.js';
+import { compareSnapshots, demoEnvironment } from '../../tools/stack/demo.js';
+import { startStack, type Stack, type StackSnapshot } from '../../tools/stack/stack.js';
 import { cli, runCli } from '../helpers/cli.js';
 
 const repo = resolve(import.meta.dirname, '../..');

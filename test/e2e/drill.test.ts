@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJournal, type JournalRecord } from '../../src/engine/journal.js';
 import { listDrillReports } from '../../src/report/drill-files.js';
 import type { DrillReport } from '../../src/report/drill-model.js';
-import { compareSnapshots, demoEnvironment } from '../../src/stack/demo.js';
-import { runCommand } from '../../src/stack/run.js';
-import { startStack, type Stack, type StackSnapshot } from '../../src/stack/stack.js';
-import { SERVICE_DATABASES, type ServiceName } from '../../src/stack/seed.js';
+import { compareSnapshots, demoEnvironment } from '../../tools/stack/demo.js';
+import { runCommand } from '../../tools/stack/run.js';
+import { startStack, type Stack, type StackSnapshot } from '../../tools/stack/stack.js';
+import { SERVICE_DATABASES, type ServiceName } from '../../tools/stack/seed.js';
 import { runCli } from '../helpers/cli.js';
 
 const backups = ['backup-supabase', 'backup-twenty', 'backup-gitea-db', 'backup-dam-db', 'backup-gitea-repos', 'backup-files'];

@@ -9,8 +9,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJournal, type JournalRecord } from '../../src/engine/journal.js';
-import { compareSnapshots, demoEnvironment } from '../../src/stack/demo.js';
-import { SERVICES, startStack, type Stack, type StackSnapshot } from '../../src/stack/stack.js';
+import { compareSnapshots, demoEnvironment } from '../../tools/stack/demo.js';
+import { SERVICES, startStack, type Stack, type StackSnapshot } from '../../tools/stack/stack.js';
 import { buildDist, cli, descendants, pidAlive, root, sleep, waitUntil } from './helpers/cli.js';
 
 const backups = ['backup-supabase', 'backup-twenty', 'backup-gitea-db', 'backup-dam-db', 'backup-gitea-repos', 'backup-files'];

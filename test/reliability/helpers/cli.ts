@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { systemPath } from '../../../src/stack/run.js';
+import { systemPath } from '../../../tools/stack/run.js';
 
 export const root = fileURLToPath(new URL('../../..', import.meta.url));
 export const cli = join(root, 'bin/runbook.js');
