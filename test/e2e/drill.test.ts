@@ -54,12 +54,12 @@ describe('runbook drill runbooks/recover-full.yaml on the local stack', () => {
       maxIds[service] = Number(await stack.clusters[service].psql(`SELECT max(id) FROM ${table}`, SERVICE_DATABASES[service]));
     }
     for (const name of backups) {
-      const run = await runCli(['exec', `runbooks/${name}.yaml`, ...common], env);
+      const run = await runCli(['exec', `runbooks/${name}.yaml`, ...common], { env });
       if (run.code !== 0) throw new Error(`runbooks/${name}.yaml exited ${run.code}:\n${run.output}`);
     }
     await stack.destroyServices();
     await stack.recreateEmptyClusters();
-    drill = await runCli(['drill', 'runbooks/recover-full.yaml', ...common, '--report-dir', reportDir], env);
+    drill = await runCli(['drill', 'runbooks/recover-full.yaml', ...common, '--report-dir', reportDir], { env });
     after = await stack.snapshot();
   }, 600_000);
 
