@@ -3,7 +3,7 @@
 // the same backups. The stack is started and backed up once; before every timed variant the
 // services are destroyed and empty clusters recreated (not timed), and after it every table, file
 // and git ref is compared with the state before (not timed), so no variant can win by skipping work.
-// Runnable alone: `node bench/drill.mjs` (after `npm run build`). BENCH_DRILL_SCALE sets the stack's
+// Runnable alone: `node bench/drill.mjs` (after `npm run build && npm run build:tools`). BENCH_DRILL_SCALE sets the stack's
 // scale (default 20: about 110 MB of PostgreSQL data); BENCH_DRILL_ROUNDS how often each variant
 // runs, interleaved (default 2, medians reported).
 import { spawnSync } from 'node:child_process';
@@ -33,8 +33,8 @@ const timed = (command, args, env) => {
 };
 
 export const run = async () => {
-  const { startStack } = await import(new URL('../dist/stack/stack.js', import.meta.url));
-  const { compareSnapshots, demoEnvironment } = await import(new URL('../dist/stack/demo.js', import.meta.url));
+  const { startStack } = await import(new URL('../dist-tools/tools/stack/stack.js', import.meta.url));
+  const { compareSnapshots, demoEnvironment } = await import(new URL('../dist-tools/tools/stack/demo.js', import.meta.url));
   const scale = Number(process.env.BENCH_DRILL_SCALE ?? 20);
   const rounds = Number(process.env.BENCH_DRILL_ROUNDS ?? 2);
   const stack = await startStack({ scale });

@@ -1,7 +1,7 @@
 // Backup pipeline: the engine's postgres.dump (through `runbook exec` on a one-step runbook) against
 // the hand-written `pg_dump | compressor > file && rclone copy --checksum` on the same mixed-data
 // database and the same kind of destination (a local folder), plus the engine's peak RSS.
-// Runnable alone: `node bench/dump.mjs` (after `npm run build`). BENCH_DUMP_MB sets the database size
+// Runnable alone: `node bench/dump.mjs` (after `npm run build && npm run build:tools`). BENCH_DUMP_MB sets the database size
 // (default 1024); BENCH_DUMP_RUNS how often the engine and the zstd pipeline run, alternated (default 3,
 // medians reported); BENCH_DUMP_DEST=s3 uploads to a local s3rver instead of a folder.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const dist = (path) => new URL(`../dist/${path}`, import.meta.url);
+const stackModule = (name) => new URL(`../dist-tools/tools/stack/${name}`, import.meta.url);
 
 /** bash -euo pipefail TEXT with env; returns wall seconds and peak RSS (MB) of the top process. */
 const timed = (text, env, command = ['bash', '-euo', 'pipefail', '-c', text]) => {
@@ -65,8 +66,9 @@ const folderBytes = (dir) =>
 
 export const run = async () => {
   if (!existsSync(dist('actions/postgres.dump.js'))) throw new Error('dist/ is missing: run `npm run build` first');
-  const { startPostgres } = await import(dist('stack/postgres.js'));
-  const { startS3 } = await import(dist('stack/s3.js'));
+  if (!existsSync(stackModule('postgres.js'))) throw new Error('dist-tools/ is missing: run `npm run build:tools` first');
+  const { startPostgres } = await import(stackModule('postgres.js'));
+  const { startS3 } = await import(stackModule('s3.js'));
   const mb = Number(process.env.BENCH_DUMP_MB ?? 1024);
   const runs = Math.max(1, Number(process.env.BENCH_DUMP_RUNS ?? 3));
   const root = mkdtempSync(join(tmpdir(), 'bench-dump-'));

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dnsUpdate } from '../../src/actions/dns.update.js';
 import type { DnsUpdateInput } from '../../src/runbook/schema.generated.js';
-import { startDns, type DnsServer } from '../../src/stack/dns.js';
-import { runCommand } from '../../src/stack/run.js';
+import { startDns, type DnsServer } from '../../tools/stack/dns.js';
+import { runCommand } from '../../tools/stack/run.js';
 
 const context = { runbook: 'recover-full', stepId: 'dns', secrets: ['DNS_TSIG_KEY', 'HETZNER_DNS_TOKEN'] };
 

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filesBackup } from '../../src/actions/files.backup.js';
 import { filesRestore } from '../../src/actions/files.restore.js';
-import { DAM_DERIVATIVES, hashTree, seedDam, seedFiles } from '../../src/stack/files.js';
-import { startS3, type S3Server } from '../../src/stack/s3.js';
+import { DAM_DERIVATIVES, hashTree, seedDam, seedFiles } from '../../tools/stack/files.js';
+import { startS3, type S3Server } from '../../tools/stack/s3.js';
 import { expectOk, requireBinaries, runShell, runStep } from '../backup/shell.js';
 
 const context = { runbook: 'files-test', stepId: 'files', secrets: [] };

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gitBackup } from '../../src/actions/git.backup.js';
 import { gitRestore } from '../../src/actions/git.restore.js';
-import { createBareRepositories, listRepositories } from '../../src/stack/git.js';
-import { runCommand } from '../../src/stack/run.js';
-import { startS3, type S3Server } from '../../src/stack/s3.js';
+import { createBareRepositories, listRepositories } from '../../tools/stack/git.js';
+import { runCommand } from '../../tools/stack/run.js';
+import { startS3, type S3Server } from '../../tools/stack/s3.js';
 import { expectOk, requireBinaries, runShell, runStep } from '../backup/shell.js';
 
 const context = { runbook: 'git-test', stepId: 'gitea-repos', secrets: [] };

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gitCheckout } from '../../src/actions/git.checkout.js';
 import type { GitCheckoutInput } from '../../src/runbook/schema.generated.js';
-import { createBareRepositories } from '../../src/stack/git.js';
-import { runCommand } from '../../src/stack/run.js';
+import { createBareRepositories } from '../../tools/stack/git.js';
+import { runCommand } from '../../tools/stack/run.js';
 
 const context = { runbook: 'recover-full', stepId: 'config', secrets: [] };
 const gitEnv = {

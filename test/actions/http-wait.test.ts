@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { httpWait } from '../../src/actions/http.wait/index.js';
 import type { HttpWaitInput } from '../../src/runbook/schema.generated.js';
-import { runCommand } from '../../src/stack/run.js';
+import { runCommand } from '../../tools/stack/run.js';
 
 const context = { runbook: 'recover-full', stepId: 'crm-up', secrets: [] };
 

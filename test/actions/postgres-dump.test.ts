@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresDump } from '../../src/actions/postgres.dump.js';
 import type { ExpandContext } from '../../src/actions/action.js';
-import { startPostgres, type PgCluster } from '../../src/stack/postgres.js';
-import { startS3, type S3Server } from '../../src/stack/s3.js';
+import { startPostgres, type PgCluster } from '../../tools/stack/postgres.js';
+import { startS3, type S3Server } from '../../tools/stack/s3.js';
 import { expectOk, requireBinaries, runShell, runStep } from '../backup/shell.js';
 import { rowCounts, seedMixed } from './postgres-fixture.js';
 

@@ -1,6 +1,6 @@
 // Seed data and content checks shared by the postgres action tests: several schemas, awkward names,
 // mixed types and sequences, small enough for a test.
-import type { PgCluster } from '../../src/stack/postgres.js';
+import type { PgCluster } from '../../tools/stack/postgres.js';
 
 /** Creates `database` with tables in `public` and `auth` (one with a quoted, spaced name). */
 export const seedMixed = async (cluster: PgCluster, database: string, rows = 2000): Promise<void> => {

@@ -6,8 +6,8 @@ import type { ExpandContext } from '../../src/actions/action.js';
 import { postgresDump } from '../../src/actions/postgres.dump.js';
 import { postgresRestore } from '../../src/actions/postgres.restore.js';
 import type { PostgresRestoreInput } from '../../src/runbook/schema.generated.js';
-import { startPostgres, type PgCluster } from '../../src/stack/postgres.js';
-import { startS3, type S3Server } from '../../src/stack/s3.js';
+import { startPostgres, type PgCluster } from '../../tools/stack/postgres.js';
+import { startS3, type S3Server } from '../../tools/stack/s3.js';
 import { expectOk, requireBinaries, runShell, runStep } from '../backup/shell.js';
 import { seedMixed, tableContents } from './postgres-fixture.js';
 

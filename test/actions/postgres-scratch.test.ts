@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExpandContext } from '../../src/actions/action.js';
 import { postgresScratch } from '../../src/actions/postgres.scratch.js';
-import { isAlive, runCommand, signalPid } from '../../src/stack/run.js';
+import { isAlive, runCommand, signalPid } from '../../tools/stack/run.js';
 import { expectOk, requireBinaries, runShell, runStep } from '../backup/shell.js';
 
 /** Alive and not a zombie (PID 1 here reaps orphans late). */

@@ -2,33 +2,16 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatBackupId } from '../../src/backup/id.js';
+import { expectBuilt, runCli } from '../helpers/cli.js';
 import { requireBinaries } from './shell.js';
-
-/** Runs the CLI in-process; returns what it printed and the exit code it set. */
-const runCli = async (args: string[]) => {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  process.exitCode = undefined;
-  try {
-    await main(args);
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-  const code = process.exitCode;
-  process.exitCode = undefined;
-  return { stdout, stderr, code };
-};
 
 describe('runbook backups DEST', () => {
   let dest: string;
   const recent = formatBackupId(new Date(Date.now() - 3_600_000));
   beforeAll(async () => {
+    expectBuilt('cli/backups.js');
     requireBinaries('rclone');
     dest = await mkdtemp(join(tmpdir(), 'backups-cli-'));
     for (const id of ['2026-01-01T020000Z', recent]) {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatBackupId } from '../../src/backup/id.js';
 import { inspectBackups } from '../../src/backup/inspect.js';
 import { retentionPrune } from '../../src/actions/retention.prune.js';
-import { startS3 } from '../../src/stack/s3.js';
+import { startS3 } from '../../tools/stack/s3.js';
 import { requireBinaries, runShell } from './shell.js';
 
 const now = new Date('2026-11-25T12:00:00Z');

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findSystemBinary, systemPath } from '../../src/stack/run.js';
+import { findSystemBinary, systemPath } from '../../tools/stack/run.js';
 import type { Expansion } from '../../src/actions/action.js';
 import { scriptFor } from '../../src/actions/library.js';
 

@@ -4,9 +4,9 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoEnvironment } from '../../src/stack/demo.js';
-import { rowCounts, SERVICE_DATABASES } from '../../src/stack/seed.js';
-import { SERVICES, startStack, type Stack } from '../../src/stack/stack.js';
+import { demoEnvironment } from '../../tools/stack/demo.js';
+import { rowCounts, SERVICE_DATABASES } from '../../tools/stack/seed.js';
+import { SERVICES, startStack, type Stack } from '../../tools/stack/stack.js';
 import { runCli } from '../helpers/cli.js';
 
 /** The manifests of the complete backups under `prefix` in the S3 endpoint's folder on disk. */
@@ -39,7 +39,7 @@ describe('the shipped backup runbooks on the local stack', () => {
 
   it('every backup runbook succeeds and each database backup holds count(*) of every table', async () => {
     for (const name of ['backup-supabase', 'backup-twenty', 'backup-gitea-db', 'backup-dam-db', 'backup-gitea-repos', 'backup-files']) {
-      const run = await runCli(['exec', `runbooks/${name}.yaml`, ...common], env);
+      const run = await runCli(['exec', `runbooks/${name}.yaml`, ...common], { env });
       expect(run.code, `${name}: ${run.stdout}\n${run.stderr}`).toBe(0);
     }
     for (const service of SERVICES) {
@@ -58,15 +58,15 @@ describe('the shipped backup runbooks on the local stack', () => {
   }, 300_000);
 
   it('retention keeps the only (newest) backup of every destination, and a monitor finds them fresh', async () => {
-    const run = await runCli(['exec', 'runbooks/retention.yaml', ...common], env);
+    const run = await runCli(['exec', 'runbooks/retention.yaml', ...common], { env });
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
     for (const service of SERVICES) expect(manifestsIn(stack, `postgres/${folders[service]}`)).toHaveLength(1);
-    const check = await runCli(['backups', 'backup:backups/postgres/twenty', '--rpo', '26h'], { ...env, ...stack.env() });
+    const check = await runCli(['backups', 'backup:backups/postgres/twenty', '--rpo', '26h'], { env: { ...env, ...stack.env() } });
     expect(check.code, check.stderr).toBe(0);
   }, 120_000);
 
   it('the monthly restore test restores every database into a scratch server and cleans it up', async () => {
-    const run = await runCli(['exec', 'runbooks/restore-test.yaml', ...common], env);
+    const run = await runCli(['exec', 'runbooks/restore-test.yaml', ...common], { env });
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
     const output = run.stdout + run.stderr;
     for (const service of Object.values(folders)) expect(output).toMatch(new RegExp(`\\[${service}\\] done: exit 0, verified`));

@@ -7,8 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJournal } from '../../src/engine/journal.js';
-import { compareSnapshots, demoEnvironment } from '../../src/stack/demo.js';
-import { startStack, type Stack, type StackSnapshot } from '../../src/stack/stack.js';
+import { compareSnapshots, demoEnvironment } from '../../tools/stack/demo.js';
+import { startStack, type Stack, type StackSnapshot } from '../../tools/stack/stack.js';
 import { cli, runCli } from '../helpers/cli.js';
 
 const repo = resolve(import.meta.dirname, '../..');
@@ -73,7 +73,7 @@ describe('a drill killed in the middle of the CRM restore, then exec --resume', 
     const common = ['--env', 'demo', '--env-file', envFile, '--yes', '--allow-dirty', '--output', 'plain'];
     before = await stack.snapshot();
     for (const name of backups) {
-      const run = await runCli(['exec', `runbooks/${name}.yaml`, ...common], env);
+      const run = await runCli(['exec', `runbooks/${name}.yaml`, ...common], { env });
       if (run.code !== 0) throw new Error(`runbooks/${name}.yaml exited ${run.code}:\n${run.output}`);
     }
     await stack.destroyServices();
@@ -104,7 +104,7 @@ describe('a drill killed in the middle of the CRM restore, then exec --resume', 
     runDir = join(stateDir, 'runs', readdirSync(join(stateDir, 'runs')).sort().at(-1)!);
     expect(readJournal(join(runDir, 'journal.jsonl')).records[0]).toMatchObject({ type: 'run-start', runbook: 'recover-full' });
 
-    resumed = await runCli(['exec', 'runbooks/recover-full.yaml', ...common, '--resume'], env);
+    resumed = await runCli(['exec', 'runbooks/recover-full.yaml', ...common, '--resume'], { env });
     leftovers = (await stack.clusters.twenty.psql(`SELECT datname FROM pg_database WHERE datname LIKE 'twenty\\_\\_%' ORDER BY 1`))
       .split('\n')
       .filter(Boolean);

@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJournal, type JournalRecord } from '../../src/engine/journal.js';
 import { listDrillReports } from '../../src/report/drill-files.js';
 import type { DrillReport } from '../../src/report/drill-model.js';
-import { compareSnapshots, demoEnvironment } from '../../src/stack/demo.js';
-import { runCommand } from '../../src/stack/run.js';
-import { startStack, type Stack, type StackSnapshot } from '../../src/stack/stack.js';
-import { SERVICE_DATABASES, type ServiceName } from '../../src/stack/seed.js';
+import { compareSnapshots, demoEnvironment } from '../../tools/stack/demo.js';
+import { runCommand } from '../../tools/stack/run.js';
+import { startStack, type Stack, type StackSnapshot } from '../../tools/stack/stack.js';
+import { SERVICE_DATABASES, type ServiceName } from '../../tools/stack/seed.js';
 import { runCli } from '../helpers/cli.js';
 
 const backups = ['backup-supabase', 'backup-twenty', 'backup-gitea-db', 'backup-dam-db', 'backup-gitea-repos', 'backup-files'];
@@ -54,12 +54,12 @@ describe('runbook drill runbooks/recover-full.yaml on the local stack', () => {
       maxIds[service] = Number(await stack.clusters[service].psql(`SELECT max(id) FROM ${table}`, SERVICE_DATABASES[service]));
     }
     for (const name of backups) {
-      const run = await runCli(['exec', `runbooks/${name}.yaml`, ...common], env);
+      const run = await runCli(['exec', `runbooks/${name}.yaml`, ...common], { env });
       if (run.code !== 0) throw new Error(`runbooks/${name}.yaml exited ${run.code}:\n${run.output}`);
     }
     await stack.destroyServices();
     await stack.recreateEmptyClusters();
-    drill = await runCli(['drill', 'runbooks/recover-full.yaml', ...common, '--report-dir', reportDir], env);
+    drill = await runCli(['drill', 'runbooks/recover-full.yaml', ...common, '--report-dir', reportDir], { env });
     after = await stack.snapshot();
   }, 600_000);
 

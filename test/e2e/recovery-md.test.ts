@@ -8,8 +8,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolvePlan } from '../../src/engine/resolve.js';
 import { decideWhen, renderDocs } from '../../src/report/docs.js';
-import { compareSnapshots, demoEnvironment } from '../../src/stack/demo.js';
-import { startStack, type Stack } from '../../src/stack/stack.js';
+import { compareSnapshots, demoEnvironment } from '../../tools/stack/demo.js';
+import { startStack, type Stack } from '../../tools/stack/stack.js';
 
 const repo = resolve(import.meta.dirname, '../..');
 const backups = ['backup-supabase', 'backup-twenty', 'backup-gitea-db', 'backup-dam-db', 'backup-gitea-repos', 'backup-files'].map(

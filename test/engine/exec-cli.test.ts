@@ -2,18 +2,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cli, expectBuilt } from '../helpers/cli.js';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.js';
 import { readJournal } from '../../src/engine/journal.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const cli = join(root, 'bin/runbook.js');
-
-beforeAll(() => {
-  // `npm test` builds first; rebuilding here would rewrite dist/ under tests running in parallel.
-  expect(existsSync(join(root, 'dist/cli/exec.js')), 'run `npm run build` first').toBe(true);
-}, 120_000);
+beforeAll(() => expectBuilt('cli/exec.js'), 120_000);
 
 let repo: GitRepo;
 afterEach(() => repo?.remove());

@@ -51,11 +51,10 @@ steps:
 
 const exec = (text: string) => {
   repo = createGitRepo({ 'nightly.yaml': text.replace('PORT', String(port)) });
-  return runCli(
-    ['exec', 'nightly.yaml', '--state-dir', join(repo.dir, '.state'), '--output', 'plain'],
-    { ...process.env, TOKEN: 'token-value-123' },
-    repo.dir,
-  );
+  return runCli(['exec', 'nightly.yaml', '--state-dir', join(repo.dir, '.state'), '--output', 'plain'], {
+    cwd: repo.dir,
+    env: { ...process.env, TOKEN: 'token-value-123' },
+  });
 };
 
 describe('notify through runbook exec', () => {

@@ -2,7 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { notify, pingUrl, type RunSummary } from '../../src/engine/notify.js';
-import { findFreePort } from '../../src/stack/ports.js';
+import { findFreePort } from '../../tools/stack/ports.js';
 
 interface Received {
   method: string;

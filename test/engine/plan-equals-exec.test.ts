@@ -69,16 +69,16 @@ exec /bin/bash "$@"
     chmodSync(join(shims, 'bash'), 0o755);
     const env = { ...process.env, PATH: `${shims}:${process.env.PATH}`, RECORD: record, RUNBOOK_STATE_DIR: join(dir, 'state') };
 
-    const planned = await runCli(['plan', runbook, '--format', 'json'], env);
+    const planned = await runCli(['plan', runbook, '--format', 'json'], { env });
     expect(planned.code, planned.stderr).toBe(0);
     const plan = JSON.parse(planned.stdout) as PlanJson;
     expect(plan.library.map((unit) => unit.file)).toEqual(['http.wait/run.sh', 'http.wait/verify.sh']);
     expect(plan.steps[0]!.run).toMatch(/\nrb_http_wait_run$/);
 
-    const text = await runCli(['plan', runbook], env);
+    const text = await runCli(['plan', runbook], { env });
     for (const unit of plan.library) expect(text.stdout).toContain(`--- ${unit.file}`);
 
-    const ran = await runCli(['exec', runbook, '--allow-dirty', '--yes', '--output', 'plain'], env);
+    const ran = await runCli(['exec', runbook, '--allow-dirty', '--yes', '--output', 'plain'], { env });
     expect(ran.code, ran.output).toBe(0);
     const scripts = readdirSync(record).map((name) => readFileSync(join(record, name), 'utf8'));
     for (const step of plan.steps) {

@@ -12,10 +12,10 @@ import type { ExpandContext } from '../../src/actions/action.js';
 import { postgresDump } from '../../src/actions/postgres.dump.js';
 import type { PostgresDumpInput } from '../../src/runbook/schema.generated.js';
 import { inspectBackups } from '../../src/backup/inspect.js';
-import { startPostgres, type PgCluster } from '../../src/stack/postgres.js';
-import { startS3, type S3Server } from '../../src/stack/s3.js';
+import { startPostgres, type PgCluster } from '../../tools/stack/postgres.js';
+import { startS3, type S3Server } from '../../tools/stack/s3.js';
 import { requireBinaries, runShell, runStep, expectOk } from '../backup/shell.js';
-import { filesUnder, processes, startShell, waitUntil } from './helpers/cli.js';
+import { filesUnder, processes, startShell, waitUntil } from './helpers/processes.js';
 import { startFaultyProxy } from './helpers/tcp-proxy.js';
 
 const context: ExpandContext = { runbook: 'faults', stepId: 'dump', secrets: [] };

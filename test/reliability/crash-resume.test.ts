@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readJournal } from '../../src/engine/journal.js';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.js';
-import { buildDist, exited, pidAlive, runCli, sleep, startCli, waitUntil } from './helpers/cli.js';
+import { cliEnv, exited, expectBuilt, runCli, startCli } from '../helpers/cli.js';
+import { pidAlive, sleep, waitUntil } from './helpers/processes.js';
 
 const stepCount = 5;
 const full = process.env.RUNBOOK_FULL_FAULTS === '1';
@@ -40,13 +41,13 @@ ${env}`;
 };
 
 let repo: GitRepo;
-beforeAll(() => buildDist(), 120_000);
+beforeAll(() => expectBuilt(), 120_000);
 afterEach(() => repo?.remove());
 
 const work = () => join(repo.dir, 'work');
 const stateDir = () => join(repo.dir, '.state');
 const args = (...more: string[]) => ['exec', 'rb.yaml', '--state-dir', stateDir(), '--output', 'plain', ...more];
-const env = () => ({ WORK: work(), RUNBOOK_KILL_GRACE_MS: '300' });
+const env = () => cliEnv({ WORK: work(), RUNBOOK_KILL_GRACE_MS: '300' });
 const lines = (name: string) =>
   existsSync(join(work(), name)) ? readFileSync(join(work(), name), 'utf8').split('\n').filter(Boolean) : [];
 const counts = (prefix: string) => Array.from({ length: stepCount }, (_, i) => lines(`${prefix}${i + 1}`).length);
@@ -81,9 +82,9 @@ let reference: Record<string, string | undefined>;
 const normalise = (state: Record<string, string | undefined>) => JSON.parse(JSON.stringify(state).replace(/t-\d{8}T\d{6}Z-\d+/g, 't-RUN'));
 
 describe('crash and --resume', () => {
-  it('an uninterrupted run (the reference)', () => {
+  it('an uninterrupted run (the reference)', async () => {
     setup();
-    const result = runCli(args(), { cwd: repo.dir, env: env() });
+    const result = await runCli(args(), { cwd: repo.dir, env: env() });
     expect(result.code, result.stderr).toBe(0);
     expect(counts('c')).toEqual([1, 1, 1, 1, 1]);
     reference = normalise(finalState());
@@ -104,7 +105,7 @@ describe('crash and --resume', () => {
       // The killed engine's step is still running in its own process group.
       expect(pidAlive(orphan)).toBe(true);
 
-      const resumed = runCli(args('--resume'), { cwd: repo.dir, env: env() });
+      const resumed = await runCli(args('--resume'), { cwd: repo.dir, env: env() });
       expect(resumed.code, resumed.stderr).toBe(0);
       // The orphan of the crashed run was ended, never left to finish alongside the re-run.
       expect(pidAlive(orphan)).toBe(false);
@@ -136,7 +137,7 @@ describe('crash and --resume', () => {
       await sleep(100);
       const orphan = lines(`pid${i + 1}`)[0];
       if (!orphan) rmSync(join(work(), `hold-${i + 1}`));
-      const resumed = runCli(args('--resume'), { cwd: repo.dir, env: env() });
+      const resumed = await runCli(args('--resume'), { cwd: repo.dir, env: env() });
       expect(resumed.code, resumed.stderr).toBe(0);
       if (orphan) {
         expect(pidAlive(Number(orphan))).toBe(false);
@@ -166,7 +167,7 @@ describe('crash and --resume', () => {
     // What a crash in the middle of a write leaves: half a record, no newline.
     appendFileSync(journalFile(), '{"seq":9,"t":"2026-11-26T00:00:00.000Z","type":"step-done","id":"s3","ha');
     const before = counts('c');
-    const refused = runCli(args('--resume'), { cwd: repo.dir, env: env() });
+    const refused = await runCli(args('--resume'), { cwd: repo.dir, env: env() });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/journal .*journal\.jsonl:\d+: the last record is torn or corrupted.*--force/);
     expect(counts('c')).toEqual(before);
@@ -183,7 +184,7 @@ describe('crash and --resume', () => {
     repo.write({ 'rb.yaml': runbook().replace('printf \'%s\\n\' "state-2"', 'printf \'%s\\n\' "state-2 edited"') });
     repo.commit('edit s2 after the crash');
     const before = counts('c');
-    const refused = runCli(args('--resume'), { cwd: repo.dir, env: env() });
+    const refused = await runCli(args('--resume'), { cwd: repo.dir, env: env() });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/step\(s\) 's2' changed since they were verified/);
     expect(counts('c')).toEqual(before);

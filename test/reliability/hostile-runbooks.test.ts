@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCorpus, validRunbook } from './helpers/hostile-corpus.js';
-import { buildDist, cli, cliEnv } from './helpers/cli.js';
+import { cli, cliEnv, expectBuilt } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rel-hostile-'));
 const repoDir = join(dir, 'repo');
@@ -77,7 +77,7 @@ const execRunbook = async (file: string, stateDir = join(dir, 'state')) => {
   }
 };
 
-beforeAll(() => buildDist(), 120_000);
+beforeAll(() => expectBuilt(), 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('runbook exec refuses hostile runbooks', () => {

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readJournal } from '../../src/engine/journal.js';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.js';
-import { buildDist, descendants, exited, pidAlive, runCli, sleep, startCli, waitUntil } from './helpers/cli.js';
+import { cliEnv, exited, expectBuilt, runCli, startCli } from '../helpers/cli.js';
+import { descendants, pidAlive, sleep, waitUntil } from './helpers/processes.js';
 
 const stubborn = (timeout = '') => `runbook: 1
 name: stubborn
@@ -30,12 +31,12 @@ ${timeout}  - id: next
 `;
 
 let repo: GitRepo;
-beforeAll(() => buildDist(), 120_000);
+beforeAll(() => expectBuilt(), 120_000);
 afterEach(() => repo?.remove());
 
 const work = () => join(repo.dir, 'work');
 const args = (...more: string[]) => ['exec', 'rb.yaml', '--state-dir', join(repo.dir, '.state'), '--output', 'plain', ...more];
-const env = () => ({ WORK: work(), RUNBOOK_KILL_GRACE_MS: '400' });
+const env = () => cliEnv({ WORK: work(), RUNBOOK_KILL_GRACE_MS: '400' });
 const setup = (text: string) => {
   repo = createGitRepo({ 'rb.yaml': text });
   mkdirSync(work());
@@ -71,7 +72,7 @@ describe('nothing escapes a timeout or an interrupt', () => {
 
   it('a step timeout kills the whole tree, SIGTERM-ignoring grandchildren included', async () => {
     setup(stubborn('    timeout: 1s\n'));
-    const result = runCli(args(), { cwd: repo.dir, env: env() });
+    const result = await runCli(args(), { cwd: repo.dir, env: env() });
     expect(result.code).toBe(1);
     expect(result.stdout + result.stderr).toMatch(/\[fork\] failed: run timed out after 1000 ms \(process group killed\)/);
     await sleep(50);
@@ -93,21 +94,21 @@ describe('one run at a time', () => {
     return gone.pid!;
   };
 
-  it('a lock left by a dead PID on this host is taken over with a warning', () => {
+  it('a lock left by a dead PID on this host is taken over with a warning', async () => {
     setup('runbook: 1\nname: stubborn\nsteps:\n  - id: quick\n    run: touch "$WORK/started"\n    verify: test -e "$WORK/started"\n');
     writeLock(deadPid(), hostname());
-    const result = runCli(args(), { cwd: repo.dir, env: env() });
+    const result = await runCli(args(), { cwd: repo.dir, env: env() });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(
       /took over a stale lock of pid \d+ \(started 2026-11-26T01:02:03.000Z, run 20261126T010203Z-1\): that process is gone/,
     );
   });
 
-  it('a lock from another host is never broken, even when its PID is dead here (exit 4)', () => {
+  it('a lock from another host is never broken, even when its PID is dead here (exit 4)', async () => {
     setup(stubborn());
     writeLock(deadPid(), 'other-host.example');
     const before = readFileSync(lockFile(), 'utf8');
-    const result = runCli(args(), { cwd: repo.dir, env: env() });
+    const result = await runCli(args(), { cwd: repo.dir, env: env() });
     expect(result.code).toBe(4);
     expect(result.stderr).toMatch(
       /locked by pid \d+ on host other-host\.example, started 2026-11-26T01:02:03\.000Z.*another host, so it is never broken automatically/,
@@ -120,7 +121,7 @@ describe('one run at a time', () => {
     setup(stubborn());
     const first = startCli(args(), { cwd: repo.dir, env: env() });
     await waitUntil(() => existsSync(join(work(), 'started')), 'the first run to be mid-step');
-    const second = runCli(args(), { cwd: repo.dir, env: env() });
+    const second = await runCli(args(), { cwd: repo.dir, env: env() });
     first.kill('SIGTERM');
     await exited(first);
     expect(second.code).toBe(4);

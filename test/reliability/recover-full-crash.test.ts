@@ -9,9 +9,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJournal, type JournalRecord } from '../../src/engine/journal.js';
-import { compareSnapshots, demoEnvironment } from '../../src/stack/demo.js';
-import { SERVICES, startStack, type Stack, type StackSnapshot } from '../../src/stack/stack.js';
-import { buildDist, cli, descendants, pidAlive, root, sleep, waitUntil } from './helpers/cli.js';
+import { compareSnapshots, demoEnvironment } from '../../tools/stack/demo.js';
+import { SERVICES, startStack, type Stack, type StackSnapshot } from '../../tools/stack/stack.js';
+import { cli, expectBuilt, repository as root } from '../helpers/cli.js';
+import { descendants, pidAlive, sleep, waitUntil } from './helpers/processes.js';
 
 const backups = ['backup-supabase', 'backup-twenty', 'backup-gitea-db', 'backup-dam-db', 'backup-gitea-repos', 'backup-files'];
 const allSteps = [
@@ -49,7 +50,7 @@ describe('recover-full on the demo stack: SIGKILL of the engine inside a step, t
   let stateDir: string;
 
   beforeAll(async () => {
-    buildDist();
+    expectBuilt();
     stack = await startStack({ scale: 1 });
     const envFile = join(stack.root, 'stack.env');
     await stack.writeEnvFile(envFile);

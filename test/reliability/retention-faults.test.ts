@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatBackupId } from '../../src/backup/id.js';
 import { inspectBackups } from '../../src/backup/inspect.js';
 import { requireBinaries } from '../backup/shell.js';
-import { buildDist, exited, runCli, startCli, waitUntil } from './helpers/cli.js';
+import { cliEnv, exited, expectBuilt, runCli, startCli } from '../helpers/cli.js';
+import { waitUntil } from './helpers/processes.js';
 
 const hour = 3_600_000;
 const day = 24 * hour;
@@ -41,7 +42,7 @@ const withManifest = (dest: string) => folders(dest).filter((id) => existsSync(j
 let root: string;
 beforeAll(() => {
   requireBinaries('rclone');
-  buildDist();
+  expectBuilt();
   root = mkdtempSync(join(tmpdir(), 'rel-retention-'));
 }, 120_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -108,17 +109,17 @@ describe('retention never destroys the last good backup', () => {
     expect(between.newest).toBe(newestGood);
     expect(between.backups.filter((b) => b.state === 'complete').map((b) => b.id)).toEqual(keep);
 
-    const again = runCli(args, { cwd: root });
+    const again = await runCli(args, { cwd: root });
     expect(again.code, again.stderr).toBe(0);
     expect(folders(dest)).toEqual(keep);
     expect(withManifest(dest)).toEqual(keep);
-    const check = runCli(['backups', dest, '--check-policy', '--keep-daily', '3', '--keep-weekly', '0', '--keep-monthly', '0'], {
+    const check = await runCli(['backups', dest, '--check-policy', '--keep-daily', '3', '--keep-weekly', '0', '--keep-monthly', '0'], {
       cwd: root,
     });
     expect(check.code, check.stdout + check.stderr).toBe(0);
   }, 120_000);
 
-  it('days, weeks and months are UTC: the same kept set under TZ=Pacific/Kiritimati, America/Adak and UTC', () => {
+  it('days, weeks and months are UTC: the same kept set under TZ=Pacific/Kiritimati, America/Adak and UTC', async () => {
     const dest = join(root, 'zones');
     // Backups just before and after UTC midnight, and around week and month boundaries: local-time
     // bucketing (UTC+14 / UTC−10) would put them in other days, weeks and months.
@@ -130,19 +131,19 @@ describe('retention never destroys the last good backup', () => {
       writeBackup(dest, idAt(midnight + 30 * 60_000));
       if (d % 3 === 0) writeBackup(dest, idAt(midnight + 11 * hour));
     }
-    const kept = (tz: string) => {
-      const result = runCli(
+    const kept = async (tz: string) => {
+      const result = await runCli(
         ['backups', dest, '--prune', '--keep-daily', '5', '--keep-weekly', '4', '--keep-monthly', '3', '--format', 'json'],
-        { cwd: root, env: { TZ: tz } },
+        { cwd: root, env: cliEnv({ TZ: tz }) },
       );
       expect(result.code, result.stderr).toBe(0);
       const report = JSON.parse(result.stdout) as { decisions: { id: string; action: string; reason: string }[] };
       return report.decisions.filter((d) => d.action === 'keep').map((d) => `${d.id} ${d.reason}`);
     };
-    const utc = kept('UTC');
+    const utc = await kept('UTC');
     expect(utc.length).toBeGreaterThanOrEqual(5 + 3);
-    expect(kept('Pacific/Kiritimati')).toEqual(utc);
-    expect(kept('America/Adak')).toEqual(utc);
+    expect(await kept('Pacific/Kiritimati')).toEqual(utc);
+    expect(await kept('America/Adak')).toEqual(utc);
     // Nothing was deleted: these were dry runs.
     expect(folders(dest).length).toBeGreaterThan(150);
   }, 60_000);

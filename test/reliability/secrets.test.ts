@@ -6,11 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMasker } from '../../src/engine/mask.js';
-import { startPostgres, type PgCluster } from '../../src/stack/postgres.js';
-import { startS3, type S3Server } from '../../src/stack/s3.js';
+import { startPostgres, type PgCluster } from '../../tools/stack/postgres.js';
+import { startS3, type S3Server } from '../../tools/stack/s3.js';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.js';
 import { requireBinaries } from '../backup/shell.js';
-import { buildDist, descendants, exited, filesUnder, processes, runCli, startCli } from './helpers/cli.js';
+import { cliEnv, exited, expectBuilt, runCli, startCli } from '../helpers/cli.js';
+import { descendants, filesUnder, processes } from './helpers/processes.js';
 
 const pem = [
   '-----BEGIN OPENSSH PRIVATE KEY-----',
@@ -68,10 +69,10 @@ describe('the masker', () => {
 
 describe('secrets through runbook exec', () => {
   let repo: GitRepo;
-  beforeAll(() => buildDist(), 120_000);
+  beforeAll(() => expectBuilt(), 120_000);
   afterAll(() => repo?.remove());
 
-  it('leaks no value or encoding of a secret into the state dir, stdout or stderr', () => {
+  it('leaks no value or encoding of a secret into the state dir, stdout or stderr', async () => {
     requireBinaries('jq', 'base64', 'xxd');
     repo = createGitRepo({
       'rb.yaml': `runbook: 1
@@ -99,10 +100,11 @@ steps:
     verify: test -n "$SSH_KEY"
 `,
     });
-    const env = { DB_PASSWORD: password, SSH_KEY: pem };
-    const runs = ['plain', 'json'].map((output) =>
-      runCli(['exec', 'rb.yaml', '--state-dir', join(repo.dir, '.state'), '--output', output], { cwd: repo.dir, env }),
-    );
+    const env = cliEnv({ DB_PASSWORD: password, SSH_KEY: pem });
+    const runs = [];
+    // One after the other, as before: both use the same state dir and its lock.
+    for (const output of ['plain', 'json'])
+      runs.push(await runCli(['exec', 'rb.yaml', '--state-dir', join(repo.dir, '.state'), '--output', output], { cwd: repo.dir, env }));
     for (const run of runs) {
       expect(run.code, run.stderr).toBe(1);
       expect(run.stdout + run.stderr).toMatch(/could not connect to postgresql:\/\/app:\*\*\*@127\.0\.0\.1:1\/app/);
@@ -117,15 +119,15 @@ steps:
     }
   });
 
-  it('refuses a one-character secret at preflight (exit 2), running nothing and not printing it', () => {
+  it('refuses a one-character secret at preflight (exit 2), running nothing and not printing it', async () => {
     repo?.remove();
     repo = createGitRepo({
       'rb.yaml': `runbook: 1\nname: short\nsecrets: [PIN]\nsteps:\n  - id: a\n    run: touch "$MARK"\n    verify: test -e "$MARK"\n`,
     });
     const mark = join(repo.dir, 'ran');
-    const result = runCli(['exec', 'rb.yaml', '--state-dir', join(repo.dir, '.state'), '--output', 'plain'], {
+    const result = await runCli(['exec', 'rb.yaml', '--state-dir', join(repo.dir, '.state'), '--output', 'plain'], {
       cwd: repo.dir,
-      env: { PIN: 'Q', MARK: mark },
+      env: cliEnv({ PIN: 'Q', MARK: mark }),
     });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/shorter than 4 characters.*PIN/);
@@ -141,7 +143,7 @@ describe('secrets reach commands through the environment, never argv', () => {
   let repo: GitRepo;
   beforeAll(async () => {
     requireBinaries('psql', 'pg_dump', 'zstd', 'rclone', 'jq');
-    buildDist();
+    expectBuilt();
     root = await mkdtemp(join(tmpdir(), 'rel-argv-'));
     [pg, s3] = await Promise.all([startPostgres({ root, name: 'argv' }), startS3({ root })]);
     await pg.createDatabase('app');
@@ -186,7 +188,7 @@ steps:
     const secret = 'Pg-Secret-Value-42';
     const child = startCli(['exec', 'rb.yaml', '--env-file', envFile, '--state-dir', join(root, 'state'), '--output', 'plain'], {
       cwd: repo.dir,
-      env: { PG_SECRET: secret, TMPDIR: root },
+      env: cliEnv({ PG_SECRET: secret, TMPDIR: root }),
     });
     const seen = new Set<string>();
     const leaks: string[] = [];

@@ -6,13 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runShell } from '../../src/engine/spawn.js';
-import { buildDist, runCli } from './helpers/cli.js';
+import { expectBuilt, runCli } from '../helpers/cli.js';
 
 const sh = (text: string) => runShell({ text, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
 
 let dir: string;
 beforeAll(() => {
-  buildDist();
+  expectBuilt();
   dir = mkdtempSync(join(tmpdir(), 'rel-traps-'));
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,7 +37,7 @@ describe('shell traps under bash -euo pipefail', () => {
       join(dir, 'local.yaml'),
       'runbook: 1\nname: traps\nsteps:\n  - id: local\n    run: |\n      f() {\n        local x=$(false)\n        echo "$x"\n      }\n      f\n    verify: test -e /etc/hostname\n    timeout: 1m\n',
     );
-    const lint = runCli(['lint', join(dir, 'local.yaml')], { cwd: dir });
+    const lint = await runCli(['lint', join(dir, 'local.yaml')], { cwd: dir });
     expect(lint.stdout + lint.stderr).toMatch(/local\.yaml:7:15: warning: declare and assign separately.*\[shellcheck\/SC2155\]/);
   });
 
@@ -60,12 +60,12 @@ describe('shell traps under bash -euo pipefail', () => {
     expect(substituted.stdout).toBe('1\n');
   });
 
-  it('the engine reports the SIGPIPE case as `run exited 141`', () => {
+  it('the engine reports the SIGPIPE case as `run exited 141`', async () => {
     writeFileSync(
       join(dir, 'head.yaml'),
       'runbook: 1\nname: head\nsteps:\n  - id: first-line\n    run: seq 1 1000000 | head -n 1\n    verify: test -e /etc/hostname\n    timeout: 1m\n',
     );
-    const result = runCli(['exec', join(dir, 'head.yaml'), '--allow-dirty', '--state-dir', join(dir, 'state'), '--output', 'plain'], {
+    const result = await runCli(['exec', join(dir, 'head.yaml'), '--allow-dirty', '--state-dir', join(dir, 'state'), '--output', 'plain'], {
       cwd: dir,
     });
     expect(result.code).toBe(1);

@@ -4,19 +4,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cli, expectBuilt } from '../helpers/cli.js';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.js';
 import { readJournal } from '../../src/engine/journal.js';
 import { DRILL_FORMAT, parseBackupId, type DrillReport } from '../../src/report/drill-model.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const cli = join(root, 'bin/runbook.js');
-
-beforeAll(() => {
-  // `npm test` builds first; rebuilding here would rewrite dist/ under tests running in parallel.
-  expect(existsSync(join(root, 'dist/cli/drill.js')), 'run `npm run build` first').toBe(true);
-}, 120_000);
+beforeAll(() => expectBuilt('cli/drill.js'), 120_000);
 
 let repo: GitRepo;
 afterEach(() => repo?.remove());

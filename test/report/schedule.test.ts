@@ -93,7 +93,7 @@ PATH=/usr/local/bin:/usr/bin:/bin
     const line = renderCrontab(jobs, { logDir })
       .split('\n')
       .find((l) => l.startsWith('0 2 '))!;
-    const { runCommand } = await import('../../src/stack/run.js');
+    const { runCommand } = await import('../../tools/stack/run.js');
     await runCommand('sh', ['-c', line.split(' ').slice(5).join(' ')]);
     expect(await readFile(join(logDir, 'backup-supabase.log'), 'utf8')).toBe('exec runbooks/backup-supabase.yaml --env production --yes\n');
     await rm(logDir, { recursive: true, force: true });
@@ -145,7 +145,7 @@ WantedBy=timers.target
   });
 
   it('gives units that systemd-analyze accepts, with calendars it normalises to themselves', async () => {
-    const { runCommand } = await import('../../src/stack/run.js');
+    const { runCommand } = await import('../../tools/stack/run.js');
     // An executable that exists here stands in for `runbook`, which `verify` checks for.
     const { units } = renderSystemdUnits(collect(`${fixtures}/runbooks`, { workdir: tmpdir(), command: '/usr/bin/true' }).jobs);
     const dir = await mkdtemp(join(tmpdir(), 'runbook-units-'));

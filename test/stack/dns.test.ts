@@ -2,8 +2,8 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDns, type DnsServer } from '../../src/stack/dns.js';
-import { isAlive, runCommand } from '../../src/stack/run.js';
+import { startDns, type DnsServer } from '../../tools/stack/dns.js';
+import { isAlive, runCommand } from '../../tools/stack/run.js';
 
 describe('startDns', () => {
   let root: string;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DAM_DERIVATIVES, hashTree, seedDam, seedFiles } from '../../src/stack/files.js';
+import { DAM_DERIVATIVES, hashTree, seedDam, seedFiles } from '../../tools/stack/files.js';
 
 describe('seedFiles and hashTree', () => {
   let root: string;

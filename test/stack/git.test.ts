@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBareRepositories, listRefs, listRepositories, type RefMap } from '../../src/stack/git.js';
-import { runCommand } from '../../src/stack/run.js';
+import { createBareRepositories, listRefs, listRepositories, type RefMap } from '../../tools/stack/git.js';
+import { runCommand } from '../../tools/stack/run.js';
 
 describe('createBareRepositories', () => {
   let root: string;

@@ -3,9 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findFreePort } from '../../src/stack/ports.js';
-import { startPostgres, type PgCluster } from '../../src/stack/postgres.js';
-import { isAlive } from '../../src/stack/run.js';
+import { findFreePort } from '../../tools/stack/ports.js';
+import { startPostgres, type PgCluster } from '../../tools/stack/postgres.js';
+import { isAlive } from '../../tools/stack/run.js';
 
 describe('findFreePort', () => {
   it('returns distinct bindable ports', async () => {

@@ -4,8 +4,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findSystemBinary, isAlive, runCommand, systemPath } from '../../src/stack/run.js';
-import { startS3, type S3Server } from '../../src/stack/s3.js';
+import { findSystemBinary, isAlive, runCommand, systemPath } from '../../tools/stack/run.js';
+import { startS3, type S3Server } from '../../tools/stack/s3.js';
 
 describe('startS3', () => {
   let root: string;

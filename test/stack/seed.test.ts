@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type PgCluster } from '../../src/stack/postgres.js';
-import { runCommand } from '../../src/stack/run.js';
-import { seedDamDatabase, seedGitea, seedSupabase, seedTwenty, sequenceValues, tableChecksums } from '../../src/stack/seed.js';
+import { startPostgres, type PgCluster } from '../../tools/stack/postgres.js';
+import { runCommand } from '../../tools/stack/run.js';
+import { seedDamDatabase, seedGitea, seedSupabase, seedTwenty, sequenceValues, tableChecksums } from '../../tools/stack/seed.js';
 
 describe('seeding and checksums', () => {
   let root: string;

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEnvFile } from '../../src/engine/env-file.js';
-import { isAlive, runCommand, waitForExit } from '../../src/stack/run.js';
-import { formatEnvFile, SERVICES, startStack, type Stack } from '../../src/stack/stack.js';
+import { isAlive, runCommand, waitForExit } from '../../tools/stack/run.js';
+import { formatEnvFile, SERVICES, startStack, type Stack } from '../../tools/stack/stack.js';
 
 describe('formatEnvFile', () => {
   it('round-trips through the engine’s env-file parser, multi-line and quoted values included', () => {

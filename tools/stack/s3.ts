@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { trackPid, untrackPid } from './registry.js';
+import { repository } from './repository.js';
 import { terminatePid } from './run.js';
 
 /** Options of {@link startS3}. */
@@ -44,14 +45,12 @@ export interface S3Server {
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** Compiled entry beside us (dist), or the source text run with `node -e` (vitest runs src/). */
+/** Compiled entry beside us (dist-tools), or the source text run with `node -e` (vitest runs tools/stack/). */
 const serverCommand = (): string[] => {
   const compiled = join(here, 's3-server.js');
   if (existsSync(compiled)) return [compiled];
   return ['--input-type=module', '-e', readFileSync(join(here, 's3-server.ts'), 'utf8')];
 };
-
-const packageRoot = join(here, '..', '..');
 
 const waitForReady = (child: ReturnType<typeof spawn>): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -79,7 +78,7 @@ export const startS3 = async ({ root, bucket = 'backups', port = 0 }: StartS3Opt
   const dir = join(root, 's3');
   await mkdir(dir, { recursive: true });
   const child = spawn(process.execPath, serverCommand(), {
-    cwd: packageRoot, // resolves the `s3rver` import when run from source text
+    cwd: repository, // resolves the `s3rver` import when run from source text
     env: { ...process.env, S3_SERVER_CONFIG: JSON.stringify({ port, directory: dir, bucket }) },
     stdio: ['pipe', 'pipe', 'pipe'],
   });

@@ -3,11 +3,11 @@
 import { spawn } from 'node:child_process';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { listDrillReports } from '../report/drill-files.js';
+import { listDrillReports } from '../../src/report/drill-files.js';
+import { repository } from './repository.js';
 import { systemPath } from './run.js';
 import { startStack, type Stack, type StackSnapshot } from './stack.js';
 
-const repository = fileURLToPath(new URL('../../', import.meta.url));
 const cli = join(repository, 'bin', 'runbook.js');
 
 const backups = ['backup-supabase', 'backup-twenty', 'backup-gitea-db', 'backup-dam-db', 'backup-gitea-repos', 'backup-files'];

@@ -1,68 +1,10 @@
-// The built CLI as the reliability suites drive it: a real `node bin/runbook.js` process per call,
-// plus the /proc readers the fault tests use to find and check processes by PID.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+// Real processes in the fault tests: waiting for a condition, reading /proc to find and check
+// processes by PID, and starting shell pipelines the way the engine does, to kill one of their parts.
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { expect } from 'vitest';
-import { systemPath } from '../../../src/stack/run.js';
-
-export const root = fileURLToPath(new URL('../../..', import.meta.url));
-export const cli = join(root, 'bin/runbook.js');
-
-/** `npm test` builds first; rebuilding here would rewrite dist/ under tests running in parallel. */
-export const buildDist = () => {
-  expect(existsSync(join(root, 'dist/cli/exec.js')), 'run `npm run build` first').toBe(true);
-};
-
-/** The environment of a CLI run: system PATH (no node_modules/.bin shims), no AWS_CA_BUNDLE (rclone 1.60). */
-export const cliEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PATH: systemPath(),
-    NO_COLOR: '1',
-    RUNBOOK_KILL_GRACE_MS: '500',
-    RCLONE_CONFIG: '/dev/null',
-    ...extra,
-  };
-  delete env.AWS_CA_BUNDLE;
-  return env;
-};
-
-export interface CliResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-export const runCli = (args: string[], options: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): CliResult => {
-  const result = spawnSync(process.execPath, [cli, ...args], {
-    cwd: options.cwd,
-    env: cliEnv(options.env),
-    encoding: 'utf8',
-    timeout: options.timeoutMs ?? 120_000,
-  });
-  return { code: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
-};
-
-export const startCli = (
-  args: string[],
-  options: { cwd: string; env?: Record<string, string> },
-): ChildProcess & { output: () => { stdout: string; stderr: string } } => {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: options.cwd, env: cliEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return Object.assign(child, { output: () => ({ stdout, stderr }) });
-};
-
-export const exited = (child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> =>
-  new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
-    else child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
+import { systemPath } from '../../../tools/stack/run.js';
+import { repository } from '../../helpers/cli.js';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -149,7 +91,7 @@ export const filesUnder = (dir: string): string[] => {
   return out;
 };
 
-const binDir = join(root, 'bin');
+const binDir = join(repository, 'bin');
 
 export interface StartedShell {
   pid: number;
