@@ -1,16 +1,16 @@
 // The registry of built-in actions: one file each, listed here in sorted order.
 import type { Action } from './action.js';
 import { dnsUpdate } from './dns.update.js';
-import { filesBackup } from './files.backup.js';
-import { filesRestore } from './files.restore.js';
-import { gitBackup } from './git.backup.js';
+import { filesBackup } from './files.backup/index.js';
+import { filesRestore } from './files.restore/index.js';
+import { gitBackup } from './git.backup/index.js';
 import { gitCheckout } from './git.checkout.js';
-import { gitRestore } from './git.restore.js';
+import { gitRestore } from './git.restore/index.js';
 import { httpWait } from './http.wait/index.js';
 import { postgresDump } from './postgres.dump.js';
 import { postgresRestore } from './postgres.restore.js';
 import { postgresScratch } from './postgres.scratch.js';
-import { retentionPrune } from './retention.prune.js';
+import { retentionPrune } from './retention.prune/index.js';
 
 export const actions: Record<string, Action<any>> = {
   'dns.update': dnsUpdate,

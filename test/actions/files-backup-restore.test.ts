@@ -1,9 +1,9 @@
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { filesBackup } from '../../src/actions/files.backup.js';
-import { filesRestore } from '../../src/actions/files.restore.js';
+import { filesBackup } from '../../src/actions/files.backup/index.js';
+import { filesRestore } from '../../src/actions/files.restore/index.js';
 import { DAM_DERIVATIVES, hashTree, seedDam, seedFiles } from '../../tools/stack/files.js';
 import { startS3, type S3Server } from '../../tools/stack/s3.js';
 import { expectOk, requireBinaries, runShell, runStep } from '../backup/shell.js';
@@ -99,6 +99,33 @@ describe('files.backup and files.restore', () => {
     const [victim] = Object.keys(await hashTree(stored)).filter((path) => !path.endsWith('/'));
     await writeFile(join(stored, victim!), 'something else');
     expect((await runShell(expansion.verify.run, { RUNBOOK_OUTPUT: '/dev/null' })).code).not.toBe(0);
+  });
+
+  it('expands to quoted inputs and a call; exclude patterns of any characters reach rclone as they are', async () => {
+    const source = join(root, 'quoted src');
+    await mkdir(join(source, 'keep'), { recursive: true });
+    await writeFile(join(source, 'keep', 'a.txt'), 'a');
+    await writeFile(join(source, "it's junk.tmp"), 'junk');
+    await writeFile(join(source, '$(touch pwned).log'), 'log');
+    const to = join(root, 'dest-quoted');
+    const expansion = filesBackup.expand({ source, to, exclude: ["it's *.tmp", '$(touch pwned).log'] }, context);
+    expect(expansion.run).toBe(
+      `SOURCE='${source}'\nTO=${to}\nRB_RUNBOOK=files-test\nRB_STEP=files\nEXCLUDE=('it'\\''s *.tmp' '$(touch pwned).log')\nrb_files_backup_run`,
+    );
+    expect(expansion.verify.run).toBe(
+      `SOURCE='${source}'\nTO=${to}\nEXCLUDE=('it'\\''s *.tmp' '$(touch pwned).log')\nrb_files_backup_verify`,
+    );
+    expect(filesRestore.expand({ from: to, to: source }, context).run).toBe(
+      `FROM=${to}\nTO='${source}'\nBACKUP=latest\nrb_files_restore_run`,
+    );
+    // Run by hand (no RUNBOOK_* from exec): the manifest names the runbook and step of the expansion.
+    const run = await runShell(expansion.run, { RUNBOOK_OUTPUT: join(root, 'quoted-output') });
+    expectOk(run, 'backup');
+    expectOk(await runShell(expansion.verify.run, { RUNBOOK_OUTPUT: join(root, 'quoted-output') }), 'backup verify');
+    const [id] = (await readFile(join(root, 'quoted-output'), 'utf8')).match(/\d{4}-\d\d-\d\dT\d{6}Z/)!;
+    const manifest = JSON.parse(await readFile(join(to, id, 'manifest.json'), 'utf8'));
+    expect(manifest.files.map((f: { name: string }) => f.name)).toEqual(['files/keep/a.txt']);
+    expect(manifest.runbook).toEqual({ name: 'files-test', commit: '', run_id: '', step: 'files' });
   });
 
   describe('through S3', () => {

@@ -2,8 +2,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gitBackup } from '../../src/actions/git.backup.js';
-import { gitRestore } from '../../src/actions/git.restore.js';
+import { gitBackup } from '../../src/actions/git.backup/index.js';
+import { gitRestore } from '../../src/actions/git.restore/index.js';
 import { createBareRepositories, listRepositories } from '../../tools/stack/git.js';
 import { runCommand } from '../../tools/stack/run.js';
 import { startS3, type S3Server } from '../../tools/stack/s3.js';
@@ -69,6 +69,8 @@ describe('git.backup and git.restore', () => {
   it('manifest records every ref and sha per repository, and a corrupted bundle fails verification', async () => {
     const to = join(root, 'dest-corrupt');
     const expansion = gitBackup.expand({ repositories, to }, context);
+    expect(expansion.run).toBe(`REPOSITORIES=${repositories}\nTO=${to}\nRB_RUNBOOK=git-test\nRB_STEP=gitea-repos\nrb_git_backup_run`);
+    expect(expansion.verify.run).toBe(`TO=${to}\nrb_git_backup_verify`);
     const backup = await runStep(expansion, root);
     expectOk(backup.verify, 'backup verify');
     const id = backup.outputs.backup!;

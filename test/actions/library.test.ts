@@ -183,3 +183,51 @@ cat "$WORK/manifest.json"`,
     expect(readFileSync(output, 'utf8')).toBe(`backup=${manifest.id}\n`);
   });
 });
+
+describe('lib/git.sh', () => {
+  it('passes a repository holding exactly the recorded refs and HEAD, and fails on a missing, extra or moved ref or another HEAD', async () => {
+    requireBinaries('git', 'jq');
+    const dir = scratch();
+    const repo = join(dir, 'repo.git');
+    const make = await runShell(
+      `git init --quiet --bare --initial-branch=main "$REPO"
+tree=$(git -C "$REPO" mktree < /dev/null)
+one=$(git -C "$REPO" -c user.name=t -c user.email=t@t commit-tree -m one "$tree")
+two=$(git -C "$REPO" -c user.name=t -c user.email=t@t commit-tree -m two -p "$one" "$tree")
+git -C "$REPO" update-ref refs/heads/main "$two"
+git -C "$REPO" update-ref refs/tags/v1 "$one"
+echo "$one $two"`,
+      { REPO: repo },
+    );
+    expect(make.code, make.stderr).toBe(0);
+    const [one, two] = make.stdout.trim().split(' ');
+    const manifest = { refs: { 'repo.git': { 'refs/heads/main': two, 'refs/tags/v1': one, HEAD: two } } };
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+    const check = (change = '') => runShell(`WORK="$DIR"\n${change}\nrb_git_check_refs "$REPO" repo.git`, { DIR: dir, REPO: repo });
+
+    expect((await check()).code).toBe(0);
+    const moved = await check(`git -C "$REPO" update-ref refs/tags/v1 ${two}`);
+    expect(moved.code).toBe(1);
+    expect(moved.stdout).toContain(`< ${one} refs/tags/v1`);
+    const extra = await check(`git -C "$REPO" update-ref refs/tags/v1 ${one}; git -C "$REPO" update-ref refs/heads/other ${one}`);
+    expect(extra.code).toBe(1);
+    expect(extra.stdout).toContain(`> ${one} refs/heads/other`);
+    const head = await check(
+      `git -C "$REPO" update-ref -d refs/heads/other; git -C "$REPO" update-ref refs/heads/side ${one}; git -C "$REPO" symbolic-ref HEAD refs/heads/side`,
+    );
+    expect(head.code).toBe(1);
+    expect(head.stdout).toContain(`> ${one} refs/heads/side`);
+    // Only HEAD differs: every ref equals the manifest's, but HEAD names another commit.
+    const onlyHead = await check(`git -C "$REPO" update-ref -d refs/heads/side; git -C "$REPO" symbolic-ref HEAD refs/tags/v1`);
+    expect(onlyHead.code).toBe(1);
+    expect(onlyHead.stderr).toContain(`${repo}: HEAD is not ${two}`);
+    const fixed = await check(`git -C "$REPO" symbolic-ref HEAD refs/heads/main`);
+    expect(fixed.code, fixed.stderr).toBe(0);
+    // An `if` condition, where set -e does not stop it: the explicit returns still fail it.
+    const condition = await runShell(
+      `WORK="$DIR"\ngit -C "$REPO" update-ref refs/tags/v2 ${one}\nif rb_git_check_refs "$REPO" repo.git > /dev/null; then echo same; else echo differs; fi`,
+      { DIR: dir, REPO: repo },
+    );
+    expect(condition.stdout).toBe('differs\n');
+  });
+});

@@ -1,11 +1,13 @@
 import { mkdir, mkdtemp, readdir, rm, writeFile, access } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatBackupId } from '../../src/backup/id.js';
 import { inspectBackups } from '../../src/backup/inspect.js';
-import { retentionPrune } from '../../src/actions/retention.prune.js';
+import { retentionPrune } from '../../src/actions/retention.prune/index.js';
 import { startS3 } from '../../tools/stack/s3.js';
+import { systemPath } from '../../tools/stack/run.js';
 import { requireBinaries, runShell } from './shell.js';
 
 const now = new Date('2026-11-25T12:00:00Z');
@@ -207,19 +209,55 @@ describe('retention over a local destination', () => {
     }
   });
 
-  it('retention.prune expands to the runbook backups command, dry run unless apply', () => {
+  it('retention.prune expands to its inputs and a call of its function, dry run unless apply', () => {
     const context = { runbook: 'nightly', stepId: 'prune', secrets: [], rpo: '26h' };
     const dry = retentionPrune.expand({ dest: 'backup:backups/postgres/supabase' }, context);
-    expect(dry.run).toBe(
-      'dest=backup:backups/postgres/supabase\nkeep_daily=7\nkeep_weekly=4\nkeep_monthly=6\nrpo=26h\nrunbook backups "$dest" --prune --keep-daily "$keep_daily" --keep-weekly "$keep_weekly" --keep-monthly "$keep_monthly" --rpo "$rpo"',
-    );
-    expect(dry.verify.run).toMatch(/runbook backups "\$dest" --rpo "\$rpo"$/);
+    const dryInputs = 'DEST=backup:backups/postgres/supabase\nKEEP_DAILY=7\nKEEP_WEEKLY=4\nKEEP_MONTHLY=6\nRPO=26h\nAPPLY=false';
+    expect(dry.run).toBe(`${dryInputs}\nrb_retention_prune_run`);
+    expect(dry.verify.run).toBe(`${dryInputs}\nrb_retention_prune_verify`);
     expect(retentionPrune.destructive({ dest: 'x' })).toBe(false);
     const apply = retentionPrune.expand({ dest: 'x y', keep: { daily: 3, weekly: 0 }, apply: true }, { ...context, rpo: undefined });
-    expect(apply.run).toBe(
-      `dest='x y'\nkeep_daily=3\nkeep_weekly=0\nkeep_monthly=6\nrunbook backups "$dest" --prune --keep-daily "$keep_daily" --keep-weekly "$keep_weekly" --keep-monthly "$keep_monthly" --apply`,
-    );
-    expect(apply.verify.run).toMatch(/--check-policy$/);
+    expect(apply.run).toBe(`DEST='x y'\nKEEP_DAILY=3\nKEEP_WEEKLY=0\nKEEP_MONTHLY=6\nRPO=''\nAPPLY=true\nrb_retention_prune_run`);
+    expect(apply.verify.run).toMatch(/\nrb_retention_prune_verify$/);
     expect(retentionPrune.destructive({ dest: 'x', apply: true })).toBe(true);
+  });
+
+  it('retention.prune runs `runbook backups`: a dry run deletes nothing, apply leaves the policy set, an old newest backup refuses', async () => {
+    const dest = join(root, 'action');
+    const old = formatBackupId(new Date(Date.now() - 10 * day));
+    const newer = formatBackupId(new Date(Date.now() - 2 * day));
+    const newest = formatBackupId(new Date(Date.now() - 3_600_000));
+    for (const id of [old, newer, newest]) await writeBackup(dest, id);
+    const context = { runbook: 'nightly', stepId: 'prune', secrets: [], rpo: '26h' };
+    const keep = { daily: 1, weekly: 0, monthly: 0 };
+    // The `runbook` command exec puts on a step's PATH (the built CLI: run `npm run build` first).
+    const shim = join(root, 'bin');
+    await mkdir(shim);
+    const cli = fileURLToPath(new URL('../../bin/runbook.js', import.meta.url));
+    await writeFile(join(shim, 'runbook'), `#!/bin/sh\nexec '${process.execPath}' '${cli}' "$@"\n`, { mode: 0o755 });
+    const inStep = (text: string) => runShell(text, { PATH: `${shim}:${systemPath()}` });
+
+    const dry = retentionPrune.expand({ dest, keep }, context);
+    const dryRun = await inStep(dry.run);
+    expect(dryRun.code, dryRun.stderr).toBe(0);
+    expect((await inStep(dry.verify.run)).code).toBe(0);
+    expect(await backupsIn(dest)).toEqual([old, newer, newest].sort());
+    // --check-policy fails while the backups the policy deletes are still there.
+    expect((await inStep(retentionPrune.expand({ dest, keep, apply: true }, context).verify.run)).code).not.toBe(0);
+
+    const apply = retentionPrune.expand({ dest, keep, apply: true }, context);
+    const applied = await inStep(apply.run);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect((await inStep(apply.verify.run)).code).toBe(0);
+    expect(await backupsIn(dest)).toEqual([newest]);
+
+    const stale = retentionPrune.expand({ dest, keep, apply: true }, { ...context, rpo: '30m' });
+    const refused = await inStep(stale.run);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/refusing to prune/);
+    expect((await inStep(stale.verify.run)).code).not.toBe(0);
+    expect(await backupsIn(dest)).toEqual([newest]);
+    // Without an RPO there is no age to judge: the listing alone passes.
+    expect((await inStep(retentionPrune.expand({ dest }, { ...context, rpo: undefined }).verify.run)).code).toBe(0);
   });
 });

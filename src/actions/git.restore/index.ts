@@ -1,0 +1,18 @@
+// git.restore: recreates the bare repositories of a git backup under `to` from their bundles, never
+// overwriting a repository that holds other refs (run.sh and verify.sh say how).
+import type { GitRestoreInput } from '../../runbook/schema.generated.js';
+import { callShell, type Action } from '../action.js';
+
+export const gitRestore: Action<GitRestoreInput> = {
+  name: 'git.restore',
+  description:
+    'Recreates the bare repositories of a git backup (`latest` complete one, or an id) under `to` from their bundles; existing repositories with other refs are never overwritten.',
+  verifies:
+    "Every repository of the manifest exists under `to`, holds exactly the manifest's refs (same object ids, HEAD too) and `git fsck --full` is clean.",
+  requires: () => ['git', 'rclone', 'jq', 'sha256sum'],
+  destructive: () => false,
+  expand: (input) => {
+    const inputs = { FROM: input.from, TO: input.to, BACKUP: input.backup ?? 'latest' };
+    return { run: callShell('rb_git_restore_run', inputs), verify: { run: callShell('rb_git_restore_verify', inputs) } };
+  },
+};
