@@ -4,7 +4,7 @@ import { dnsUpdate } from './dns.update.js';
 import { filesBackup } from './files.backup.js';
 import { filesRestore } from './files.restore.js';
 import { gitBackup } from './git.backup.js';
-import { gitCheckout } from './git.checkout.js';
+import { gitCheckout } from './git.checkout/index.js';
 import { gitRestore } from './git.restore.js';
 import { httpWait } from './http.wait/index.js';
 import { postgresDump } from './postgres.dump.js';
