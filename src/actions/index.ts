@@ -1,6 +1,6 @@
 // The registry of built-in actions: one file each, listed here in sorted order.
 import type { Action } from './action.js';
-import { dnsUpdate } from './dns.update.js';
+import { dnsUpdate } from './dns.update/index.js';
 import { filesBackup } from './files.backup.js';
 import { filesRestore } from './files.restore.js';
 import { gitBackup } from './git.backup.js';
