@@ -1,10 +1,10 @@
-// The registry of built-in actions: one file each, listed here in sorted order.
+// The registry of built-in actions: one folder each (src/actions/NAME/), listed here in sorted order.
 import type { Action } from './action.js';
-import { dnsUpdate } from './dns.update.js';
+import { dnsUpdate } from './dns.update/index.js';
 import { filesBackup } from './files.backup/index.js';
 import { filesRestore } from './files.restore/index.js';
 import { gitBackup } from './git.backup/index.js';
-import { gitCheckout } from './git.checkout.js';
+import { gitCheckout } from './git.checkout/index.js';
 import { gitRestore } from './git.restore/index.js';
 import { httpWait } from './http.wait/index.js';
 import { postgresDump } from './postgres.dump.js';

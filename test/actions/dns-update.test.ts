@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dnsUpdate } from '../../src/actions/dns.update.js';
+import { dnsUpdate } from '../../src/actions/dns.update/index.js';
 import type { DnsUpdateInput } from '../../src/runbook/schema.generated.js';
 import { startDns, type DnsServer } from '../../tools/stack/dns.js';
 import { runCommand } from '../../tools/stack/run.js';
@@ -22,8 +22,6 @@ let dns: DnsServer;
 /** Runs shell text the way `runbook exec` does, with the secrets in the environment only. */
 const runShell = (text: string, env: Record<string, string> = {}) =>
   runCommand('bash', ['-euo', 'pipefail', '-c', scriptFor(text)], { env: { TMPDIR: scratch, ...env }, timeoutMs: 30_000 });
-
-const shellcheck = (text: string) => runCommand('shellcheck', ['-s', 'bash', '-S', 'warning', '-'], { input: text });
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'runbook-dns-action-'));
@@ -47,21 +45,61 @@ describe('dns.update rfc2136', () => {
     records: [{ name: 'crm', type: 'A', value: '198.51.100.7' }],
   });
 
-  it('expands to an nsupdate script that reads the key from the environment, never from the text', () => {
+  it('expands to its inputs, the key taken from the environment, never from the text, and a call of its library functions', () => {
     const { run, verify } = dnsUpdate.expand(input(), context);
-    expect(run).toContain(`ZONE=${dns.zone}`);
-    expect(run).toContain('update delete crm.$ZONE A\nupdate add crm.$ZONE 300 A 198.51.100.7\nsend');
-    expect(run).toContain('nsupdate -k "$keyfile"');
-    expect(run).toContain('"$DNS_TSIG_KEY"');
+    expect(run.split('\n')).toEqual([
+      'PROVIDER=rfc2136',
+      `SERVER=${dns.server}`,
+      `PORT=${dns.port}`,
+      `ZONE=${dns.zone}`,
+      `RECORDS='crm 300 A 198.51.100.7'`,
+      'TSIG_KEY="${DNS_TSIG_KEY}"',
+      'rb_dns_update_run',
+    ]);
     expect(run).not.toContain(dns.keyText.trim().split('\n')[2]!.trim());
     expect(verify).toMatchObject({ retries: 30, interval: '2s' });
-    expect(verify.run).toContain(`expect_answer "crm.$ZONE" A 198.51.100.7`);
+    expect(verify.run.split('\n')).toEqual([
+      `SERVER=${dns.server}`,
+      `PORT=${dns.port}`,
+      `ZONE=${dns.zone}`,
+      `RECORDS='crm 300 A 198.51.100.7'`,
+      'rb_dns_update_verify',
+    ]);
+    // Without a key the update goes unsigned.
+    const { key_secret: _, ...unsigned } = input();
+    expect(dnsUpdate.expand(unsigned, context).run).toContain(`\nTSIG_KEY=''\nrb_dns_update_run`);
   });
 
-  it('passes shellcheck', async () => {
-    const { run, verify } = dnsUpdate.expand(input(), context);
-    await shellcheck(run);
-    await shellcheck(verify.run);
+  it('gives nsupdate one delete and one add per record: TXT data quoted, @ the apex, absolute names as they are', async () => {
+    const { run, verify } = dnsUpdate.expand(
+      {
+        ...input(),
+        records: [
+          { name: 'shop', type: 'A', value: '198.51.100.7' },
+          { name: '@', type: 'TXT', value: "it's here; a & b | c * ~ (x)", ttl: 60 },
+          { name: `www.${dns.zone}.`, type: 'CNAME', value: `crm.${dns.zone}` },
+        ],
+      },
+      context,
+    );
+    const script = await runShell(run.replace(/rb_dns_update_run$/, 'rb_dns_update_each rb_dns_update_nsupdate_record'), {
+      DNS_TSIG_KEY: dns.keyText,
+    });
+    expect(script.stdout).toBe(
+      [
+        `update delete shop.${dns.zone} A`,
+        `update add shop.${dns.zone} 300 A 198.51.100.7`,
+        `update delete ${dns.zone} TXT`,
+        `update add ${dns.zone} 60 TXT "it's here; a & b | c * ~ (x)"`,
+        `update delete www.${dns.zone}. CNAME`,
+        `update add www.${dns.zone}. 300 CNAME crm.${dns.zone}`,
+        '',
+      ].join('\n'),
+    );
+    await runShell(run, { DNS_TSIG_KEY: dns.keyText });
+    const checked = await runShell(verify.run);
+    expect(checked.stdout).toContain(`${dns.zone} TXT "it's here; a & b | c * ~ (x)"`);
+    expect(checked.stdout).toContain(`www.${dns.zone}. CNAME crm.${dns.zone}.`);
   });
 
   it('refuses a wrong key: the step fails and the record keeps its value', async () => {
@@ -220,12 +258,26 @@ describe('dns.update hetzner (against a local stand-in for the Hetzner DNS API)'
     ],
   });
 
-  it('passes shellcheck and keeps the token out of the text', async () => {
-    const { run, verify } = dnsUpdate.expand(input(), context);
+  it('expands to its inputs, the token taken from the environment, never from the text, and a call of its library functions', () => {
+    const { run } = dnsUpdate.expand(input(), context);
     expect(run).not.toContain(token);
-    expect(run).toContain(`printf 'Auth-API-Token: %s\\n' "$HETZNER_DNS_TOKEN"`);
-    await shellcheck(run);
-    await shellcheck(verify.run);
+    expect(run.split('\n')).toEqual([
+      'PROVIDER=hetzner',
+      `ZONE=${dns.zone}`,
+      `API_URL=${api.url}`,
+      `RECORDS='git 300 A 198.51.100.8`,
+      `dam 120 A 198.51.100.9'`,
+      'API_TOKEN="${HETZNER_DNS_TOKEN}"',
+      'rb_dns_update_run',
+    ]);
+  });
+
+  it('names records relative to the zone, as the API wants them', async () => {
+    const names = ['crm', '@', `${dns.zone}.`, `www.${dns.zone}.`, 'other.example.org.'];
+    const result = await runShell(
+      `ZONE=${dns.zone}\nfor name in ${names.map((n) => `'${n}'`).join(' ')}; do rb_dns_update_relative "$name"; done`,
+    );
+    expect(result.stdout.trim().split('\n')).toEqual(['crm', '@', '@', 'www', 'other.example.org.']);
   });
 
   it('fails on a token the API refuses, without changing anything', async () => {

@@ -3,7 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gitCheckout } from '../../src/actions/git.checkout.js';
+import { gitCheckout } from '../../src/actions/git.checkout/index.js';
+import { scriptFor } from '../../src/actions/library.js';
 import type { GitCheckoutInput } from '../../src/runbook/schema.generated.js';
 import { createBareRepositories } from '../../tools/stack/git.js';
 import { runCommand } from '../../tools/stack/run.js';
@@ -18,7 +19,8 @@ const gitEnv = {
   GIT_COMMITTER_EMAIL: 'test@example.test',
 };
 
-const runShell = (text: string) => runCommand('bash', ['-euo', 'pipefail', '-c', text], { env: gitEnv, timeoutMs: 30_000 });
+/** Runs shell text the way `runbook exec` does: its library definitions, then the text. */
+const runShell = (text: string) => runCommand('bash', ['-euo', 'pipefail', '-c', scriptFor(text)], { env: gitEnv, timeoutMs: 30_000 });
 const git = async (...args: string[]) => (await runCommand('git', args, { env: gitEnv })).stdout.trim();
 
 let root: string;
@@ -35,12 +37,12 @@ const expand = (input: Partial<GitCheckoutInput> & { to: string }) => gitCheckou
 const commitOf = (ref: string) => git('-C', repository, 'rev-parse', `${ref}^{commit}`);
 
 describe('git.checkout', () => {
-  it('expands to plain git commands that pass shellcheck', async () => {
+  it('expands to its inputs and a call of its library functions', () => {
     const { run, verify } = expand({ to: '/opt/config', ref: 'v1.0.0' });
-    expect(run.split('\n').slice(0, 3)).toEqual([`REPOSITORY=${repository}`, 'REF=v1.0.0', 'TO=/opt/config']);
-    expect(run).toContain('git clone --no-checkout "$REPOSITORY" "$TO"');
-    expect(verify.run).toContain('head=$(git -C "$TO" rev-parse HEAD)');
-    for (const text of [run, verify.run]) await runCommand('shellcheck', ['-s', 'bash', '-S', 'warning', '-'], { input: text });
+    const inputs = [`REPOSITORY=${repository}`, 'REF=v1.0.0', 'TO=/opt/config'];
+    expect(run.split('\n')).toEqual([...inputs, 'rb_git_checkout_run']);
+    expect(verify.run.split('\n')).toEqual([...inputs, 'rb_git_checkout_verify']);
+    expect(expand({ to: '/opt/config' }).run).toContain('REF=main\n');
   });
 
   it("clones main, and HEAD is main's commit", async () => {

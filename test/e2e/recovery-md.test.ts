@@ -99,7 +99,9 @@ describe('RECOVERY.md followed by hand', () => {
     const recovery = followDocument('runbooks/recover-full.yaml', env);
     // The demo stack has no Docker and no configuration repository: the document says to skip those.
     expect(recovery.skipped).toEqual(['prepare-host.docker', 'prepare-host.config', 'prepare-host.databases']);
-    expect(recovery.script).toContain('update add crm.$ZONE 300 A 198.51.100.7');
+    // The record is an input line of the dns step; the nsupdate command that sends it is in the definitions.
+    expect(recovery.script).toContain(`RECORDS='crm 300 A 198.51.100.7\n`);
+    expect(recovery.script).toContain('echo "update add $name $ttl $type $data"');
     writeFileSync(join(work, 'recover.sh'), recovery.script);
     const recovered = await runBash(join(work, 'recover.sh'), env, work);
     expect(recovered.code, recovered.output).toBe(0);

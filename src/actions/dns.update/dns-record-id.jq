@@ -1,0 +1,1 @@
+first(.records[] | select(.name == $name and .type == $type) | .id) // empty

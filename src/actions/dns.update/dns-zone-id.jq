@@ -1,0 +1,1 @@
+.zones[] | select(.name == $zone) | .id
