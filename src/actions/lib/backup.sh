@@ -5,7 +5,7 @@
 
 # rb_backup_ids: reads `rclone lsf -R --files-only` lines on stdin, prints the ids of the folders
 # that hold a manifest.json (the complete backups), oldest first. A name that is not a real UTC
-# time (2026-02-30T000000Z, 2026-11-20T250000Z) is no backup id, as in src/backup/id.ts.
+# time (a 30th of February, a 25th hour) is no backup id, as in src/backup/id.ts.
 rb_backup_ids() {
   sed -n -E 's:^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{6}Z)/manifest\.json$:\1:p' | awk '{
     y = substr($0, 1, 4) + 0; m = substr($0, 6, 2) + 0; d = substr($0, 9, 2) + 0
