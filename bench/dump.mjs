@@ -64,7 +64,7 @@ const folderBytes = (dir) =>
     .reduce((sum, path) => sum + statSync(path).size, 0);
 
 export const run = async () => {
-  if (!existsSync(dist('actions/postgres.dump.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+  if (!existsSync(dist('actions/postgres.dump/index.js'))) throw new Error('dist/ is missing: run `npm run build` first');
   const { startPostgres } = await import(dist('stack/postgres.js'));
   const { startS3 } = await import(dist('stack/s3.js'));
   const mb = Number(process.env.BENCH_DUMP_MB ?? 1024);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExpandContext } from '../../src/actions/action.js';
-import { postgresDump } from '../../src/actions/postgres.dump.js';
+import { postgresDump } from '../../src/actions/postgres.dump/index.js';
 import type { PostgresDumpInput } from '../../src/runbook/schema.generated.js';
 import { inspectBackups } from '../../src/backup/inspect.js';
 import { startPostgres, type PgCluster } from '../../src/stack/postgres.js';
