@@ -65,7 +65,7 @@ const folderBytes = (dir) =>
     .reduce((sum, path) => sum + statSync(path).size, 0);
 
 export const run = async () => {
-  if (!existsSync(dist('actions/postgres.dump.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+  if (!existsSync(dist('actions/postgres.dump/index.js'))) throw new Error('dist/ is missing: run `npm run build` first');
   if (!existsSync(stackModule('postgres.js'))) throw new Error('dist-tools/ is missing: run `npm run build:tools` first');
   const { startPostgres } = await import(stackModule('postgres.js'));
   const { startS3 } = await import(stackModule('s3.js'));

@@ -7,9 +7,9 @@ import { gitBackup } from './git.backup/index.js';
 import { gitCheckout } from './git.checkout/index.js';
 import { gitRestore } from './git.restore/index.js';
 import { httpWait } from './http.wait/index.js';
-import { postgresDump } from './postgres.dump.js';
-import { postgresRestore } from './postgres.restore.js';
-import { postgresScratch } from './postgres.scratch.js';
+import { postgresDump } from './postgres.dump/index.js';
+import { postgresRestore } from './postgres.restore/index.js';
+import { postgresScratch } from './postgres.scratch/index.js';
 import { retentionPrune } from './retention.prune/index.js';
 
 export const actions: Record<string, Action<any>> = {

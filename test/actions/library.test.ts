@@ -2,13 +2,16 @@
 // functions, every function a file calls exists, and the shared functions do what their callers
 // rely on, run by a real bash against real folders and a real rclone.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actions } from '../../src/actions/index.js';
 import { definitionsFor, loadLibrary, scriptFor } from '../../src/actions/library.js';
+import { startPostgres, type PgCluster } from '../../tools/stack/postgres.js';
+import { systemPath } from '../../tools/stack/run.js';
 import { requireBinaries, runShell } from '../backup/shell.js';
+import { writeDockerExec } from './postgres-fixture.js';
 
 const library = loadLibrary();
 const defined = new Set(library.flatMap((unit) => unit.functions));
@@ -229,5 +232,84 @@ echo "$one $two"`,
       { DIR: dir, REPO: repo },
     );
     expect(condition.stdout).toBe('differs\n');
+  });
+});
+
+describe('lib/postgres.sh', () => {
+  let root: string;
+  let pg: PgCluster;
+  const hostTarget = () => ({ PG_CONTAINER: '', PG_HOST: pg.host, PG_PORT: String(pg.port), PG_USER: 'postgres' });
+
+  beforeAll(async () => {
+    requireBinaries('psql', 'jq');
+    root = scratch();
+    pg = await startPostgres({ root, name: 'library' });
+    await pg.createDatabase('app');
+    await pg.psql(
+      `CREATE SCHEMA auth; CREATE TABLE auth.users (id int); INSERT INTO auth.users SELECT generate_series(1, 3);
+      CREATE TABLE public."Order Items" (id int); CREATE TABLE public.parted (id int) PARTITION BY RANGE (id);`,
+      'app',
+    );
+  });
+  afterAll(async () => {
+    await pg?.destroy();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('runs psql against a host target, stopping at the first error', async () => {
+    const ok = await runShell(`rb_psql -At -d app -c 'SELECT count(*) FROM auth.users'; rb_pg_where`, hostTarget());
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toBe(`3\n${pg.host}:${pg.port}\n`);
+    const failed = await runShell(`printf 'SELECT 1/0;\\nSELECT 42;\\n' | rb_psql -At -d app`, hostTarget());
+    expect(failed.code).toBe(3);
+    expect(failed.stdout).not.toContain('42');
+  });
+
+  it('runs the tools through docker exec for a container target, passing PGPASSWORD only when it is set', async () => {
+    const log = join(root, 'docker.log');
+    const env = {
+      PG_CONTAINER: 'db',
+      PG_USER: 'postgres',
+      PATH: `${await writeDockerExec(join(root, 'bin'), pg)}:${systemPath()}`,
+      DOCKER_LOG: log,
+    };
+    const result = await runShell(
+      `rb_psql -At -d app -c 'SELECT 1'; rb_pg_where; export PGPASSWORD=secret; rb_pg pg_dump -s -d app > /dev/null`,
+      env,
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('1\ncontainer db\n');
+    expect(readFileSync(log, 'utf8')).toBe(
+      'exec -i db psql -U postgres -X -v ON_ERROR_STOP=1 -w -At -d app -c SELECT 1\nexec -i -e PGPASSWORD db pg_dump -U postgres -s -d app\n',
+    );
+  });
+
+  it('counts the rows of every user table, and compares them with a manifest', async () => {
+    const counts = await runShell(`rb_pg_count_rows app`, hostTarget());
+    expect(counts.code, counts.stderr).toBe(0);
+    expect(JSON.parse(counts.stdout)).toEqual({ 'auth.users': 3, 'public.Order Items': 0, 'public.parted': 0 });
+    const manifest = join(root, 'manifest.json');
+    writeFileSync(manifest, JSON.stringify({ tables: { 'auth.users': 3, 'public.Order Items': 0, 'public.parted': 0 } }));
+    const compare = (got: string) =>
+      runShell(
+        `RB_ACTION=postgres.restore\nBACKUP=2026-01-01T000000Z\nTABLES="$(rb_pg_compare_counts "$MANIFEST" "$GOT" app)"\necho "$TABLES"`,
+        {
+          MANIFEST: manifest,
+          GOT: got,
+        },
+      );
+    const equal = await compare(counts.stdout.trim());
+    expect(equal.code, equal.stderr).toBe(0);
+    expect(equal.stdout).toBe('3\n');
+    const differ = await compare('{"auth.users": 2, "public.parted": 0}');
+    expect(differ.code).toBe(1);
+    expect(differ.stdout).toBe('');
+    expect(differ.stderr).toBe(
+      'auth.users: expected 3, got 2\npublic.Order Items: expected 0, got no such table\npostgres.restore: row counts in app differ from the manifest of 2026-01-01T000000Z\n',
+    );
+    writeFileSync(manifest, '{"tables": ');
+    const broken = await compare('{}');
+    expect(broken.code).not.toBe(0);
+    expect(broken.stdout).toBe('');
   });
 });

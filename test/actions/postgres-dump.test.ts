@@ -4,12 +4,13 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postgresDump } from '../../src/actions/postgres.dump.js';
+import { postgresDump } from '../../src/actions/postgres.dump/index.js';
 import type { ExpandContext } from '../../src/actions/action.js';
 import { startPostgres, type PgCluster } from '../../tools/stack/postgres.js';
+import { systemPath } from '../../tools/stack/run.js';
 import { startS3, type S3Server } from '../../tools/stack/s3.js';
 import { expectOk, requireBinaries, runShell, runStep } from '../backup/shell.js';
-import { rowCounts, seedMixed } from './postgres-fixture.js';
+import { rowCounts, seedMixed, writeDockerExec } from './postgres-fixture.js';
 
 const context: ExpandContext = { runbook: 'test', stepId: 'dump', secrets: [] };
 
@@ -263,24 +264,40 @@ describe('postgres.dump', () => {
     expect(old.stdout).not.toContain('roles.sql');
   });
 
-  it('expands a container target to docker exec, with the password only in the environment', () => {
-    const { run } = postgresDump.expand(
-      {
-        target: { container: 'supabase-db', user: 'supabase_admin', password_secret: 'SUPABASE_DB_PASSWORD' },
-        database: 'postgres',
-        to: 'backup:b/pg',
-      },
+  it('dumps a container target through docker exec, with the password only in the environment', async () => {
+    await pg.psql(`CREATE ROLE supabase_admin LOGIN SUPERUSER`);
+    const to = join(root, 'container-dest');
+    const step = postgresDump.expand(
+      { target: { container: 'supabase-db', user: 'supabase_admin', password_secret: 'SUPABASE_DB_PASSWORD' }, database: 'app', to },
       context,
     );
-    // Docker cannot run here: the text is what a person would run on the server.
-    expect(run).toContain('PG_CONTAINER=supabase-db\nPG_USER=supabase_admin\nexport PGPASSWORD="${SUPABASE_DB_PASSWORD}"');
-    expect(run).toContain('coproc SNAPSHOT_SESSION { docker exec -i -e PGPASSWORD "$PG_CONTAINER" psql -U "$PG_USER" -X');
-    expect(run).toContain('docker exec -i -e PGPASSWORD "$PG_CONTAINER" pg_dump -U "$PG_USER" -w --snapshot="$SNAPSHOT" -d "$DATABASE"');
-    expect(run).toContain(
-      'docker exec -i -e PGPASSWORD "$PG_CONTAINER" pg_dumpall -U "$PG_USER" -w -l "$DATABASE" --roles-only --no-role-passwords > "$WORK/$ROLES_FILE"',
+    // The text is the inputs and the call: the target, and the password by reference only.
+    expect(step.run).toBe(
+      `PG_CONTAINER=supabase-db\nPG_USER=supabase_admin\nDATABASE=app\nDEST=${to}\nFORMAT=plain\nCOMPRESS=zstd\nLEVEL=3\nROLES_FILE=roles.sql\nSTAGING=''\nexport PGPASSWORD="\${SUPABASE_DB_PASSWORD}"\nrb_postgres_dump_run`,
     );
-    expect(run).toContain('source: {database: $database, container: $container}');
-    expect(run).not.toMatch(/-h "\$PG_HOST"/);
+    expect(step.verify.run).toBe(`LOCATION=${to}\nROLES_FILE=roles.sql\nrb_postgres_dump_verify`);
+    // Docker cannot run here: a docker that serves `exec` against the test server runs the words for real.
+    const log = join(root, 'docker.log');
+    const shim = await writeDockerExec(join(root, 'docker-bin'), pg);
+    const { run, verify, outputs } = await runStep(step, root, {
+      ...env(),
+      PATH: `${shim}:${systemPath()}`,
+      DOCKER_LOG: log,
+      SUPABASE_DB_PASSWORD: 'not-in-argv',
+    });
+    await pg.psql(`DROP ROLE supabase_admin`);
+    expectOk(run, 'dump');
+    expectOk(verify, 'verify');
+    const calls = (await readFile(log, 'utf8')).trim().split('\n');
+    expect(calls).toContain('exec -i -e PGPASSWORD supabase-db psql -U supabase_admin -X -v ON_ERROR_STOP=1 -w -q -At -d app');
+    expect(calls).toContainEqual(
+      expect.stringMatching(/^exec -i -e PGPASSWORD supabase-db pg_dump -U supabase_admin -w --snapshot=[0-9A-F-]+ -d app$/),
+    );
+    expect(calls).toContain('exec -i -e PGPASSWORD supabase-db pg_dumpall -U supabase_admin -w -l app --roles-only --no-role-passwords');
+    expect(calls.join('\n')).not.toContain('not-in-argv');
+    const manifest = JSON.parse(await readFile(join(to, outputs.backup!, 'manifest.json'), 'utf8'));
+    expect(manifest.source).toEqual({ database: 'app', container: 'supabase-db' });
+    expect(manifest.tables).toEqual(await rowCounts(pg, 'app'));
     expect(postgresDump.requires({ target: { container: 'x' }, database: 'd', to: 't' })).toEqual([
       'docker',
       'zstd',

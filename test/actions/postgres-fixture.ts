@@ -47,3 +47,32 @@ export const tableContents = async (cluster: PgCluster, database: string): Promi
 /** Exact row count per table, keyed like the manifest. */
 export const rowCounts = async (cluster: PgCluster, database: string): Promise<Record<string, number>> =>
   Object.fromEntries(Object.entries(await tableContents(cluster, database)).map(([key, value]) => [key, Number(value.split(':')[0])]));
+
+/**
+ * A `docker` for `docker exec -i [-e NAME]… CONTAINER TOOL ARGS…` only: it logs its arguments (one
+ * call a line, to `$DOCKER_LOG`) and runs TOOL ARGS… against `cluster`, seeing only the variables
+ * passed with -e, as a tool inside a container would. A stand-in for the docker CLI, and said so:
+ * these tests pin the words a container target produces and run them for real against a real
+ * server; containers on a real Docker engine are the Docker stack's tests (not built yet). Returns
+ * the folder to put first on PATH.
+ */
+export const writeDockerExec = async (dir: string, cluster: PgCluster): Promise<string> => {
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  await mkdir(dir, { recursive: true });
+  await writeFile(
+    join(dir, 'docker'),
+    `#!/bin/bash
+set -euo pipefail
+printf '%s\\n' "$*" >> "$DOCKER_LOG"
+if [ "$1" != exec ] || [ "$2" != -i ]; then echo "docker (test): only exec -i is served, got: $*" >&2; exit 2; fi
+shift 2
+passed=(PATH="$PATH" PGHOST=${cluster.host} PGPORT=${cluster.port})
+while [ "$1" = -e ]; do passed+=("$2=\${!2}"); shift 2; done
+shift # the container's name
+exec env -i "\${passed[@]}" "$@"
+`,
+    { mode: 0o755 },
+  );
+  return dir;
+};

@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExpandContext } from '../../src/actions/action.js';
-import { postgresDump } from '../../src/actions/postgres.dump.js';
-import { postgresRestore } from '../../src/actions/postgres.restore.js';
+import { postgresDump } from '../../src/actions/postgres.dump/index.js';
+import { postgresRestore } from '../../src/actions/postgres.restore/index.js';
 import type { PostgresRestoreInput } from '../../src/runbook/schema.generated.js';
 import { startPostgres, type PgCluster } from '../../tools/stack/postgres.js';
+import { systemPath } from '../../tools/stack/run.js';
 import { startS3, type S3Server } from '../../tools/stack/s3.js';
 import { expectOk, requireBinaries, runShell, runStep } from '../backup/shell.js';
-import { seedMixed, tableContents } from './postgres-fixture.js';
+import { seedMixed, tableContents, writeDockerExec } from './postgres-fixture.js';
 
 const context: ExpandContext = { runbook: 'test', stepId: 'restore', secrets: [] };
 
@@ -267,25 +268,46 @@ describe('postgres.restore', () => {
     expect(await tableContents(target, 'app_custom')).toEqual(sourceContents);
   });
 
-  it('expands a container target to docker exec', () => {
-    const { run, verify } = postgresRestore.expand(
-      {
-        target: { container: 'twenty-db', user: 'twenty', password_secret: 'CRM_DB_PASSWORD' },
-        database: 'twenty',
-        from: 'backup:b/crm',
-        jobs: 4,
-      },
+  it('restores into a container target through docker exec, streaming a custom dump whatever jobs says', async () => {
+    const containerTarget = { container: 'twenty-db', user: 'postgres', password_secret: 'CRM_DB_PASSWORD' };
+    const step = (database: string, from: string) => postgresRestore.expand({ target: containerTarget, database, from, jobs: 4 }, context);
+    // The text is the inputs and the call: the target, and the password by reference only.
+    expect(step('twenty', 'backup:b/crm').run).toBe(
+      'PG_CONTAINER=twenty-db\nPG_USER=postgres\nDATABASE=twenty\nLOCATION=backup:b/crm\nBACKUP=latest\nREPLACE=false\nJOBS=4\nROLES=true\nROLES_FILE=roles.sql\nexport PGPASSWORD="${CRM_DB_PASSWORD}"\nrb_postgres_restore_run',
+    );
+    expect(step('twenty', 'backup:b/crm').verify.run).toBe(
+      'PG_CONTAINER=twenty-db\nPG_USER=postgres\nDATABASE=twenty\nLOCATION=backup:b/crm\nBACKUP=latest\nexport PGPASSWORD="${CRM_DB_PASSWORD}"\nrb_postgres_restore_verify',
+    );
+    // Docker cannot run here: a docker that serves `exec` against the target server runs the words for real.
+    const log = join(root, 'docker.log');
+    const shim = await writeDockerExec(join(root, 'docker-bin'), target);
+    const containerEnv = { ...env(), PATH: `${shim}:${systemPath()}`, DOCKER_LOG: log, CRM_DB_PASSWORD: 'not-in-argv' };
+
+    const plain = await runStep(step('app_container', from()), root, containerEnv);
+    expectOk(plain.run, 'restore of a plain dump');
+    expectOk(plain.verify, 'verify');
+    expect(await tableContents(target, 'app_container')).toEqual(sourceContents);
+    const calls = async () => (await readFile(log, 'utf8')).trim().split('\n');
+    expect(await calls()).toContain(
+      'exec -i -e PGPASSWORD twenty-db psql -U postgres -X -v ON_ERROR_STOP=1 -w -q --single-transaction -d app_container__restore',
+    );
+
+    const custom = join(root, 'custom-for-container');
+    const dump = postgresDump.expand(
+      { target: { host: source.host, port: source.port }, database: 'app', to: custom, format: 'custom' },
       context,
     );
-    // Docker cannot run here: the text is what a person would run on the server.
-    expect(run).toContain('PG_CONTAINER=twenty-db\nPG_USER=twenty\nexport PGPASSWORD="${CRM_DB_PASSWORD}"');
-    expect(run).toContain(
-      '"$DECOMPRESS" -dc "$WORK/$NAME" | docker exec -i -e PGPASSWORD "$PG_CONTAINER" psql -U "$PG_USER" -X -v ON_ERROR_STOP=1 -w -q --single-transaction -d "$SCRATCH_DB"',
-    );
+    expectOk((await runStep(dump, root, env())).run, 'custom dump');
+    await writeFile(log, '');
+    const restored = await runStep(step('app_container_custom', custom), root, containerEnv);
+    expectOk(restored.run, 'restore of a custom dump');
+    expectOk(restored.verify, 'verify');
+    expect(await tableContents(target, 'app_container_custom')).toEqual(sourceContents);
     // pg_restore -j needs a file the container cannot see: a container restore streams instead.
-    expect(run).toContain('| docker exec -i -e PGPASSWORD "$PG_CONTAINER" pg_restore -U "$PG_USER" -w --exit-on-error -d "$SCRATCH_DB"');
-    expect(run).not.toContain('-j "$JOBS"');
-    expect(verify.run).toContain('docker exec -i -e PGPASSWORD "$PG_CONTAINER" psql -U "$PG_USER"');
-    expect(run).not.toContain('CRM_DB_PASSWORD=');
+    expect(await calls()).toContain(
+      'exec -i -e PGPASSWORD twenty-db pg_restore -U postgres -w --exit-on-error -d app_container_custom__restore',
+    );
+    expect((await calls()).join('\n')).not.toMatch(/ -j |not-in-argv/);
+    await target.psql(`DROP DATABASE app_container; DROP DATABASE app_container_custom`);
   });
 });

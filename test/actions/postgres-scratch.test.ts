@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExpandContext } from '../../src/actions/action.js';
-import { postgresScratch } from '../../src/actions/postgres.scratch.js';
+import { scriptFor } from '../../src/actions/library.js';
+import { postgresScratch } from '../../src/actions/postgres.scratch/index.js';
 import { isAlive, runCommand, signalPid } from '../../tools/stack/run.js';
 import { expectOk, requireBinaries, runShell, runStep } from '../backup/shell.js';
 
@@ -89,19 +90,24 @@ describe('postgres.scratch', () => {
   });
 
   it('expands the docker engine to docker run on loopback and docker rm', async () => {
-    // Docker cannot run here: the test checks the text a person would run, and that bash parses it.
+    // Docker cannot run here: the test checks the text a person would run (the inputs and the call,
+    // then the library's definitions that run), and that bash parses it.
     const start = postgresScratch.expand({ name: 'restore-test' }, context);
-    expect(start.run).toContain("NAME=restore-test\nIMAGE=postgres:15-alpine\nWANTED_PORT=''");
-    expect(start.run).toContain(
+    expect(start.run).toBe(
+      "ENGINE=docker\nREMOVE=false\nNAME=restore-test\nIMAGE=postgres:15-alpine\nWANTED_PORT=''\nrb_postgres_scratch_run",
+    );
+    expect(start.verify.run).toBe('ENGINE=docker\nREMOVE=false\nNAME=restore-test\nrb_postgres_scratch_verify');
+    expect(scriptFor(start.run)).toContain(
       'docker run -d --name "$NAME" -e POSTGRES_HOST_AUTH_METHOD=trust -p "127.0.0.1:$WANTED_PORT:5432" "$IMAGE"',
     );
-    expect(start.run).toContain(`PORT="$(docker port "$NAME" 5432/tcp | sed -n 's/^127\\.0\\.0\\.1://p' | head -n 1)"`);
-    expect(start.verify.run).toContain(`psql -X -At -w -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -c 'SELECT 1'`);
+    expect(scriptFor(start.verify.run)).toContain(`docker port "$NAME" 5432/tcp | sed -n 's/^127\\.0\\.0\\.1://p' | head -n 1`);
+    expect(scriptFor(start.verify.run)).toContain(`psql -X -At -w -h 127.0.0.1 -p "$1" -U postgres -d postgres -c 'SELECT 1'`);
     const remove = postgresScratch.expand({ name: 'restore-test', remove: true }, context);
-    expect(remove.run).toContain('docker rm -f -v "$NAME"');
-    expect(remove.verify.run).toContain('if docker container inspect "$NAME"');
+    expect(remove.run).toBe('ENGINE=docker\nREMOVE=true\nNAME=restore-test\nrb_postgres_scratch_run');
+    expect(scriptFor(remove.run)).toContain('docker rm -f -v "$NAME"');
+    expect(scriptFor(remove.verify.run)).toContain('if docker container inspect "$NAME"');
     for (const text of [start.run, start.verify.run, remove.run, remove.verify.run])
-      expectOk(await runShell(`bash -n <<'EOF'\n${text}\nEOF`), 'bash -n');
+      expectOk(await runShell(`bash -n <<'EOF'\n${scriptFor(text)}\nEOF`), 'bash -n');
     expect(postgresScratch.requires({ name: 'x' })).toEqual(['docker', 'psql', 'pg_isready']);
   });
 });

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExpandContext } from '../../src/actions/action.js';
-import { postgresDump } from '../../src/actions/postgres.dump.js';
+import { scriptFor } from '../../src/actions/library.js';
+import { postgresDump } from '../../src/actions/postgres.dump/index.js';
 import type { PostgresDumpInput } from '../../src/runbook/schema.generated.js';
 import { inspectBackups } from '../../src/backup/inspect.js';
 import { startPostgres, type PgCluster } from '../../tools/stack/postgres.js';
@@ -82,7 +83,7 @@ describe('a backup is complete or it does not exist', () => {
 
   it('the compressor SIGKILLed mid-stream', async () => {
     // zstd -19 is slow: the pipeline is certainly still streaming when zstd dies.
-    const shell = startShell(expand('kill-zstd', { level: 19 }).run, env());
+    const shell = startShell(scriptFor(expand('kill-zstd', { level: 19 }).run), env());
     const zstd = await waitUntil(() => {
       const found = findInGroup(shell.pid, 'zstd');
       const file = readdirSync(staging).flatMap((d) =>
@@ -101,7 +102,7 @@ describe('a backup is complete or it does not exist', () => {
 
   it('rclone SIGKILLed in the middle of a multipart upload', async () => {
     const multipart = { RCLONE_CONFIG_BACKUP_UPLOAD_CUTOFF: '5M', RCLONE_CONFIG_BACKUP_CHUNK_SIZE: '5M', RCLONE_BWLIMIT: '2M' };
-    const shell = startShell(expand('kill-rclone').run, env(multipart));
+    const shell = startShell(scriptFor(expand('kill-rclone').run), env(multipart));
     const uploads = join(s3.dir, s3.bucket, '._S3rver_uploads');
     const rclone = await waitUntil(
       () => {

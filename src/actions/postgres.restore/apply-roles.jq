@@ -1,19 +1,10 @@
-// The cluster's roles beside a database dump: a fresh server lacks the roles that own the dump's
-// objects and receive its grants, and a plain dump stops at the first `OWNER TO` one of them.
-// postgres.dump stores them (pg_dumpall --roles-only), postgres.restore creates the missing ones.
-
-/** The roles file's name in a backup folder; the manifest lists it after the dump. */
-export const ROLES_FILE = 'roles.sql';
-
-/**
- * A jq program (`jq -nRr`) that turns pg_dumpall's roles script into SQL which only adds: every
- * `CREATE ROLE` of a role the server lacks, with that role's `ALTER ROLE … WITH` attributes, and
- * the `GRANT role TO member` memberships of the roles it just created. Roles that exist are left as
- * they are (attributes, memberships, settings); `GRANTED BY` is dropped because the grantor may be
- * missing; per-role settings, comments and passwords (never stored) are not applied. One
- * transaction: all the missing roles or none. It prints the created roles' names.
- */
-export const applyRolesJq = String.raw`# Role names as pg_dumpall writes them: plain, or in double quotes with "" for a quote.
+# postgres.restore: turns pg_dumpall's roles script (roles.sql, on stdin, read with `jq -nRr`) into
+# SQL that only adds: every `CREATE ROLE` of a role the server lacks, with that role's `ALTER ROLE …
+# WITH` attributes, and the `GRANT role TO member` memberships of the roles it just created. Roles
+# that exist are left as they are (attributes, memberships, settings); `GRANTED BY` is dropped
+# because the grantor may be missing; per-role settings, comments and passwords (never stored) are
+# not applied. One transaction: all the missing roles or none. It prints the created roles' names.
+# Role names as pg_dumpall writes them: plain, or in double quotes with "" for a quote.
 def ident: "(?:\"(?:[^\"]|\"\")*\"|[A-Za-z_][A-Za-z0-9_$]*)";
 # A written role name as an SQL string literal.
 def literal: (if startswith("\"") then .[1:-1] | gsub("\"\""; "\"") else . end) | "'" + gsub("'"; "''") + "'";
@@ -28,4 +19,4 @@ def literal: (if startswith("\"") then .[1:-1] | gsub("\"\""; "\"") else . end) 
   ($roles[] | "DO $runbook$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = \(literal)) THEN CREATE ROLE \(.);\(if $attributes[.] then " ALTER ROLE \(.) WITH \($attributes[.]);" else "" end) INSERT INTO runbook_created_roles VALUES (\(literal)); END IF; EXCEPTION WHEN duplicate_object THEN NULL; END $runbook$;"),
   ($grants[] | "DO $runbook$ BEGIN IF EXISTS (SELECT FROM runbook_created_roles WHERE name = \(.member | literal)) THEN GRANT \(.granted) TO \(.member)\(.options); END IF; END $runbook$;"),
   "SELECT coalesce(string_agg(name, ', ' ORDER BY name COLLATE \"C\"), '') FROM runbook_created_roles;",
-  "COMMIT;"`;
+  "COMMIT;"

@@ -1,0 +1,138 @@
+# shellcheck shell=bash
+# postgres.restore run: fetch a complete backup, check its sha256 (and its roles file's) before
+# touching the server, create the missing roles, restore into a scratch database, compare row
+# counts, then rename it into place.
+# Inputs: the target (lib/postgres.sh), DATABASE LOCATION BACKUP (latest or an id) REPLACE (true or
+# false) JOBS (pg_restore jobs for a custom dump on a host target; 1 streams it) ROLES (true or
+# false) ROLES_FILE.
+rb_postgres_restore_run() {
+  # shellcheck disable=SC2034 # read by rb_say and rb_fail (lib/step.sh)
+  RB_ACTION=postgres.restore
+  local name expected_sha256 expected_bytes dump_format created roles_fields tables
+  local got_sha256 got_bytes decompress exists user_tables created_roles counts
+  # Names stay under PostgreSQL's 63-byte limit, so they can never be truncated into DATABASE itself.
+  # They are fixed, not per process: a restore killed by SIGKILL (its trap never runs) leaves them
+  # behind, and the next attempt removes them instead of leaving a full copy of the data.
+  SCRATCH_DB="${DATABASE:0:40}__restore"
+  OLD_DB="${DATABASE:0:40}__replaced"
+  PLACED=false
+  rb_work pgrestore
+  rb_on_exit rb_postgres_restore_drop_scratch
+
+  BACKUP="$(rb_backup_resolve "$LOCATION" "$BACKUP")"
+  rb_backup_fetch "$LOCATION" "$BACKUP" "$WORK/backup"
+  mv "$WORK/backup/manifest.json" "$WORK/manifest.json"
+  # Every field the run needs from the manifest in one jq start (each costs about 15 ms), one a line.
+  jq -r --arg roles "$ROLES_FILE" '(.files[0] | .name, .sha256, .bytes), (.dump.format // "plain"), .created,
+    ([.files[1:][] | select(.name == $roles) | "\(.sha256) \(.bytes)"][0] // "")
+    | tostring | gsub("[\n\r]"; " ")' "$WORK/manifest.json" > "$WORK/fields"
+  { read -r name; read -r expected_sha256; read -r expected_bytes; read -r dump_format; read -r created; read -r roles_fields; } < "$WORK/fields"
+  case "$name" in
+    *.zst) decompress=zstd ;;
+    *.gz) decompress=gzip ;;
+    *) rb_fail "unknown data file $name in $LOCATION/$BACKUP/manifest.json" ;;
+  esac
+  case "$name" in */* | .*) rb_fail "unsafe file name $name in the manifest" ;; esac
+
+  # Downloaded with the manifest; nothing touches the database until the bytes are proven.
+  if [ ! -f "$WORK/backup/$name" ]; then
+    rb_fail "$LOCATION/$BACKUP has no $name, which its manifest lists. The database was not touched."
+  fi
+  mv "$WORK/backup/$name" "$WORK/$name"
+  got_sha256="$(sha256sum "$WORK/$name")"
+  got_sha256="${got_sha256%% *}"
+  got_bytes="$(stat -c %s "$WORK/$name")"
+  if [ "$got_sha256" != "$expected_sha256" ] || [ "$got_bytes" != "$expected_bytes" ]; then
+    rb_fail "$LOCATION/$BACKUP/$name is $got_bytes bytes, sha256 $got_sha256; manifest says $expected_bytes bytes, sha256 $expected_sha256. The database was not touched."
+  fi
+  # The cluster's roles (backups made before roles were stored have none): proven like the dump.
+  # Only a roles file the manifest lists and whose bytes match is ever moved out of $WORK/backup.
+  if [ "$ROLES" = true ] && [ -z "$roles_fields" ]; then
+    rb_say "$LOCATION/$BACKUP has no $ROLES_FILE (an older backup); roles are not created"
+  elif [ "$ROLES" = true ]; then
+    read -r expected_sha256 expected_bytes <<< "$roles_fields"
+    if [ ! -f "$WORK/backup/$ROLES_FILE" ]; then
+      rb_fail "$LOCATION/$BACKUP has no $ROLES_FILE, which its manifest lists. The database was not touched."
+    fi
+    got_sha256="$(sha256sum "$WORK/backup/$ROLES_FILE")"
+    got_sha256="${got_sha256%% *}"
+    got_bytes="$(stat -c %s "$WORK/backup/$ROLES_FILE")"
+    if [ "$got_sha256" != "$expected_sha256" ] || [ "$got_bytes" != "$expected_bytes" ]; then
+      rb_fail "$LOCATION/$BACKUP/$ROLES_FILE is $got_bytes bytes, sha256 $got_sha256; manifest says $expected_bytes bytes, sha256 $expected_sha256. The database was not touched."
+    fi
+    mv "$WORK/backup/$ROLES_FILE" "$WORK/$ROLES_FILE"
+  fi
+
+  exists="$(rb_sql_database_exists | rb_psql -At -d postgres -v db="$DATABASE")"
+  if [ "$exists" = 1 ]; then
+    user_tables="$(rb_sql_count_tables | rb_psql -At -d "$DATABASE")"
+    if [ "$user_tables" != 0 ] && [ "$REPLACE" != true ]; then
+      rb_fail "database $DATABASE at $(rb_pg_where) is not empty ($user_tables tables); set replace: true to overwrite it. Nothing was changed."
+    fi
+  fi
+
+  if [ -s "$WORK/$ROLES_FILE" ]; then
+    # Only CREATE ROLE (with its attributes) for roles the server lacks and the memberships of those:
+    # roles that exist keep what they have. One transaction: all the missing roles or none.
+    jq -nRr "$(rb_jq_apply_roles)" < "$WORK/$ROLES_FILE" > "$WORK/roles-apply.sql"
+    if ! created_roles="$(rb_psql -q -At -d postgres < "$WORK/roles-apply.sql")"; then
+      rb_fail "cannot create the roles of $LOCATION/$BACKUP/$ROLES_FILE at $(rb_pg_where) (this needs CREATEROLE, and superuser for SUPERUSER, REPLICATION or BYPASSRLS roles); no role was created and the database was not touched. Create them by hand and restore with roles: false."
+    fi
+    rb_say "created roles missing at $(rb_pg_where): ${created_roles:-none}"
+  fi
+
+  rb_say "restoring $LOCATION/$BACKUP ($created) into $SCRATCH_DB"
+  rb_sql_prepare_scratch | rb_psql -q -d postgres -v db="$SCRATCH_DB" -v old="$OLD_DB"
+  # Its errors are kept to name a missing role; set -e does not apply inside an if condition, so
+  # each variant is one command or an && chain.
+  if ! rb_postgres_restore_load "$decompress" "$WORK/$name" "$dump_format" 2> "$WORK/restore.err"; then
+    cat "$WORK/restore.err" >&2
+    local missing_role
+    missing_role="$(sed -n 's/.*role "\(.*\)" does not exist.*/\1/p' "$WORK/restore.err" | head -n 1)"
+    if [ -n "$missing_role" ]; then
+      rb_say "the backup needs role $missing_role, which $(rb_pg_where) lacks; restore with roles: true from a backup that has $ROLES_FILE, or create the role first. No database was left behind." >&2
+    fi
+    exit 1
+  fi
+  cat "$WORK/restore.err" >&2
+
+  counts="$(rb_pg_count_rows "$SCRATCH_DB")"
+  tables="$(rb_pg_compare_counts "$WORK/manifest.json" "$counts" "$SCRATCH_DB")"
+
+  # If the renames fail, DATABASE keeps its old data under its own name, and the exit handler drops
+  # the scratch database; stop the clients and run the step again.
+  rb_sql_rename_into_place \
+    | rb_psql -q -d postgres -v db="$DATABASE" -v scratch="$SCRATCH_DB" -v old="$OLD_DB" -v exists="$exists" > /dev/null
+  # The scratch database now is DATABASE: nothing left for the exit handler to drop.
+  PLACED=true
+  if [ "$exists" = 1 ]; then
+    rb_sql_drop_replaced | rb_psql -q -d postgres -v old="$OLD_DB" \
+      || rb_say "warning: could not drop the replaced database $OLD_DB; drop it by hand" >&2
+  fi
+
+  rb_say "$DATABASE restored from $LOCATION/$BACKUP ($created), $tables tables, row counts equal"
+  rb_output backup "$BACKUP"
+  rb_output created "$created"
+  rb_output path "$LOCATION/$BACKUP"
+}
+
+# rb_postgres_restore_load DECOMPRESS FILE FORMAT: restores the dump FILE into $SCRATCH_DB: a plain
+# dump through psql in one transaction, a custom one through pg_restore, with JOBS parallel jobs
+# when the target is a host (pg_restore -j needs a seekable file on the machine running it, which a
+# container does not see). Explicit returns: it runs as an if condition, where bash ignores set -e.
+rb_postgres_restore_load() {
+  if [ "$3" != custom ]; then
+    "$1" -dc "$2" | rb_psql -q --single-transaction -d "$SCRATCH_DB" > /dev/null
+  elif [ -z "$PG_CONTAINER" ] && [ "$JOBS" -ge 2 ]; then
+    "$1" -dc "$2" > "$WORK/dump.custom" || return 1
+    rb_pg pg_restore -w --exit-on-error -j "$JOBS" -d "$SCRATCH_DB" "$WORK/dump.custom"
+  else
+    "$1" -dc "$2" | rb_pg pg_restore -w --exit-on-error -d "$SCRATCH_DB"
+  fi
+}
+
+# Exit handler: a failed restore leaves no half-restored database behind.
+rb_postgres_restore_drop_scratch() {
+  [ "$PLACED" != true ] || return 0
+  rb_sql_drop_scratch | rb_psql -q -d postgres -v db="$SCRATCH_DB" > /dev/null 2>&1 || true
+}

@@ -1,0 +1,51 @@
+# shellcheck shell=bash
+# postgres.scratch verify: the server accepts connections and answers a query; after remove, its
+# container, or its folder and server process, are gone.
+# Inputs: ENGINE NAME REMOVE (true or false); for initdb DIR (empty: its default).
+rb_postgres_scratch_verify() {
+  # shellcheck disable=SC2034 # read by rb_say and rb_fail (lib/step.sh)
+  RB_ACTION=postgres.scratch
+  local port
+  case "$ENGINE.$REMOVE" in
+    docker.false)
+      port="$(rb_postgres_scratch_docker_port)"
+      rb_postgres_scratch_accepts "$port"
+      ;;
+    docker.true) rb_postgres_scratch_docker_gone ;;
+    initdb.false)
+      rb_postgres_scratch_dir
+      port="$(cat "$DIR/port")"
+      rb_postgres_scratch_accepts "$port"
+      ;;
+    initdb.true) rb_postgres_scratch_initdb_gone ;;
+    *) rb_fail "unknown engine $ENGINE" ;;
+  esac
+}
+
+# rb_postgres_scratch_accepts PORT: a query over TCP on the port the run chose.
+rb_postgres_scratch_accepts() {
+  [ "$(psql -X -At -w -h 127.0.0.1 -p "$1" -U postgres -d postgres -c 'SELECT 1')" = 1 ]
+  rb_say "127.0.0.1:$1 accepts connections"
+}
+
+# rb_postgres_scratch_docker_port: the loopback port the container's 5432 is published on.
+rb_postgres_scratch_docker_port() {
+  docker port "$NAME" 5432/tcp | sed -n 's/^127\.0\.0\.1://p' | head -n 1
+}
+
+rb_postgres_scratch_initdb_gone() {
+  local pid
+  rb_postgres_scratch_dir
+  pid="$(sed -n 's/^pid=//p' "${RUNBOOK_OUTPUT:-/dev/null}" | tail -n 1)"
+  if [ -e "$DIR" ]; then rb_fail "$DIR still exists"; fi
+  # A zombie (exited, not yet reaped by its parent) counts as gone.
+  if [ -n "$pid" ] && [ -e "/proc/$pid" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$pid/stat"; then
+    rb_fail "server process $pid still runs"
+  fi
+  rb_say "$NAME is gone"
+}
+
+rb_postgres_scratch_docker_gone() {
+  if docker container inspect "$NAME" > /dev/null 2>&1; then rb_fail "container $NAME still exists"; fi
+  rb_say "container $NAME is gone"
+}
