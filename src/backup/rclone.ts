@@ -1,8 +1,9 @@
 // rclone.js spawns the rclone binary but resolves its promises when stdout ends, whatever the exit
 // code; every rclone call from TypeScript goes through here so a failure is never taken for success.
 import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { withoutNodeModulesBin } from '../shell/path.js';
 
 /** Options of {@link runRclone}. */
 export interface RcloneOptions {
@@ -17,8 +18,8 @@ type RcloneApi = (...args: unknown[]) => ChildProcess;
 // Under npx/npm, node_modules/.bin comes first on PATH and holds rclone.js's shim, which has no
 // binary behind it here and mangles flags (`-R` → `--R`): only real system folders count.
 const findOnPath = (command: string): string | undefined => {
-  for (const folder of (process.env.PATH ?? '').split(delimiter)) {
-    if (!folder || /[\\/]node_modules[\\/]\.bin[\\/]?$/.test(folder)) continue;
+  for (const folder of withoutNodeModulesBin(process.env.PATH ?? '').split(':')) {
+    if (!folder) continue;
     const candidate = join(folder, command);
     try {
       accessSync(candidate, constants.X_OK);

@@ -2,6 +2,7 @@
 // verifies each, retries, polls, skips, runs cleanup, and reports everything as events. A step
 // is done only when its run exited 0 and its verification passed.
 import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { withoutNodeModulesBin } from '../shell/path.js';
 import { shellQuote } from '../shell/quote.js';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -104,11 +105,7 @@ export interface RunResult {
  * The PATH steps see: npm and npx put `node_modules/.bin` first, where shims such as rclone.js's
  * `rclone` would hide the system binaries a runbook means.
  */
-export const stepPath = (path: string | undefined): string =>
-  (path ?? '/usr/local/bin:/usr/bin:/bin')
-    .split(':')
-    .filter((dir) => dir !== '' && !/(^|\/)node_modules\/\.bin\/?$/.test(dir))
-    .join(':');
+export const stepPath = (path: string | undefined): string => withoutNodeModulesBin(path ?? '/usr/local/bin:/usr/bin:/bin');
 
 const cliEntry = fileURLToPath(new URL('../../bin/runbook.js', import.meta.url));
 
