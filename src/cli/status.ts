@@ -1,6 +1,7 @@
 // `runbook status`: recent runs from the journals and the freshness of the recovery drills, as a table or JSON.
 import { defaultStateDir } from '../engine/execute.js';
-import { checkDrillFreshness, listRuns, type DrillFreshness, type RunSummary } from '../engine/status.js';
+import { listRuns, type RunSummary } from '../engine/status.js';
+import { checkDrillFreshness, type DrillFreshness } from '../report/drill-freshness.js';
 import { formatDuration } from '../runbook/duration.js';
 
 const duration = (ms?: number) => (ms === undefined || Number.isNaN(ms) ? '-' : formatDuration(ms, { style: 'compact' }));

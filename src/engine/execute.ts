@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ExitCode, ExitError } from '../errors.js';
 import { formatDiagnostic } from '../runbook/diagnostic.js';
-import { lintPaths } from '../runbook/lint.js';
+import { lintPaths } from '../lint/lint.js';
 import type { SourceCache } from '../runbook/project.js';
 import type { Plan } from './plan-types.js';
 import type { ResolveOptions } from './resolve.js';

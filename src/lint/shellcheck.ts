@@ -5,8 +5,8 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Diagnostic } from './diagnostic.js';
-import { positionInScalar, type NodePath, type SourceFile } from './load.js';
+import type { Diagnostic } from '../runbook/diagnostic.js';
+import { positionInScalar, type NodePath, type SourceFile } from '../runbook/load.js';
 
 /** What the engine puts in front of every shell text: shellcheck should see the same. */
 const header = '#!/bin/bash\nset -euo pipefail\n';

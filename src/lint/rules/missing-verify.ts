@@ -1,7 +1,7 @@
 // Principle 1: a step is done only when its verification passed, so a `run` or `manual` step must
 // say how it is verified (built-in actions carry their own).
 import { listSteps, type Rule } from '../rule.js';
-import { describePath } from '../validate.js';
+import { describePath } from '../../runbook/validate.js';
 
 export const missingVerify: Rule = {
   id: 'missing-verify',
