@@ -22,7 +22,9 @@ import {
 } from './preflight.js';
 import { readEnvFile } from './env-file.js';
 import { loadResume } from './resume.js';
-import { runPlan, selectSteps, stepPath, type RunResult, type StepResolver } from './run.js';
+import { runPlan, type RunResult } from './run.js';
+import { selectSteps } from './scheduler.js';
+import { stepPath } from './step-env.js';
 import type { EventListener } from './events.js';
 import { createMasker } from './mask.js';
 import { notify, type NotifyEvent } from './notify.js';
@@ -61,7 +63,6 @@ export interface ExecOptions {
   processEnv?: Record<string, string | undefined>;
   /** Builds the plan (resolve.ts's resolvePlan). */
   resolvePlan: (file: string, options: ResolveOptions & { envFile?: string; processEnv: Record<string, string | undefined> }) => Plan;
-  resolver: StepResolver;
 }
 
 export interface DryRun {
@@ -165,7 +166,6 @@ export const executeRunbook = async (options: ExecOptions): Promise<RunResult | 
     await notifyRun('start');
     const result = await runPlan({
       plan,
-      resolver: options.resolver,
       stateDir,
       processEnv,
       secrets,

@@ -173,17 +173,3 @@ export const parseSite = memoize((site: ExpressionSite): ParsedSite => {
   for (const expression of found) parseAt(expression.source, expression.sourceStart);
   return parsed;
 });
-
-/**
- * Whether `ref` names a step of `loaded`: a local step id, an include's id (all of its steps) or
- * `INCLUDE.STEP` (recursively for nested includes).
- */
-export const resolvesNeed = (loaded: LoadedRunbook, ref: string): boolean => {
-  if (loaded.runbook && listSteps(loaded.runbook).some(({ step }) => step.id === ref)) return true;
-  for (const edge of loaded.includes) {
-    if (ref === edge.id) return true;
-    // An include that could not be loaded is reported by the loader; do not pile on.
-    if (ref.startsWith(`${edge.id}.`)) return !edge.target?.runbook || resolvesNeed(edge.target, ref.slice(edge.id.length + 1));
-  }
-  return false;
-};

@@ -47,9 +47,11 @@ export const renderPlanText = (plan: Plan): string => {
   return [head.join('\n'), ...body, ...(cleanup.length ? ['always, at the end:', ...cleanup] : [])].join('\n\n') + '\n';
 };
 
-/** `runbook plan --format json`: the plan as data (step env values omitted: they may hold secrets). */
-export const planAsJson = (plan: Plan): unknown => ({
-  ...plan,
-  steps: plan.steps.map((s) => ({ ...s, env: Object.keys(s.env) })),
-  cleanup: plan.cleanup.map((s) => ({ ...s, env: Object.keys(s.env) })),
-});
+/**
+ * `runbook plan --format json`: the plan as data, step env values omitted (they may hold secrets),
+ * and so is each step's definition (the engine's input for resolving it again, not for people).
+ */
+export const planAsJson = (plan: Plan): unknown => {
+  const describe = ({ definition: _definition, ...step }: PlannedStep) => ({ ...step, env: Object.keys(step.env) });
+  return { ...plan, steps: plan.steps.map(describe), cleanup: plan.cleanup.map(describe) };
+};
