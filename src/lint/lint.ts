@@ -124,7 +124,7 @@ export const lintPaths = async (paths: readonly string[], options: LintOptions =
 
   let shellcheck: LintResult['shellcheck'] = { status: 'disabled' };
   if (options.shellcheck ?? true) {
-    // Imported here so that `--no-shellcheck` runs do not load child_process and crypto.
+    // Imported here so that `--no-shellcheck` runs do not load execa and crypto.
     const { shellcheckSites } = await import('./shellcheck.js');
     const sites = valid.flatMap((loaded) =>
       listShellTexts(loaded.runbook!).map(({ text, path }) => ({ source: loaded.source, path, text })),
