@@ -11,20 +11,20 @@ export interface StepProcess {
   signal?: AbortSignal;
 }
 
-/** Runs `text` for `process.step` in the phase given; never throws for a failing command. */
+/** Runs `text` for `target.step` in the phase given; never throws for a failing command. */
 export const runPhase = (
   run: RunContext,
-  process: StepProcess,
+  target: StepProcess,
   phase: 'run' | 'verify',
   text: string,
   timeoutMs: number | undefined,
 ): Promise<ShellResult> =>
   runShell({
     text,
-    env: process.env,
+    env: target.env,
     cwd: run.options.cwd,
     timeoutMs,
     graceMs: run.options.graceMs,
-    signal: process.signal,
-    onLine: (stream, line) => run.emit({ type: 'step-output', id: process.step.id, phase, stream, line }),
+    signal: target.signal,
+    onLine: (stream, line) => run.emit({ type: 'step-output', id: target.step.id, phase, stream, line }),
   });

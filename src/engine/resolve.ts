@@ -14,8 +14,8 @@ import type { Plan, PlannedStep, StepDefinition, StepShell } from './plan-types.
 import { expandStep, placeholderOutputs, refersToOutputs } from './step-shell.js';
 import { loadEnvironment, resolveRootVars } from './vars.js';
 
-export { evaluateWhen, resolveStepShell, stepEnvironment, type Outputs } from './step-shell.js';
-export { loadEnvironment, parseVarArguments } from './vars.js';
+// report/docs.ts reads `when` through here (its import stays while that file is being rewritten).
+export { evaluateWhen } from './step-shell.js';
 
 export interface ResolveOptions {
   /** `--env NAME`: loads `environments/NAME.yaml` beside the runbook. */

@@ -23,8 +23,8 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 const tail = (text: string, max = 4096) => (text.length > max ? text.slice(-max) : text);
 
 /** One poll: why it failed (timeout, exit code, `expect` mismatch), or no reason when it passed. */
-const verifyOnce = async (run: RunContext, process: StepProcess, verify: ResolvedVerify) => {
-  const shell = await runPhase(run, process, 'verify', verify.run, verify.timeoutMs);
+const verifyOnce = async (run: RunContext, target: StepProcess, verify: ResolvedVerify) => {
+  const shell = await runPhase(run, target, 'verify', verify.run, verify.timeoutMs);
   let reason: string | undefined;
   if (shell.timedOut) reason = `verification timed out after ${verify.timeoutMs} ms`;
   else if (shell.exitCode !== 0) reason = `verification exited ${shell.exitCode ?? shell.signal}`;
@@ -36,15 +36,15 @@ const verifyOnce = async (run: RunContext, process: StepProcess, verify: Resolve
 /** Polls the verification up to 1 + retries times (or, given a `deadline`, until it passes). */
 export const verifyStep = async (
   run: RunContext,
-  process: StepProcess,
+  target: StepProcess,
   verify: ResolvedVerify,
   deadline?: number,
 ): Promise<VerifyOutcome> => {
-  const { signal } = process;
+  const { signal } = target;
   let polls = 0;
   for (;;) {
     polls++;
-    const { shell, reason } = await verifyOnce(run, process, verify);
+    const { shell, reason } = await verifyOnce(run, target, verify);
     const result = {
       passed: reason === undefined,
       exitCode: shell.exitCode,
