@@ -1,8 +1,9 @@
-// rclone.js spawns the rclone binary but resolves its promises when stdout ends, whatever the exit
-// code; every rclone call from TypeScript goes through here so a failure is never taken for success.
+// Every rclone call from TypeScript goes through here: the system rclone, started with execa, its
+// stdout returned only once it exited 0, so a failure is never taken for success.
 import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { withoutNodeModulesBin } from '../shell/path.js';
 
 /** Options of {@link runRclone}. */
 export interface RcloneOptions {
@@ -12,13 +13,11 @@ export interface RcloneOptions {
   input?: string;
 }
 
-type RcloneApi = (...args: unknown[]) => ChildProcess;
-
-// Under npx/npm, node_modules/.bin comes first on PATH and holds rclone.js's shim, which has no
-// binary behind it here and mangles flags (`-R` → `--R`): only real system folders count.
+// Under npx/npm, node_modules/.bin comes first on PATH and may hold an `rclone` shim (rclone.js
+// had one, with no binary behind it and flags mangled, `-R` → `--R`): only real system folders count.
 const findOnPath = (command: string): string | undefined => {
-  for (const folder of (process.env.PATH ?? '').split(delimiter)) {
-    if (!folder || /[\\/]node_modules[\\/]\.bin[\\/]?$/.test(folder)) continue;
+  for (const folder of withoutNodeModulesBin(process.env.PATH ?? '').split(':')) {
+    if (!folder) continue;
     const candidate = join(folder, command);
     try {
       accessSync(candidate, constants.X_OK);
@@ -30,16 +29,10 @@ const findOnPath = (command: string): string | undefined => {
   return undefined;
 };
 
-let loaded: Promise<RcloneApi> | undefined;
+let executable: string | undefined;
 
-// rclone.js reads RCLONE_EXECUTABLE once, when it is first loaded, and defaults to its own bin/
-// folder, which stays empty here (its install script is disabled): point it at the system rclone.
-const loadRclone = (): Promise<RcloneApi> =>
-  (loaded ??= (async () => {
-    process.env.RCLONE_EXECUTABLE ??= findOnPath('rclone') ?? 'rclone';
-    const module = (await import('rclone.js')) as unknown as { default: RcloneApi };
-    return module.default;
-  })());
+/** `$RCLONE_EXECUTABLE`, else the system rclone; looked up once per process. */
+const rcloneExecutable = (): string => (executable ??= process.env.RCLONE_EXECUTABLE ?? findOnPath('rclone') ?? 'rclone');
 
 /** The environment rclone runs with: rclone 1.60's S3 backend fails outright when AWS_CA_BUNDLE is set. */
 export const rcloneEnv = (extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv => {
@@ -68,27 +61,21 @@ export class RcloneError extends Error {
 
 /** Runs `rclone ARGS…` and resolves with its stdout once it exited 0; rejects with {@link RcloneError} otherwise. */
 export const runRclone = async (args: readonly string[], options: RcloneOptions = {}): Promise<string> => {
-  const rclone = await loadRclone();
-  return new Promise((resolve, reject) => {
-    const child = rclone(...args, { env: rcloneEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'ENOENT'
-          ? new Error(`rclone: command not found (${process.env.RCLONE_EXECUTABLE}); install rclone or set RCLONE_EXECUTABLE`)
-          : error,
-      ),
-    );
-    child.once('close', (code) => {
-      if (code === 0) resolve(Buffer.concat(stdout).toString('utf8'));
-      else reject(new RcloneError(code, Buffer.concat(stderr).toString('utf8'), args));
-    });
-    child.stdin!.on('error', () => {}); // rclone may exit before reading its input; its exit code says why
-    child.stdin!.end(options.input ?? '');
+  const command = rcloneExecutable();
+  const result = await execa(command, args, {
+    env: rcloneEnv(options.env),
+    extendEnv: false,
+    // rclone may exit before reading its input; its exit code says why.
+    input: options.input ?? '',
+    stripFinalNewline: false,
+    maxBuffer: Number.MAX_SAFE_INTEGER,
+    reject: false,
   });
+  if (result.code === 'ENOENT') throw new Error(`rclone: command not found (${command}); install rclone or set RCLONE_EXECUTABLE`);
+  // Not started at all (other than missing): not rclone's failure, so no RcloneError.
+  if (result.exitCode === undefined && !result.isTerminated) throw result;
+  if (result.exitCode === 0) return result.stdout;
+  throw new RcloneError(result.exitCode ?? null, result.stderr, args);
 };
 
 /** Joins an rclone destination and a relative path: `remote:bucket` + `x` → `remote:bucket/x`, `remote:` + `x` → `remote:x`. */

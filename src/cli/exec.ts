@@ -1,7 +1,8 @@
 // `runbook exec`: flags → executeRunbook → renderer; signals become an AbortSignal for the core.
 import { createInterface } from 'node:readline/promises';
 import { ExitCode, ExitError, usageError } from '../errors.js';
-import { evaluateWhen, parseVarArguments, resolvePlan, resolveStepShell, stepEnvironment } from '../engine/resolve.js';
+import { resolvePlan } from '../engine/resolve.js';
+import { parseVarArguments } from '../engine/vars.js';
 import { executeRunbook, exitCodeOf, type DryRun, type ExecOptions } from '../engine/execute.js';
 import type { RunResult } from '../engine/run.js';
 import type { EventListener } from '../engine/events.js';
@@ -131,7 +132,6 @@ export const execCommand = async (
         mayPrompt = [...plan.steps, ...plan.cleanup].some((step) => step.confirm !== undefined || step.kind === 'manual');
         return plan;
       },
-      resolver: { resolveStepShell, evaluateWhen, stepEnvironment },
     });
     await tty?.done();
     if ('dryRun' in result) {

@@ -2,7 +2,7 @@
 // outcome into the exit code (2 invalid runbook, 1 lint errors, 0 clean).
 import { readFileSync } from 'node:fs';
 import type { Diagnostic } from '../runbook/diagnostic.js';
-import { lintPaths, type LintResult } from '../runbook/lint.js';
+import { lintPaths, type LintResult } from '../lint/lint.js';
 import { ExitCode, ExitError, usageError } from '../errors.js';
 
 export interface LintCommandOptions {

@@ -1,4 +1,5 @@
-import { parseVarArguments, resolvePlan } from '../engine/resolve.js';
+import { resolvePlan } from '../engine/resolve.js';
+import { parseVarArguments } from '../engine/vars.js';
 import { readEnvFile } from '../engine/env-file.js';
 import { planAsJson, renderPlanText } from '../report/plan-text.js';
 

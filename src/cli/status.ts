@@ -1,16 +1,10 @@
 // `runbook status`: recent runs from the journals and the freshness of the recovery drills, as a table or JSON.
 import { defaultStateDir } from '../engine/execute.js';
-import { checkDrillFreshness, listRuns, type DrillFreshness, type RunSummary } from '../engine/status.js';
+import { listRuns, type RunSummary } from '../engine/status.js';
+import { checkDrillFreshness, type DrillFreshness } from '../report/drill-freshness.js';
+import { formatDuration } from '../runbook/duration.js';
 
-const duration = (ms?: number) => {
-  if (ms === undefined || Number.isNaN(ms)) return '-';
-  const s = Math.round(ms / 1000);
-  return s < 60
-    ? `${s}s`
-    : s < 3600
-      ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
-      : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-};
+const duration = (ms?: number) => (ms === undefined || Number.isNaN(ms) ? '-' : formatDuration(ms, { style: 'compact' }));
 
 export const formatRunTable = (runs: RunSummary[]): string => {
   const rows = [

@@ -4,13 +4,13 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ExitCode, ExitError } from '../errors.js';
 import { formatDiagnostic } from '../runbook/diagnostic.js';
-import { lintPaths } from '../runbook/lint.js';
+import { lintPaths } from '../lint/lint.js';
 import type { SourceCache } from '../runbook/project.js';
 import type { Plan } from './plan-types.js';
 import type { ResolveOptions } from './resolve.js';
 import { createRunId } from './journal.js';
 import { endOrphans, findOrphans } from './orphans.js';
-import { acquireLock } from './lock.js';
+import { acquireLock, type HeldLock } from './lock.js';
 import {
   checkConfirmations,
   checkEnvironment,
@@ -22,7 +22,9 @@ import {
 } from './preflight.js';
 import { readEnvFile } from './env-file.js';
 import { loadResume } from './resume.js';
-import { runPlan, selectSteps, stepPath, type RunResult, type StepResolver } from './run.js';
+import { runPlan, type ResumeState, type RunResult } from './run.js';
+import { selectSteps } from './scheduler.js';
+import { stepPath } from './step-env.js';
 import type { EventListener } from './events.js';
 import { createMasker } from './mask.js';
 import { notify, type NotifyEvent } from './notify.js';
@@ -61,7 +63,6 @@ export interface ExecOptions {
   processEnv?: Record<string, string | undefined>;
   /** Builds the plan (resolve.ts's resolvePlan). */
   resolvePlan: (file: string, options: ResolveOptions & { envFile?: string; processEnv: Record<string, string | undefined> }) => Plan;
-  resolver: StepResolver;
 }
 
 export interface DryRun {
@@ -84,10 +85,8 @@ export const exitCodeOf = (result: RunResult, signal?: AbortSignal): number => {
   return ExitCode.failed;
 };
 
-export const executeRunbook = async (options: ExecOptions): Promise<RunResult | DryRun> => {
-  const fileEnv = options.envFile ? readEnvFile(options.envFile) : {};
-  const processEnv = { ...(options.processEnv ?? process.env), ...fileEnv };
-  const stateDir = resolve(options.stateDir ?? defaultStateDir(processEnv));
+/** Lint, resolve and every preflight check that needs neither the lock nor git. */
+const preflight = async (options: ExecOptions, processEnv: Record<string, string | undefined>) => {
   // Preflight begins with lint: a runbook that CI would reject never starts (shellcheck is CI's job).
   // Lint and resolve read the same files: parse and validate them once.
   const sources: SourceCache = new Map();
@@ -105,6 +104,87 @@ export const executeRunbook = async (options: ExecOptions): Promise<RunResult | 
   checkShellSyntax(plan);
   const secrets = collectSecrets(plan, processEnv);
   checkEnvironment(plan, options.refuseProtected ?? false);
+  return { plan, secrets };
+};
+
+/** What `--resume` continues, with warnings about what it had to change. */
+const prepareResume = (options: ExecOptions, stateDir: string, plan: Plan, lock: HeldLock, warnings: string[]): ResumeState | undefined => {
+  if (!options.resume) return undefined;
+  const check = loadResume(stateDir, plan, options.force ?? false);
+  lock.setRunId(check.state.runId);
+  if (check.droppedTorn) warnings.push(`dropped the torn last journal record at ${check.droppedTorn} (--force)`);
+  if (check.changed.length > 0)
+    warnings.push(`step(s) changed since the journal recorded them, they run again: ${check.changed.join(', ')}`);
+  return check.state;
+};
+
+/**
+ * A run whose engine was SIGKILLed may have left its step's process group running: end it before
+ * anything runs, so the crashed attempt never finishes behind this one.
+ */
+const endCrashedRuns = async (deadRuns: (string | undefined)[], graceMs: number, warnings: string[]) => {
+  for (const deadRun of new Set(deadRuns.filter((id): id is string => id !== undefined))) {
+    const orphans = findOrphans(deadRun);
+    if (orphans.length === 0) continue;
+    await endOrphans(deadRun, orphans, graceMs);
+    warnings.push(
+      `ended ${orphans.length} process group(s) left running by the crashed run ${deadRun}: ${orphans.map((o) => `step '${o.step}' (pgid ${o.pgid}, pids ${o.pids.join(' ')})`).join(', ')}`,
+    );
+  }
+};
+
+/** Sends the run's notifications; one that did not go out is a warning, never the run's outcome. */
+const createRunNotifier =
+  (plan: Plan, secrets: Record<string, string>, runId: string, onEvent: ExecOptions['onEvent']) =>
+  async (event: NotifyEvent, result?: RunResult) => {
+    if (!plan.notify?.on.includes(event) || (!plan.notify.ping && !plan.notify.webhook)) return;
+    const mask = createMasker(Object.values(secrets));
+    const summary = {
+      runbook: plan.name,
+      runId: result?.runId ?? runId,
+      outcome: result?.outcome ?? 'started',
+      failedStep: result?.failedStep,
+      durationMs: result?.durationMs ?? 0,
+      host: hostname(),
+    };
+    const sent = await notify(plan.notify, event, JSON.parse(mask(JSON.stringify(summary))) as typeof summary);
+    for (const error of sent.errors)
+      for (const listener of [onEvent ?? []].flat())
+        listener({ type: 'warning', message: `notification failed: ${mask(error)}`, t: new Date().toISOString() } as never);
+  };
+
+/** The listeners of the run, plus one that emits `warnings` right after run-start, so renderers show them in context. */
+const withWarnings = (listeners: EventListener[], warnings: string[]): EventListener[] => {
+  let warned = false;
+  return [
+    ...listeners,
+    (event) => {
+      if (event.type !== 'run-start' || warned) return;
+      warned = true;
+      for (const message of warnings) for (const listener of listeners) listener({ type: 'warning', message, t: event.t });
+    },
+  ];
+};
+
+/** The flags a run records in its journal. */
+const recordedFlags = (options: ExecOptions): Record<string, unknown> => ({
+  env: options.env,
+  vars: options.vars,
+  envFile: options.envFile,
+  yes: options.yes,
+  resume: options.resume,
+  force: options.force,
+  from: options.from,
+  only: options.only,
+  concurrency: options.concurrency,
+  allowDirty: options.allowDirty,
+});
+
+export const executeRunbook = async (options: ExecOptions): Promise<RunResult | DryRun> => {
+  const fileEnv = options.envFile ? readEnvFile(options.envFile) : {};
+  const processEnv = { ...(options.processEnv ?? process.env), ...fileEnv };
+  const stateDir = resolve(options.stateDir ?? defaultStateDir(processEnv));
+  const { plan, secrets } = await preflight(options, processEnv);
   if (options.dryRun) {
     return { dryRun: true, plan, selected: [...selectSteps(plan, options.from, options.only)], mask: createMasker(Object.values(secrets)) };
   }
@@ -117,55 +197,14 @@ export const executeRunbook = async (options: ExecOptions): Promise<RunResult | 
       `took over a stale lock of pid ${lock.tookOver.pid} (started ${lock.tookOver.startedAt}, run ${lock.tookOver.runId}): that process is gone`,
     );
   try {
-    let resume;
-    if (options.resume) {
-      const check = loadResume(stateDir, plan, options.force ?? false);
-      resume = check.state;
-      lock.setRunId(resume.runId);
-      if (check.droppedTorn) warnings.push(`dropped the torn last journal record at ${check.droppedTorn} (--force)`);
-      if (check.changed.length > 0)
-        warnings.push(`step(s) changed since the journal recorded them, they run again: ${check.changed.join(', ')}`);
-    }
-    // A run whose engine was SIGKILLed may have left its step's process group running: end it
-    // before anything runs, so the crashed attempt never finishes behind this one.
-    for (const deadRun of new Set([resume?.runId, lock.tookOver?.runId].filter((id): id is string => id !== undefined))) {
-      const orphans = findOrphans(deadRun);
-      if (orphans.length === 0) continue;
-      await endOrphans(deadRun, orphans, options.graceMs ?? 5000);
-      warnings.push(
-        `ended ${orphans.length} process group(s) left running by the crashed run ${deadRun}: ${orphans.map((o) => `step '${o.step}' (pgid ${o.pgid}, pids ${o.pids.join(' ')})`).join(', ')}`,
-      );
-    }
-    checkConfirmations(plan, {
-      yes: options.yes,
-      interactive: options.interactive,
-      from: options.from,
-      only: options.only,
-      skip: resume ? new Set(resume.done.keys()) : undefined,
-    });
-    const listeners = [options.onEvent ?? []].flat();
-    let warned = false;
-    const notifyRun = async (event: NotifyEvent, result?: RunResult) => {
-      if (!plan.notify?.on.includes(event) || (!plan.notify.ping && !plan.notify.webhook)) return;
-      const mask = createMasker(Object.values(secrets));
-      const summary = {
-        runbook: plan.name,
-        runId: result?.runId ?? runId,
-        outcome: result?.outcome ?? 'started',
-        failedStep: result?.failedStep,
-        durationMs: result?.durationMs ?? 0,
-        host: hostname(),
-      };
-      const sent = await notify(plan.notify, event, JSON.parse(mask(JSON.stringify(summary))) as typeof summary);
-      // A notification that did not go out is reported, never allowed to change the run's outcome.
-      for (const error of sent.errors)
-        for (const listener of [options.onEvent ?? []].flat())
-          listener({ type: 'warning', message: `notification failed: ${mask(error)}`, t: new Date().toISOString() } as never);
-    };
+    const resume = prepareResume(options, stateDir, plan, lock, warnings);
+    await endCrashedRuns([resume?.runId, lock.tookOver?.runId], options.graceMs ?? 5000, warnings);
+    const { yes, interactive, from, only } = options;
+    checkConfirmations(plan, { yes, interactive, from, only, skip: resume ? new Set(resume.done.keys()) : undefined });
+    const notifyRun = createRunNotifier(plan, secrets, runId, options.onEvent);
     await notifyRun('start');
     const result = await runPlan({
       plan,
-      resolver: options.resolver,
       stateDir,
       processEnv,
       secrets,
@@ -180,27 +219,8 @@ export const executeRunbook = async (options: ExecOptions): Promise<RunResult | 
       cleanupSignal: options.cleanupSignal,
       ask: options.interactive ? options.ask : undefined,
       commit,
-      flags: {
-        env: options.env,
-        vars: options.vars,
-        envFile: options.envFile,
-        yes: options.yes,
-        resume: options.resume,
-        force: options.force,
-        from: options.from,
-        only: options.only,
-        concurrency: options.concurrency,
-        allowDirty: options.allowDirty,
-      },
-      onEvent: [
-        ...listeners,
-        // Warnings go out right after run-start, so renderers show them in context.
-        (event) => {
-          if (event.type !== 'run-start' || warned) return;
-          warned = true;
-          for (const message of warnings) for (const listener of listeners) listener({ type: 'warning', message, t: event.t });
-        },
-      ],
+      flags: recordedFlags(options),
+      onEvent: withWarnings([options.onEvent ?? []].flat(), warnings),
     });
     await notifyRun(result.outcome === 'success' ? 'success' : 'failure', result);
     return result;

@@ -1,6 +1,7 @@
 // Tells the outside world how a run went: a Healthchecks-style ping and/or a JSON webhook. A failed
 // notification never fails or hides the run's result; it comes back as an error for the caller to
 // report.
+import { formatDuration } from '../runbook/duration.js';
 import type { Notify } from '../runbook/schema.generated.js';
 
 export type NotifyEvent = 'start' | 'success' | 'failure';
@@ -45,10 +46,9 @@ export const pingUrl = (base: string, event: NotifyEvent): URL => {
 
 /** One line a person reads in the ping log or a chat channel. */
 export const describeRun = (event: NotifyEvent, summary: RunSummary): string => {
-  const seconds = (summary.durationMs / 1000).toFixed(1);
   if (event === 'start') return `${summary.runbook} started on ${summary.host} (run ${summary.runId})`;
   const failed = summary.failedStep ? ` at step ${summary.failedStep}` : '';
-  return `${summary.runbook} ${summary.outcome}${failed} on ${summary.host} after ${seconds}s (run ${summary.runId})`;
+  return `${summary.runbook} ${summary.outcome}${failed} on ${summary.host} after ${formatDuration(summary.durationMs, { style: 'seconds' })} (run ${summary.runId})`;
 };
 
 const retryable = (status: number) => status >= 500 || status === 429;

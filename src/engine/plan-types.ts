@@ -1,5 +1,7 @@
 // The resolved plan: what `plan` prints and `exec` runs. One code path builds it (resolve.ts), so
-// what plan shows is what exec hands to bash.
+// what plan shows is what exec hands to bash. It is plain data: it survives JSON unchanged.
+import type { PositionTable } from '../runbook/positions.js';
+import type { Step } from '../runbook/schema.generated.js';
 
 export interface ResolvedVerify {
   /** Shell text that must exit 0. */
@@ -48,9 +50,23 @@ export interface PlannedStep extends StepShell {
   hash: string;
   /**
    * True when `with`/`env` refer to step outputs: `run`/`verify`/`env` above are then a preview
-   * (unresolved references shown as `${{ … }}`) and `reresolve` gives the real text at run time.
+   * (unresolved references shown as `${{ … }}`) and `resolveStepShell` gives the real text at run time.
    */
   deferred: boolean;
+  /** What resolving the step again needs (deferred steps, `when`); absent in hand-made plans. */
+  definition?: StepDefinition;
+}
+
+/** A step as written, with what it sees: enough to compute its shell again from the plan alone. */
+export interface StepDefinition {
+  /** The step as written in its file, expressions unresolved. */
+  step: Step;
+  /** `INCLUDE.` prefix of its ids, '' for the root runbook. */
+  prefix: string;
+  /** The vars the step sees (an included runbook's own among them; never secrets). */
+  vars: Record<string, unknown>;
+  /** Where its `with` sits in its file, for findings about inputs resolved at run time. */
+  with?: { at: (string | number)[]; positions: PositionTable };
 }
 
 export interface Plan {

@@ -8,7 +8,7 @@ import { simpleGit } from 'simple-git';
 import { ExitCode, ExitError } from '../errors.js';
 import { minSecretLength } from './mask.js';
 import type { Plan, PlannedStep } from './plan-types.js';
-import { selectSteps } from './run.js';
+import { selectSteps } from './scheduler.js';
 
 /** Commands of `requires` not found on `path`. */
 export const missingCommands = (commands: readonly string[], path = process.env.PATH ?? ''): string[] =>

@@ -3,7 +3,7 @@ import { findLastRecord, readJournal, dropTornRecord, listRunIds, journalPath, t
 import { readFileSync } from 'node:fs';
 import { ExitCode, ExitError } from '../errors.js';
 import type { Plan } from './plan-types.js';
-import type { ResumeState } from './run.js';
+import type { ResumeState } from './run-types.js';
 
 export interface ResumeCheck {
   state: ResumeState;

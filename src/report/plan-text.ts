@@ -57,16 +57,18 @@ export const renderPlanText = (plan: Plan): string => {
   return [head.join('\n'), ...body, ...(cleanup.length ? ['always, at the end:', ...cleanup] : []), ...library].join('\n\n') + '\n';
 };
 
-/** `runbook plan --format json`: the plan as data (step env values omitted: they may hold secrets). */
-export const planAsJson = (plan: Plan): unknown => ({
-  ...plan,
-  library: definitionsFor([...plan.steps, ...plan.cleanup].flatMap((step) => [step.run ?? '', step.verify.run])).map(
-    ({ file, functions, text }) => ({
-      file,
-      functions,
-      text,
-    }),
-  ),
-  steps: plan.steps.map((s) => ({ ...s, env: Object.keys(s.env) })),
-  cleanup: plan.cleanup.map((s) => ({ ...s, env: Object.keys(s.env) })),
-});
+/**
+ * `runbook plan --format json`: the plan as data, step env values omitted (they may hold secrets),
+ * and so is each step's definition (the engine's input for resolving it again, not for people);
+ * `library` holds the shell-library files the steps call, as exec puts them before a text.
+ */
+export const planAsJson = (plan: Plan): unknown => {
+  const describe = ({ definition: _definition, ...step }: PlannedStep) => ({ ...step, env: Object.keys(step.env) });
+  const library = definitionsFor([...plan.steps, ...plan.cleanup].flatMap((step) => [step.run ?? '', step.verify.run]));
+  return {
+    ...plan,
+    library: library.map(({ file, functions, text }) => ({ file, functions, text })),
+    steps: plan.steps.map(describe),
+    cleanup: plan.cleanup.map(describe),
+  };
+};

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { ErrorObject } from 'ajv';
 import type { Diagnostic } from './diagnostic.js';
 import { positionOf, type NodePath, type SourceFile } from './load.js';
+import { positionInTable, type PositionTable } from './positions.js';
 import { validators } from './validators.generated.js';
 
 export const schemaDir = new URL('../../schemas/', import.meta.url);
@@ -160,8 +161,14 @@ export interface ValidateOptions {
   at?: NodePath;
 }
 
+/** Where findings point: a parsed file, or the plain table of positions a plan carries. */
+type Positions = SourceFile | PositionTable;
+
+const locate = (where: Positions, path: NodePath, options: { key?: boolean }) =>
+  'doc' in where ? positionOf(where, path, options) : positionInTable(where, path, options);
+
 const toDiagnostics = (
-  source: SourceFile,
+  source: Positions,
   errors: ErrorObject[] | null | undefined,
   data: unknown,
   options: ValidateOptions,
@@ -173,7 +180,7 @@ const toDiagnostics = (
     if (options.allowExpressions && f.path.some((_, i) => hasExpression(valueAt(data, f.path.slice(0, i + 1))))) continue;
     const path = [...at, ...f.path];
     const message = f.message;
-    const pos = positionOf(source, path, { key: f.key });
+    const pos = locate(source, path, { key: f.key });
     const key = `${pos.line}:${pos.col}:${message}`;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -209,7 +216,7 @@ export const validateEnvironment = (source: SourceFile): Diagnostic[] => {
 
 /** Validates resolved action inputs; `at` names where `with` sits in the file. */
 export const validateActionInput = (
-  source: SourceFile,
+  source: Positions,
   action: string,
   input: unknown,
   at: NodePath,

@@ -1,12 +1,12 @@
-// Hand-made plans for engine tests, independent of the resolver.
+// Hand-made plans for engine tests, independent of resolvePlan. A deferred step carries the
+// definition the engine resolves it from at run time, as resolvePlan would give it.
 import type { Plan, PlannedStep } from '../../src/engine/plan-types.js';
-import type { StepResolver } from '../../src/engine/run.js';
 
 export type StepSpec = Partial<Omit<PlannedStep, 'verify'>> & { id: string; verify?: string | Partial<PlannedStep['verify']> };
 
 export const makeStep = (spec: StepSpec): PlannedStep => {
   const verify = typeof spec.verify === 'string' || spec.verify === undefined ? { run: spec.verify ?? 'test -d /' } : spec.verify;
-  return {
+  const step = {
     name: spec.id,
     file: 'test.yaml',
     line: 1,
@@ -23,6 +23,12 @@ export const makeStep = (spec: StepSpec): PlannedStep => {
     ...spec,
     verify: { run: 'test -d /', retries: 0, intervalMs: 50, ...verify },
   } as PlannedStep;
+  if (step.deferred && !step.definition) {
+    const run = step.run === undefined ? { manual: step.manual ?? step.name } : { run: step.run };
+    const verify = { run: step.verify.run, expect: step.verify.expect, retries: step.verify.retries };
+    step.definition = { step: { id: step.id, ...run, env: step.env, verify }, prefix: '', vars: {} };
+  }
+  return step;
 };
 
 export const makePlan = (steps: StepSpec[], extra: Partial<Plan> & { cleanupSteps?: StepSpec[] } = {}): Plan => {
@@ -40,23 +46,4 @@ export const makePlan = (steps: StepSpec[], extra: Partial<Plan> & { cleanupStep
     cleanup: cleanupSteps.map((s) => makeStep({ ...s, cleanup: true })),
     ...rest,
   };
-};
-
-/** A resolver good enough for hand-made plans: `when` is the literal 'true' or 'false'. */
-export const testResolver: StepResolver = {
-  resolveStepShell: (_plan, step, outputs) => ({
-    run: step.run,
-    verify: step.verify,
-    env: Object.fromEntries(
-      Object.entries(step.env).map(([k, v]) => [
-        k,
-        v.replace(/\$\{\{ steps\.([\w-]+)\.outputs\.(\w+) \}\}/g, (_m, id: string, key: string) => outputs[id]?.[key] ?? ''),
-      ]),
-    ),
-  }),
-  evaluateWhen: (_plan, step) => step.when?.trim() !== 'false',
-  stepEnvironment: (plan, secrets) => ({
-    ...Object.fromEntries(Object.entries(plan.vars).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])),
-    ...secrets,
-  }),
 };

@@ -6,7 +6,7 @@ import { runPlan, type RunOptions } from '../../src/engine/run.js';
 import type { TimedEvent } from '../../src/engine/events.js';
 import { groupMembers } from '../../src/engine/spawn.js';
 import { readJournal } from '../../src/engine/journal.js';
-import { makePlan, testResolver, type StepSpec } from './make-plan.js';
+import { makePlan, type StepSpec } from './make-plan.js';
 
 let dir: string;
 beforeEach(() => {
@@ -20,7 +20,6 @@ const run = (steps: StepSpec[], options: Partial<RunOptions> & { cleanupSteps?: 
   const plan = makePlan(steps, { cleanupSteps, secrets: secretsDeclared ?? [] });
   return runPlan({
     plan,
-    resolver: testResolver,
     stateDir: join(dir, 'state'),
     processEnv: { ...process.env, WORK: dir },
     secrets: {},
@@ -262,7 +261,6 @@ describe('runPlan', () => {
         ],
         { secrets: ['PW', 'PEM'] },
       ),
-      resolver: testResolver,
       stateDir: join(dir, 'state'),
       processEnv: { ...process.env, PW: secret, PEM: pem },
       secrets: { PW: secret, PEM: pem },

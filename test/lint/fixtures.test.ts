@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../../src/runbook/diagnostic.js';
-import { lintPaths } from '../../src/runbook/lint.js';
+import { lintPaths } from '../../src/lint/lint.js';
 
 const root = resolve(import.meta.dirname, '../fixtures/lint');
 const okDir = join(root, 'ok');

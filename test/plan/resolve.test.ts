@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { evaluateWhen, resolvePlan, resolveStepShell } from '../../src/engine/resolve.js';
+import { resolvePlan } from '../../src/engine/resolve.js';
+import { evaluateWhen, resolveStepShell } from '../../src/engine/step-shell.js';
 import { ExitError } from '../../src/errors.js';
 
 const write = (files: Record<string, string>): string => {

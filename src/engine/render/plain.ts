@@ -1,8 +1,9 @@
 // Plain timestamped lines, for CI logs and anything that is not a terminal.
 import chalk from 'chalk';
+import { formatDuration } from '../../runbook/duration.js';
 import type { TimedEvent } from '../events.js';
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+const seconds = (ms: number) => formatDuration(ms, { style: 'seconds' });
 
 /** One line per event (none for an event not worth a line). */
 export const formatPlain = (event: TimedEvent): string | undefined => {

@@ -2,12 +2,12 @@
 // include problems come from the loader), runs the rules once per file, shellcheck once per run.
 import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { byPosition, type Diagnostic } from './diagnostic.js';
-import { loadSource, positionInScalar, positionOf } from './load.js';
-import { findRepositoryRoot, loadTree, type IncludeEdge, type LoadedRunbook, type SourceCache } from './project.js';
+import { byPosition, type Diagnostic } from '../runbook/diagnostic.js';
+import { loadSource, positionInScalar, positionOf } from '../runbook/load.js';
+import { findRepositoryRoot, loadTree, type IncludeEdge, type LoadedRunbook, type SourceCache } from '../runbook/project.js';
 import { listShellTexts, type Rule } from './rule.js';
 import { rules as allRules } from './rules/index.js';
-import { validateEnvironment } from './validate.js';
+import { validateEnvironment } from '../runbook/validate.js';
 
 export interface LintOptions {
   /** Run shellcheck on run/verify texts when it is on PATH. @default true */
@@ -124,7 +124,7 @@ export const lintPaths = async (paths: readonly string[], options: LintOptions =
 
   let shellcheck: LintResult['shellcheck'] = { status: 'disabled' };
   if (options.shellcheck ?? true) {
-    // Imported here so that `--no-shellcheck` runs do not load child_process and crypto.
+    // Imported here so that `--no-shellcheck` runs do not load execa and crypto.
     const { shellcheckSites } = await import('./shellcheck.js');
     const sites = valid.flatMap((loaded) =>
       listShellTexts(loaded.runbook!).map(({ text, path }) => ({ source: loaded.source, path, text })),

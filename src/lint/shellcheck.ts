@@ -1,12 +1,12 @@
 // Runs shellcheck over every run/verify text of a lint run in as few processes as possible (one per
 // core), each unique text once, and maps its findings back to the runbook's line and column.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Diagnostic } from './diagnostic.js';
-import { positionInScalar, type NodePath, type SourceFile } from './load.js';
+import { execa } from 'execa';
+import type { Diagnostic } from '../runbook/diagnostic.js';
+import { positionInScalar, type NodePath, type SourceFile } from '../runbook/load.js';
 
 /** What the engine puts in front of every shell text: shellcheck should see the same. */
 const header = '#!/bin/bash\nset -euo pipefail\n';
@@ -39,30 +39,24 @@ interface Json1Comment {
 
 export type ShellcheckOutcome = { status: 'ran'; diagnostics: Diagnostic[] } | { status: 'unavailable'; reason: string };
 
-const runShellcheck = (cwd: string, files: string[]): Promise<{ comments: Json1Comment[] } | { missing: string }> =>
-  new Promise((resolve, reject) => {
-    const child = spawn('shellcheck', ['--format=json1', '-s', 'bash', '-e', excludedCodes.join(','), ...files], {
-      cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', (error: NodeJS.ErrnoException) =>
-      error.code === 'ENOENT' ? resolve({ missing: 'shellcheck is not on PATH' }) : reject(error),
-    );
-    child.on('close', (code) => {
-      // 0: clean, 1: findings; anything else is shellcheck failing.
-      if (code !== 0 && code !== 1)
-        return resolve({ missing: `shellcheck failed (exit ${code}): ${Buffer.concat(err).toString().trim().split('\n')[0]}` });
-      try {
-        resolve(JSON.parse(Buffer.concat(out).toString() || '{"comments":[]}') as { comments: Json1Comment[] });
-      } catch {
-        resolve({ missing: 'shellcheck printed no JSON' });
-      }
-    });
+const runShellcheck = async (cwd: string, files: string[]): Promise<{ comments: Json1Comment[] } | { missing: string }> => {
+  const result = await execa('shellcheck', ['--format=json1', '-s', 'bash', '-e', excludedCodes.join(','), ...files], {
+    cwd,
+    stdin: 'ignore',
+    reject: false,
   });
+  if (result.code === 'ENOENT') return { missing: 'shellcheck is not on PATH' };
+  // Not started at all (other than missing): a bug or a broken system, not a finding.
+  if (result.exitCode === undefined && !result.isTerminated) throw result;
+  // 0: clean, 1: findings; anything else is shellcheck failing.
+  if (result.exitCode !== 0 && result.exitCode !== 1)
+    return { missing: `shellcheck failed (exit ${result.exitCode ?? null}): ${result.stderr.trim().split('\n')[0]}` };
+  try {
+    return JSON.parse(result.stdout || '{"comments":[]}') as { comments: Json1Comment[] };
+  } catch {
+    return { missing: 'shellcheck printed no JSON' };
+  }
+};
 
 /**
  * `${{ … }}` in shell text is expression-in-shell's finding; to shellcheck it is a bad parameter

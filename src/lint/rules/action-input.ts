@@ -1,10 +1,10 @@
 // The schema checks `with` when it is there; this also catches a `uses` step with no `with` at all,
 // and inputs that take a var's default (`target: ${{ vars.db }}`) checked with that default.
-import type { Diagnostic } from '../diagnostic.js';
-import { findExpressions } from '../expression.js';
-import type { NodePath } from '../load.js';
+import type { Diagnostic } from '../../runbook/diagnostic.js';
+import { findExpressions } from '../../runbook/expression.js';
+import type { NodePath } from '../../runbook/load.js';
 import { listSteps, type Rule } from '../rule.js';
-import { validateActionInput } from '../validate.js';
+import { validateActionInput } from '../../runbook/validate.js';
 
 type Substitution = { path: string[]; name: string; value: unknown };
 

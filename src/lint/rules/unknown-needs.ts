@@ -1,6 +1,27 @@
 // A `needs` entry that names no step would either be ignored or stall the run: both hide a typo.
 import { basename } from 'node:path';
-import { listSteps, quoteList, resolvesNeed, type Rule } from '../rule.js';
+import type { LoadedRunbook } from '../../runbook/project.js';
+import { listSteps, quoteList, type Rule } from '../rule.js';
+
+export interface ResolvesNeedOptions {
+  /** Whether a cleanup step's id counts (resolve says no: cleanup runs after every step). @default true */
+  cleanup?: boolean;
+}
+
+/**
+ * Whether `ref` names a step of `loaded`: a local step id, an include's id (all of its steps) or
+ * `INCLUDE.STEP` (recursively for nested includes).
+ */
+export const resolvesNeed = (loaded: LoadedRunbook, ref: string, options: ResolvesNeedOptions = {}): boolean => {
+  const local = loaded.runbook ? listSteps(loaded.runbook).filter((located) => options.cleanup !== false || !located.cleanup) : [];
+  if (local.some(({ step }) => step.id === ref)) return true;
+  for (const edge of loaded.includes) {
+    if (ref === edge.id) return true;
+    // An include that could not be loaded is reported by the loader; do not pile on.
+    if (ref.startsWith(`${edge.id}.`)) return !edge.target?.runbook || resolvesNeed(edge.target, ref.slice(edge.id.length + 1), options);
+  }
+  return false;
+};
 
 export const unknownNeeds: Rule = {
   id: 'unknown-needs',

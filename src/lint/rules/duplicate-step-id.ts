@@ -1,5 +1,5 @@
 // Two steps with one id make `needs`, `--only`, `--from` and the journal ambiguous.
-import { positionOf } from '../load.js';
+import { positionOf } from '../../runbook/load.js';
 import { listSteps, type Rule } from '../rule.js';
 
 export const duplicateStepId: Rule = {

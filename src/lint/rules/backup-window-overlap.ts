@@ -1,8 +1,8 @@
 // Backups that run at the same time compete for disk, network and the database; the schedule is
 // staggered on purpose, and this keeps it so. A backup without `window` is taken to run 30 minutes.
 import { CronError, describeWeekMinute, durationMinutes, occupiedMinutes, parseCron } from '../cron.js';
-import { positionOf } from '../load.js';
-import type { LoadedRunbook } from '../project.js';
+import { positionOf } from '../../runbook/load.js';
+import type { LoadedRunbook } from '../../runbook/project.js';
 import type { Rule } from '../rule.js';
 
 /** The window assumed for a backup that declares none. */

@@ -1,6 +1,6 @@
 // The shape of a lint rule and what it is given, as eslint has it: a rule only reports; the core
 // positions, deduplicates and sorts. A throw in a rule is a bug, never a user finding.
-import type { Severity } from './diagnostic.js';
+import type { Severity } from '../runbook/diagnostic.js';
 import {
   ExpressionError,
   findExpressions,
@@ -8,10 +8,10 @@ import {
   referencesOf,
   type ExpressionNode,
   type FoundExpression,
-} from './expression.js';
-import type { NodePath, SourceFile } from './load.js';
-import type { IncludeEdge, LoadedRunbook } from './project.js';
-import type { Runbook, Step } from './schema.generated.js';
+} from '../runbook/expression.js';
+import type { NodePath, SourceFile } from '../runbook/load.js';
+import type { IncludeEdge, LoadedRunbook } from '../runbook/project.js';
+import type { Runbook, Step } from '../runbook/schema.generated.js';
 
 export interface Report {
   /** Where the finding is: a path into the document, e.g. `['steps', 2, 'verify']`. */
@@ -173,17 +173,3 @@ export const parseSite = memoize((site: ExpressionSite): ParsedSite => {
   for (const expression of found) parseAt(expression.source, expression.sourceStart);
   return parsed;
 });
-
-/**
- * Whether `ref` names a step of `loaded`: a local step id, an include's id (all of its steps) or
- * `INCLUDE.STEP` (recursively for nested includes).
- */
-export const resolvesNeed = (loaded: LoadedRunbook, ref: string): boolean => {
-  if (loaded.runbook && listSteps(loaded.runbook).some(({ step }) => step.id === ref)) return true;
-  for (const edge of loaded.includes) {
-    if (ref === edge.id) return true;
-    // An include that could not be loaded is reported by the loader; do not pile on.
-    if (ref.startsWith(`${edge.id}.`)) return !edge.target?.runbook || resolvesNeed(edge.target, ref.slice(edge.id.length + 1));
-  }
-  return false;
-};

@@ -1,0 +1,48 @@
+// One step from the scheduler's call to its end: `when`, confirmation, start, its shell resolved
+// with the outputs so far, then the manual or the run-and-verify path.
+import { join } from 'node:path';
+import { runAttempts } from './attempts.js';
+import { confirmStep } from './confirm.js';
+import { runManualStep } from './manual-step.js';
+import type { PlannedStep, StepShell } from './plan-types.js';
+import type { RunContext } from './run-context.js';
+import type { StepEnd } from './run-types.js';
+import { failStep, skipStep, type RunningStep } from './step-end.js';
+import { evaluateWhen, resolveStepShell } from './step-shell.js';
+
+/** Whether `when` lets the step run: a StepEnd when it does not (skipped, or failed to evaluate). */
+const checkWhen = (run: RunContext, step: PlannedStep): StepEnd | undefined => {
+  if (step.when === undefined) return undefined;
+  let go: boolean;
+  try {
+    go = evaluateWhen(run.plan, step, run.outputs, run.options.processEnv);
+  } catch (error) {
+    run.results.get(step.id)!.startedAt = new Date().toISOString();
+    return failStep(run, step, `when: ${(error as Error).message}`, performance.now());
+  }
+  return go ? undefined : skipStep(run, step, `when is false: ${step.when}`);
+};
+
+/** Runs one step to its end; never throws for a failing step. */
+export const executeStep = async (run: RunContext, step: PlannedStep, signal?: AbortSignal): Promise<StepEnd> => {
+  const blocked = checkWhen(run, step);
+  if (blocked) return blocked;
+  if (step.confirm !== undefined && !(await confirmStep(run, step, step.confirm))) return skipStep(run, step, 'confirmation declined');
+
+  const result = run.results.get(step.id)!;
+  result.status = 'running';
+  result.startedAt = new Date().toISOString();
+  const began = performance.now();
+  run.emit({ type: 'step-start', id: step.id, name: step.name, hash: step.hash, cleanup: step.cleanup });
+
+  let shell: StepShell;
+  try {
+    shell = step.deferred ? resolveStepShell(run.plan, step, run.outputs, run.options.processEnv) : step;
+  } catch (error) {
+    return failStep(run, step, `cannot resolve the step: ${(error as Error).message}`, began);
+  }
+  const outputFile = join(run.outputsDir, `${step.id}.env`);
+  const env = { ...run.baseEnv, ...shell.env, RUNBOOK_STEP: step.id, RUNBOOK_OUTPUT: outputFile };
+  const running: RunningStep = { step, began, outputFile, shell, env, signal };
+  return step.kind === 'manual' || shell.run === undefined ? runManualStep(run, running) : runAttempts(run, running);
+};

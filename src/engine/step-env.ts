@@ -1,0 +1,47 @@
+// The environment every step starts from: the inherited one with vars and secrets exported, the
+// run's own variables, and a PATH whose `runbook` is this package.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { withoutNodeModulesBin } from '../shell/path.js';
+import { shellQuote } from '../shell/quote.js';
+import type { Plan } from './plan-types.js';
+import { stepEnvironment } from './step-shell.js';
+
+/** The PATH steps see (and preflight searches): without npm's `node_modules/.bin` shims. */
+export const stepPath = (path: string | undefined): string => withoutNodeModulesBin(path ?? '/usr/local/bin:/usr/bin:/bin');
+
+const cliEntry = fileURLToPath(new URL('../../bin/runbook.js', import.meta.url));
+
+/** A `runbook` command for steps to call (the package's bin is `runbook.js`, npm names it). */
+const writeShim = (runDir: string): string => {
+  const dir = join(runDir, 'bin');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'runbook'), `#!/bin/sh\nexec ${shellQuote(process.execPath)} ${shellQuote(cliEntry)} "$@"\n`, { mode: 0o755 });
+  return dir;
+};
+
+/** What {@link createBaseEnvironment} builds from. */
+export interface BaseEnvironmentSource {
+  plan: Plan;
+  runId: string;
+  runDir: string;
+  stateDir: string;
+  processEnv: Record<string, string | undefined>;
+  secrets: Record<string, string>;
+}
+
+/** The environment shared by every step of a run (writes the `runbook` shim into the run folder). */
+export const createBaseEnvironment = (source: BaseEnvironmentSource): Record<string, string> => {
+  const inherited = Object.fromEntries(
+    Object.entries(source.processEnv).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+  return {
+    ...inherited,
+    ...stepEnvironment(source.plan, source.secrets),
+    RUNBOOK_RUN_ID: source.runId,
+    RUNBOOK_NAME: source.plan.name,
+    RUNBOOK_STATE_DIR: source.stateDir,
+    PATH: `${writeShim(source.runDir)}:${stepPath(inherited.PATH)}`,
+  };
+};

@@ -1,0 +1,74 @@
+// Where a run's vars come from: the runbook's defaults, then `--env NAME`'s environment file, then
+// `--var K=V`. Vars may read `${{ env.NAME }}`; nothing else is known this early.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ExitCode, ExitError, usageError } from '../errors.js';
+import { formatDiagnostic, hasErrors } from '../runbook/diagnostic.js';
+import { interpolate, type Scope } from '../runbook/expression.js';
+import { loadSource } from '../runbook/load.js';
+import type { LoadedRunbook } from '../runbook/project.js';
+import { validateEnvironment } from '../runbook/validate.js';
+
+/** An environment file (`environments/NAME.yaml`), read. */
+export interface Environment {
+  vars: Record<string, unknown>;
+  protected: boolean;
+  path: string;
+}
+
+/** Parses `K=V` arguments of `--var`. */
+export const parseVarArguments = (pairs: readonly string[]): Record<string, string> =>
+  Object.fromEntries(
+    pairs.map((pair) => {
+      const match = /^([A-Za-z_][A-Za-z0-9_]*)=([\s\S]*)$/.exec(pair);
+      if (!match) throw usageError(`--var expects NAME=VALUE, got '${pair}'`);
+      return [match[1]!, match[2]!];
+    }),
+  );
+
+/** Reads `environments/NAME.yaml` beside the runbook. */
+export const loadEnvironment = (file: string, name: string): Environment => {
+  if (!/^[A-Za-z0-9_-]+$/.test(name)) throw usageError(`--env expects a name like production or staging, got '${name}'`);
+  const path = join(dirname(file), 'environments', `${name}.yaml`);
+  if (!existsSync(path)) throw usageError(`environment '${name}' not found: ${path} does not exist`);
+  const source = loadSource(path);
+  const diagnostics = [...source.diagnostics, ...validateEnvironment(source)];
+  if (hasErrors(diagnostics)) throw new ExitError(ExitCode.usage, diagnostics.map(formatDiagnostic).join('\n'));
+  const { protected: isProtected, ...vars } = (source.value ?? {}) as Record<string, unknown>;
+  return { vars, protected: isProtected === true, path };
+};
+
+/** What {@link resolveRootVars} combines. */
+export interface VarSources {
+  /** The runbook file as given, and its own vars' defaults. */
+  file: string;
+  defaults: Record<string, unknown>;
+  /** Every file of the include tree: only vars one of them declares are taken from the environment. */
+  files: readonly LoadedRunbook[];
+  environment?: Environment;
+  /** `--var K=V`. */
+  vars?: Record<string, string>;
+  processEnv: Record<string, string | undefined>;
+}
+
+/** The root runbook's vars: defaults, then the environment file's, then `--var`. */
+export const resolveRootVars = (sources: VarSources): Record<string, unknown> => {
+  const { environment } = sources;
+  const envScope: Scope = { vars: {}, secrets: {}, steps: {}, env: sources.processEnv };
+  const resolveValues = (values: Record<string, unknown>, where: string) => {
+    try {
+      return interpolate(values, envScope) as Record<string, unknown>;
+    } catch (error) {
+      throw usageError(`${where}: ${(error as Error).message} (vars may refer to env.NAME only)`);
+    }
+  };
+  // One environment file serves many runbooks: only the vars this runbook (or an include) declares
+  // are taken from it, so a value another runbook needs cannot break or leak into this one.
+  const declared = new Set(sources.files.flatMap((f) => Object.keys(f.runbook?.vars ?? {})));
+  const environmentVars = Object.fromEntries(Object.entries(environment?.vars ?? {}).filter(([name]) => declared.has(name)));
+  return {
+    ...resolveValues(sources.defaults, sources.file),
+    ...(environment ? resolveValues(environmentVars, environment.path) : {}),
+    ...(sources.vars ?? {}),
+  };
+};
