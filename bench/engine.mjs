@@ -41,12 +41,6 @@ const makePlan = () => ({
   cleanup: [],
 });
 
-const resolver = {
-  resolveStepShell: (_plan, step) => step,
-  evaluateWhen: () => true,
-  stepEnvironment: () => ({}),
-};
-
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 const timeBash = () => {
@@ -73,7 +67,6 @@ const timeEngine = async (runPlan) => {
     const started = performance.now();
     const result = await runPlan({
       plan: makePlan(),
-      resolver,
       stateDir,
       processEnv: process.env,
       secrets: {},

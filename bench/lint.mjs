@@ -1,4 +1,4 @@
-// Lint throughput and cold start (DESIGN.md §7): 1,000 generated 20-step runbooks linted with and
+// Lint throughput and cold start (docs/performance.md): 1,000 generated 20-step runbooks linted with and
 // without shellcheck, and `runbook lint runbooks/ --no-shellcheck` against bare `node -e 0`.
 // Goals: 1,000 runbooks in under 2 s without shellcheck; cold start within 150 ms of bare node.
 import { execFileSync, spawnSync } from 'node:child_process';

@@ -1,6 +1,6 @@
 // Exit codes travel as errors; only src/cli/index.ts turns them into process.exit.
 
-/** Exit codes of DESIGN.md §4. */
+/** Exit codes of docs/design.md §4. */
 export const ExitCode = {
   ok: 0,
   failed: 1,

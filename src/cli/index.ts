@@ -5,7 +5,7 @@ import { ExitCode, ExitError } from '../errors.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-/** The flags `exec` and `drill` share (DESIGN.md §4): drill is exec plus a report. */
+/** The flags `exec` and `drill` share (docs/design.md §4): drill is exec plus a report. */
 const withRunOptions = (command: Command, envHelp: string, dryRunHelp: string) =>
   command
     .argument('<file>', 'runbook file')

@@ -71,7 +71,7 @@ export const summarize = (result: LintResult): string => {
   return `${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${plural(result.files, 'file')}`;
 };
 
-/** The exit code of DESIGN.md §4 for a lint result. */
+/** The exit code of docs/design.md §4 for a lint result. */
 export const exitCodeOf = (result: LintResult, strict: boolean): number => {
   if (result.invalid) return ExitCode.usage;
   const failing = result.diagnostics.some((d) => d.severity === 'error' || strict);

@@ -77,7 +77,7 @@ export interface DryRun {
 export const defaultStateDir = (env: Record<string, string | undefined> = process.env): string =>
   resolve(env.RUNBOOK_STATE_DIR || '.runbook');
 
-/** Maps a run's outcome to the exit code of DESIGN.md §4. */
+/** Maps a run's outcome to the exit code of docs/design.md §4. */
 export const exitCodeOf = (result: RunResult, signal?: AbortSignal): number => {
   if (result.outcome === 'success') return ExitCode.ok;
   if (result.outcome === 'aborted') return ExitCode.aborted;

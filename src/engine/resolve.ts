@@ -1,5 +1,6 @@
 // One code path from a runbook file to the plan that `plan` prints and `exec` runs: includes
 // composed, environment and --var applied, expressions resolved, built-in actions expanded.
+import { definitionsText } from '../actions/library.js';
 import { createHash } from 'node:crypto';
 import { ExitError, ExitCode } from '../errors.js';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../runbook/diagnostic.js';
@@ -160,7 +161,10 @@ const checkWhen = (context: PlanningContext, { step, loaded, at }: StepContext, 
   }
 };
 
-/** Covers the definition and the text it resolved to, but not secret values: resume compares it. */
+/**
+ * Covers the definition, the text it resolved to and the shell-library files that text runs with,
+ * but not secret values: resume compares it.
+ */
 const stepHash = ({ step, prefix, vars }: StepContext, shell: StepShell): string =>
   sha256(
     JSON.stringify({
@@ -170,6 +174,7 @@ const stepHash = ({ step, prefix, vars }: StepContext, shell: StepShell): string
       verify: shell.verify,
       envKeys: Object.keys(shell.env),
       vars: refersToVars(step) ? vars : undefined,
+      library: definitionsText([shell.run ?? '', shell.verify.run]) || undefined,
     }),
   );
 

@@ -15,7 +15,7 @@ export interface DrillFreshness {
   warning?: string;
 }
 
-/** Drills older than this are stale: DESIGN.md's drill is annual. @default 365 days */
+/** Drills older than this are stale: the drill is annual (docs/design.md §1). @default 365 days */
 export const DRILL_MAX_AGE_MS = 365 * 86_400_000;
 
 /**

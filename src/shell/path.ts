@@ -1,5 +1,5 @@
-// npm and npx put `node_modules/.bin` first on PATH, where shims such as rclone.js's `rclone` (no
-// binary behind it here, flags mangled) would hide the system binaries that runbooks and backups mean.
+// npm and npx put `node_modules/.bin` first on PATH, where a package's shim of the same name (an
+// `rclone` without a binary behind it, say) would hide the system binaries runbooks and backups mean.
 
 const nodeModulesBin = /(^|[\\/])node_modules[\\/]\.bin[\\/]?$/;
 

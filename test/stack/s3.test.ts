@@ -11,7 +11,7 @@ describe('startS3', () => {
   let root: string;
   let s3: S3Server;
   const rclone = (args: string[], remote = 'backup') =>
-    // rclone 1.60's S3 backend fails when AWS_CA_BUNDLE is set (DESIGN.md §6).
+    // rclone 1.60's S3 backend fails when AWS_CA_BUNDLE is set (docs/design.md §8).
     runCommand(findSystemBinary('rclone'), args, {
       env: { ...s3.rcloneEnv(remote), AWS_CA_BUNDLE: undefined, RCLONE_CONFIG: '/dev/null' },
     });

@@ -1,6 +1,7 @@
 // One place that runs a command and collects its output, so every server module fails the same way.
 import { spawn } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
+import { withoutNodeModulesBin } from '../../src/shell/path.js';
 
 /** Options of {@link runCommand}. */
 export interface RunOptions {
@@ -115,15 +116,8 @@ export const userIds = async (user: string): Promise<{ uid: number; gid: number 
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 };
 
-/**
- * `PATH` without `node_modules/.bin` folders. Under `npx`/`npm run`, the rclone.js package's shim
- * `node_modules/.bin/rclone` shadows the system rclone, has no binary here, and mangles flags.
- */
-export const systemPath = (path = process.env.PATH ?? ''): string =>
-  path
-    .split(':')
-    .filter((entry) => entry && !/[\\/]node_modules[\\/]\.bin[\\/]?$/.test(entry))
-    .join(':');
+/** `PATH` without `node_modules/.bin` folders, as steps get it (src/shell/path.ts says why). */
+export const systemPath = (path = process.env.PATH ?? ''): string => withoutNodeModulesBin(path);
 
 /** Absolute path of a system command found on {@link systemPath}, or an Error naming the package to install. */
 export const findSystemBinary = (name: string, debianPackage = name): string => {

@@ -31,7 +31,7 @@ export interface S3Server {
   pid: number;
   /**
    * `RCLONE_CONFIG_<REMOTE>_*` variables that define an rclone remote for this endpoint without a
-   * config file. Callers must also unset `AWS_CA_BUNDLE` for rclone 1.60 (see DESIGN.md §6).
+   * config file. Callers must also unset `AWS_CA_BUNDLE` for rclone 1.60 (docs/design.md §8).
    * @default remote 'backup'
    */
   rcloneEnv(remote?: string): Record<string, string>;

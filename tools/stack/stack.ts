@@ -1,4 +1,4 @@
-// The whole local stack of DESIGN.md §6 in one call: four PostgreSQL clusters, S3, DNS, git and files.
+// The whole local stack of docs/design.md §8 in one call: four PostgreSQL clusters, S3, DNS, git and files.
 //
 // Environment that stack.env() returns (and writeEnvFile writes) to point the shipped runbooks
 // (runbooks/environments/demo.yaml) at this stack:
@@ -36,7 +36,7 @@ import { PG_BIN, startPostgres, type PgCluster } from './postgres.js';
 import { startS3, type S3Server } from './s3.js';
 import { SERVICE_DATABASES, seedService, sequenceValues, tableChecksums, type ServiceName, type TableChecksum } from './seed.js';
 
-/** The clusters in the order of DESIGN.md's recovery. */
+/** The clusters in the order of the recovery (docs/design.md §1). */
 export const SERVICES: readonly ServiceName[] = ['supabase', 'twenty', 'gitea', 'dam'];
 
 /** Size of a seeded file tree. */

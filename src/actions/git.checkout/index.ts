@@ -1,7 +1,7 @@
 // git.checkout: puts the configuration repository at a ref into a folder (a fresh clone, or a fetch
 // into an existing one), detached at exactly that commit.
 //
-// DESIGN.md names simple-git for this action, but simple-git only spawns git with an argv nobody
+// The dependency list names simple-git for this, but simple-git only spawns git with an argv nobody
 // sees; the action's shell (run.sh, verify.sh beside this file) is what `exec` runs and what
 // RECOVERY.md prints, so the plain git commands there are the honest form of the same operation.
 import type { GitCheckoutInput } from '../../runbook/schema.generated.js';
