@@ -44,7 +44,9 @@ const readUnit = (path: string): Omit<ShellUnit, 'calls'> => {
   const file = relative(actionsFolder, path);
   const content = readFileSync(path, 'utf8');
   if (!file.endsWith('.sh')) return { file, functions: [textFunctionName(file)], text: wrapText(file, content) };
-  return { file, functions: [...content.matchAll(definition)].map((m) => m[1]!), text: content.replace(/\n*$/, '\n') };
+  // The shellcheck directive is for the linter; what a person reads and bash runs starts after it.
+  const text = content.replace(/^# shellcheck shell=bash\n/, '').replace(/\n*$/, '\n');
+  return { file, functions: [...content.matchAll(definition)].map((m) => m[1]!), text };
 };
 
 /** Reads the library from `folder` (default: the actions folder beside this module, in src/ or dist/). */
