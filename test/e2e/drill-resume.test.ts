@@ -30,14 +30,26 @@ const childrenOf = (pid: number): number[] =>
     })
     .map(Number);
 
-/** Scratch databases a running psql is loading into (`psql … -d NAME`), read from /proc. */
-const loadingInto = (name: RegExp): string[] => {
+/** `pid` and every process below it, from /proc: only the engine's own processes, not another test's. */
+const treeOf = (pid: number): Set<number> => {
+  const tree = new Set([pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const child of [...tree].flatMap(childrenOf)) if (!tree.has(child)) (tree.add(child), (grew = true));
+  }
+  return tree;
+};
+
+/**
+ * Scratch databases a psql of the engine `pid` is loading into (`psql … -d NAME`), read from /proc.
+ * Only the engine's process tree counts: another test's restore of the same name runs meanwhile.
+ */
+const loadingInto = (pid: number, name: RegExp): string[] => {
   const found = new Set<string>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+  for (const process of treeOf(pid)) {
     let argv: string[];
     try {
-      argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      argv = readFileSync(`/proc/${process}/cmdline`, 'utf8').split('\0');
     } catch {
       continue;
     }
@@ -90,7 +102,7 @@ describe('a drill killed in the middle of the CRM restore, then exec --resume', 
     let gone = false;
     void exited.then(() => (gone = true));
     while (!gone && !scratch.length) {
-      scratch = loadingInto(/^twenty__restore$/);
+      scratch = loadingInto(engine.pid!, /^twenty__restore$/);
       if (!scratch.length) await sleep(5);
     }
     if (!scratch.length) throw new Error('the CRM restore never reached its scratch database');
