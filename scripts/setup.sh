@@ -5,13 +5,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(postgresql-15 rclone bind9 bind9-dnsutils shellcheck zstd hyperfine git jq curl)
-binaries=(/usr/lib/postgresql/15/bin/initdb rclone named nsupdate dig shellcheck zstd hyperfine git jq curl)
+# One "command package" pair a line, so a command can never be mapped to another's package.
+requirements='/usr/lib/postgresql/15/bin/initdb postgresql-15
+rclone rclone
+named bind9
+nsupdate bind9-dnsutils
+dig bind9-dnsutils
+shellcheck shellcheck
+zstd zstd
+hyperfine hyperfine
+git git
+jq jq
+curl curl'
 
 missing=()
-for i in "${!binaries[@]}"; do
-  command -v "${binaries[$i]}" >/dev/null 2>&1 || missing+=("${packages[$i]}")
-done
+while read -r binary package; do
+  command -v "$binary" >/dev/null 2>&1 || [[ " ${missing[*]} " == *" $package "* ]] || missing+=("$package")
+done <<< "$requirements"
 
 if ((${#missing[@]})); then
   if [[ $(id -u) == 0 ]]; then
