@@ -37,11 +37,17 @@ export const unknownNeeds: Rule = {
             (typeof entry === 'object' && entry.id) || basename(typeof entry === 'string' ? entry : entry.path).replace(/\.ya?ml$/, ''),
         ),
     );
-    const check = (ref: string, at: readonly (string | number)[], self?: string) => {
+    const check = (ref: string, at: readonly (string | number)[], self?: string, fromCleanup = false) => {
       // An include that failed to load has no edge; the loader said so already.
       if (unloaded.has(ref.split('.')[0]!)) return;
       if (ref === self) report({ path: at, message: `step '${self}' needs itself` });
-      else if (!resolvesNeed(loaded, ref)) {
+      else if (!fromCleanup && !resolvesNeed(loaded, ref, { cleanup: false }) && resolvesNeed(loaded, ref)) {
+        // exec would refuse it at resolve time: what lint passes must run.
+        report({
+          path: at,
+          message: `needs '${ref}', a cleanup step; cleanup steps run after every other step, so no step can wait for one`,
+        });
+      } else if (!resolvesNeed(loaded, ref)) {
         const prefix = ref.split('.')[0]!;
         const includeIds = loaded.includes.map((edge) => edge.id);
         const hint = !ref.includes('.')
@@ -52,7 +58,9 @@ export const unknownNeeds: Rule = {
         report({ path: at, message: `needs '${ref}', but there is no such step; ${hint}` });
       }
     };
-    for (const { step, path } of listSteps(runbook)) (step.needs ?? []).forEach((ref, i) => check(ref, [...path, 'needs', i], step.id));
+    for (const { step, path, cleanup } of listSteps(runbook)) {
+      (step.needs ?? []).forEach((ref, i) => check(ref, [...path, 'needs', i], step.id, cleanup));
+    }
     (runbook.include ?? []).forEach((entry, i) => {
       if (typeof entry === 'object') (entry.needs ?? []).forEach((ref, j) => check(ref, ['include', i, 'needs', j]));
     });
