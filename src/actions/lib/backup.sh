@@ -1,7 +1,7 @@
 # shellcheck shell=bash
-# Finding, fetching and recording backups the same way in every action (docs/design.md, "Backup
-# layout"): each backup is a folder DEST/YYYY-MM-DDTHHMMSSZ/ named for its start in UTC, and it is
-# complete once its manifest.json, written last, exists. Ids sort as times.
+# Finding, fetching and recording backups the same way in every action (docs/design.md §6): each
+# backup is a folder DEST/YYYY-MM-DDTHHMMSSZ/ named for its start in UTC, and it is complete once
+# its manifest.json, written last, exists. Ids sort as times.
 
 # rb_backup_ids: reads `rclone lsf -R --files-only` lines on stdin, prints the ids of the folders
 # that hold a manifest.json (the complete backups), oldest first. A name that is not a real UTC

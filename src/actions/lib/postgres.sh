@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# Reaching a PostgreSQL target the same way in every postgres action (docs/design.md, "Built-in
-# actions"): the client tools run inside the server's container (docker exec) or against a host
+# Reaching a PostgreSQL target the same way in every postgres action (docs/design.md §5):
+# the client tools run inside the server's container (docker exec) or against a host
 # and port, so every action reads alike whichever the target is. And the row counts that prove a
 # restore: counted the same way everywhere, compared with the manifest the dump wrote.
 # Inputs: PG_CONTAINER (a container's name, or empty for a host target), PG_HOST and PG_PORT (a
