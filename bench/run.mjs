@@ -4,14 +4,11 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { withoutNodeModulesBin } from '../dist/shell/path.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-// `npm run` puts node_modules/.bin first on PATH, where rclone.js's `rclone` shim (no binary behind
-// it) would hide the system rclone that every pipeline measured here means.
-process.env.PATH = (process.env.PATH ?? '')
-  .split(':')
-  .filter((dir) => dir && !/node_modules\/\.bin\/?$/.test(dir))
-  .join(':');
+// The system binaries every pipeline measured here means, as steps get them (src/shell/path.ts).
+process.env.PATH = withoutNodeModulesBin(process.env.PATH ?? '');
 delete process.env.AWS_CA_BUNDLE;
 const wanted = process.argv.slice(2);
 // Cheap, latency-sensitive benchmarks first: the dump's gigabyte of dirty pages slows every
