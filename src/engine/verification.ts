@@ -1,5 +1,6 @@
 // Principle 1 in code: a step is done only when its verification passed. Polls the verification
 // (exit code, then `expect` on stdout) up to 1 + retries times, or until a deadline, `interval` apart.
+import { whyInvalidPattern } from '../lint/rules/invalid-expect.js';
 import type { VerifyResult } from './events.js';
 import { runPhase, type StepProcess } from './phase.js';
 import type { ResolvedVerify } from './plan-types.js';
@@ -28,6 +29,9 @@ const verifyOnce = async (run: RunContext, target: StepProcess, verify: Resolved
   let reason: string | undefined;
   if (shell.timedOut) reason = `verification timed out after ${verify.timeoutMs} ms`;
   else if (shell.exitCode !== 0) reason = `verification exited ${shell.exitCode ?? shell.signal}`;
+  else if (verify.expect !== undefined && whyInvalidPattern(verify.expect) !== undefined)
+    // Lint refuses it before a run; a plan that reaches the engine anyway fails here, not with a crash.
+    reason = `verify.expect /${verify.expect}/ is no regular expression: ${whyInvalidPattern(verify.expect)}`;
   else if (verify.expect !== undefined && !new RegExp(verify.expect, 'm').test(shell.stdout))
     reason = `verification output does not match /${verify.expect}/`;
   return { shell, reason };

@@ -63,6 +63,18 @@ describe('runPlan', () => {
     expect(status('bad')).toBe('failed');
   });
 
+  it('fails a step whose `expect` is no regular expression, with a message, and runs the cleanup', async () => {
+    // Lint refuses such a runbook; a plan that reaches the engine anyway must not crash it.
+    const { result, status, events } = await run([{ id: 'broken', verify: { run: 'echo ready', expect: '[ready' } }, { id: 'after' }], {
+      cleanupSteps: [{ id: 'tidy', run: bump('tidy') }],
+    });
+    expect(status('broken')).toBe('failed');
+    expect(status('after')).not.toBe('done');
+    expect(counter('tidy')).toBe(1);
+    expect(result.outcome).toBe('failed');
+    expect(JSON.stringify(events)).toContain('verify.expect /[ready/ is no regular expression: unterminated character class');
+  });
+
   it('retries run+verify and polls verification until it passes', async () => {
     // run fails twice then succeeds; verify passes on its third poll of that attempt.
     const { result, status } = await run([

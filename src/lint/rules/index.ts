@@ -8,6 +8,7 @@ import { destructiveShell } from './destructive-shell.js';
 import { duplicateStepId } from './duplicate-step-id.js';
 import { expressionInShell } from './expression-in-shell.js';
 import { expressionSyntax } from './expression-syntax.js';
+import { invalidExpect } from './invalid-expect.js';
 import { missingRto } from './missing-rto.js';
 import { missingTimeout } from './missing-timeout.js';
 import { missingVerify } from './missing-verify.js';
@@ -28,6 +29,7 @@ export const rules: readonly Rule[] = [
   duplicateStepId,
   expressionInShell,
   expressionSyntax,
+  invalidExpect,
   missingRto,
   missingTimeout,
   missingVerify,
