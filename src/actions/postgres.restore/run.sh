@@ -9,7 +9,7 @@ rb_postgres_restore_run() {
   # shellcheck disable=SC2034 # read by rb_say and rb_fail (lib/step.sh)
   RB_ACTION=postgres.restore
   local name expected_sha256 expected_bytes dump_format created roles_fields tables
-  local got_sha256 got_bytes decompress exists user_tables created_roles counts
+  local decompress exists user_tables created_roles counts
   # Names stay under PostgreSQL's 63-byte limit, so they can never be truncated into DATABASE itself.
   # They are fixed, not per process: a restore killed by SIGKILL (its trap never runs) leaves them
   # behind, and the next attempt removes them instead of leaving a full copy of the data.
@@ -35,31 +35,15 @@ rb_postgres_restore_run() {
   case "$name" in */* | .*) rb_fail "unsafe file name $name in the manifest" ;; esac
 
   # Downloaded with the manifest; nothing touches the database until the bytes are proven.
-  if [ ! -f "$WORK/backup/$name" ]; then
-    rb_fail "$LOCATION/$BACKUP has no $name, which its manifest lists. The database was not touched."
-  fi
+  rb_postgres_restore_prove "$name" "$expected_sha256" "$expected_bytes"
   mv "$WORK/backup/$name" "$WORK/$name"
-  got_sha256="$(sha256sum "$WORK/$name")"
-  got_sha256="${got_sha256%% *}"
-  got_bytes="$(stat -c %s "$WORK/$name")"
-  if [ "$got_sha256" != "$expected_sha256" ] || [ "$got_bytes" != "$expected_bytes" ]; then
-    rb_fail "$LOCATION/$BACKUP/$name is $got_bytes bytes, sha256 $got_sha256; manifest says $expected_bytes bytes, sha256 $expected_sha256. The database was not touched."
-  fi
   # The cluster's roles (backups made before roles were stored have none): proven like the dump.
   # Only a roles file the manifest lists and whose bytes match is ever moved out of $WORK/backup.
   if [ "$ROLES" = true ] && [ -z "$roles_fields" ]; then
     rb_say "$LOCATION/$BACKUP has no $ROLES_FILE (an older backup); roles are not created"
   elif [ "$ROLES" = true ]; then
     read -r expected_sha256 expected_bytes <<< "$roles_fields"
-    if [ ! -f "$WORK/backup/$ROLES_FILE" ]; then
-      rb_fail "$LOCATION/$BACKUP has no $ROLES_FILE, which its manifest lists. The database was not touched."
-    fi
-    got_sha256="$(sha256sum "$WORK/backup/$ROLES_FILE")"
-    got_sha256="${got_sha256%% *}"
-    got_bytes="$(stat -c %s "$WORK/backup/$ROLES_FILE")"
-    if [ "$got_sha256" != "$expected_sha256" ] || [ "$got_bytes" != "$expected_bytes" ]; then
-      rb_fail "$LOCATION/$BACKUP/$ROLES_FILE is $got_bytes bytes, sha256 $got_sha256; manifest says $expected_bytes bytes, sha256 $expected_sha256. The database was not touched."
-    fi
+    rb_postgres_restore_prove "$ROLES_FILE" "$expected_sha256" "$expected_bytes"
     mv "$WORK/backup/$ROLES_FILE" "$WORK/$ROLES_FILE"
   fi
 
@@ -135,4 +119,19 @@ rb_postgres_restore_load() {
 rb_postgres_restore_drop_scratch() {
   [ "$PLACED" != true ] || return 0
   rb_sql_drop_scratch | rb_psql -q -d postgres -v db="$SCRATCH_DB" > /dev/null 2>&1 || true
+}
+
+# rb_postgres_restore_prove NAME SHA256 BYTES: fails unless $WORK/backup/NAME, a file of backup
+# $LOCATION/$BACKUP, exists with exactly the bytes and sha256 its manifest lists.
+rb_postgres_restore_prove() {
+  local file="$WORK/backup/$1" got_sha256 got_bytes
+  if [ ! -f "$file" ]; then
+    rb_fail "$LOCATION/$BACKUP has no $1, which its manifest lists. The database was not touched."
+  fi
+  got_sha256="$(sha256sum "$file")"
+  got_sha256="${got_sha256%% *}"
+  got_bytes="$(stat -c %s "$file")"
+  if [ "$got_sha256" != "$2" ] || [ "$got_bytes" != "$3" ]; then
+    rb_fail "$LOCATION/$BACKUP/$1 is $got_bytes bytes, sha256 $got_sha256; manifest says $3 bytes, sha256 $2. The database was not touched."
+  fi
 }
