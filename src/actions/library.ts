@@ -49,11 +49,8 @@ const readUnit = (path: string): Omit<ShellUnit, 'calls'> => {
   return { file, functions: [...content.matchAll(definition)].map((m) => m[1]!), text };
 };
 
-/** Reads the library from `folder` (default: the actions folder beside this module, in src/ or dist/). */
-export const loadLibrary = (folder = actionsFolder): ShellUnit[] => {
-  const units = listFiles(folder)
-    .sort((a, b) => Number(!a.includes('/lib/')) - Number(!b.includes('/lib/')) || a.localeCompare(b))
-    .map(readUnit);
+/** Which file defines each function; a function defined twice is a bug in the library. */
+const ownersOf = (units: readonly Omit<ShellUnit, 'calls'>[]): Map<string, string> => {
   const owner = new Map<string, string>();
   for (const unit of units) {
     for (const name of unit.functions) {
@@ -61,23 +58,35 @@ export const loadLibrary = (folder = actionsFolder): ShellUnit[] => {
       owner.set(name, unit.file);
     }
   }
+  return owner;
+};
+
+const callsOf = (text: string, owner: ReadonlyMap<string, string>): string[] =>
+  [...text.matchAll(functionWord)].flatMap((m) => (owner.has(m[0]) ? [owner.get(m[0])!] : []));
+
+/** Reads the library from `folder` (default: the actions folder beside this module, in src/ or dist/). */
+export const loadLibrary = (folder = actionsFolder): ShellUnit[] => {
+  const units = listFiles(folder)
+    .sort((a, b) => Number(!a.includes('/lib/')) - Number(!b.includes('/lib/')) || a.localeCompare(b))
+    .map(readUnit);
+  const owner = ownersOf(units);
   return units.map((unit) => ({
     ...unit,
     calls: [...new Set(callsOf(unit.text, owner))].filter((file) => file !== unit.file),
   }));
 };
 
-const callsOf = (text: string, owner: ReadonlyMap<string, string>): string[] =>
-  [...text.matchAll(functionWord)].flatMap((m) => (owner.has(m[0]) ? [owner.get(m[0])!] : []));
-
-let cached: ShellUnit[] | undefined;
-const library = (): ShellUnit[] => (cached ??= loadLibrary());
+// Read once per process, with its lookups: exec asks for every step it spawns.
+let cached: { units: ShellUnit[]; byFile: Map<string, ShellUnit>; owner: Map<string, string> } | undefined;
+const library = () => {
+  if (cached) return cached;
+  const units = loadLibrary();
+  return (cached = { units, byFile: new Map(units.map((unit) => [unit.file, unit])), owner: ownersOf(units) });
+};
 
 /** The units a shell text needs (those it calls, and theirs), in library order. */
 export const definitionsFor = (texts: string | readonly string[]): ShellUnit[] => {
-  const units = library();
-  const byFile = new Map(units.map((unit) => [unit.file, unit]));
-  const owner = new Map(units.flatMap((unit) => unit.functions.map((name) => [name, unit.file] as const)));
+  const { units, byFile, owner } = library();
   const needed = new Set<string>();
   const visit = (file: string) => {
     if (needed.has(file)) return;

@@ -27,11 +27,11 @@ const tail = (text: string, max = 4096) => (text.length > max ? text.slice(-max)
 const verifyOnce = async (run: RunContext, target: StepProcess, verify: ResolvedVerify) => {
   const shell = await runPhase(run, target, 'verify', verify.run, verify.timeoutMs);
   let reason: string | undefined;
+  // Lint refuses it before a run; a plan that reaches the engine anyway fails here, not with a crash.
+  const invalid = verify.expect === undefined ? undefined : whyInvalidPattern(verify.expect);
   if (shell.timedOut) reason = `verification timed out after ${verify.timeoutMs} ms`;
   else if (shell.exitCode !== 0) reason = `verification exited ${shell.exitCode ?? shell.signal}`;
-  else if (verify.expect !== undefined && whyInvalidPattern(verify.expect) !== undefined)
-    // Lint refuses it before a run; a plan that reaches the engine anyway fails here, not with a crash.
-    reason = `verify.expect /${verify.expect}/ is no regular expression: ${whyInvalidPattern(verify.expect)}`;
+  else if (invalid !== undefined) reason = `verify.expect /${verify.expect}/ is no regular expression: ${invalid}`;
   else if (verify.expect !== undefined && !new RegExp(verify.expect, 'm').test(shell.stdout))
     reason = `verification output does not match /${verify.expect}/`;
   return { shell, reason };

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { findAction } from '../actions/index.js';
 import { definitionsText, functionsFor } from '../actions/library.js';
+import { shellTexts } from './plan-text.js';
 import { evaluateWhen, resolvePlan } from '../engine/resolve.js';
 import type { Plan, PlannedStep } from '../engine/plan-types.js';
 import { createMasker } from '../engine/mask.js';
@@ -74,7 +75,7 @@ const subshell = (text: string): string => `(\n${text.replace(/\n+$/, '')}\n)`;
 
 /** The shell-library functions the plan's steps call, defined once and exported for the checks' child bash. */
 const definitionsBlock = (plan: Plan): string | undefined => {
-  const texts = [...plan.steps, ...plan.cleanup].flatMap((step) => [step.run ?? '', step.verify.run]);
+  const texts = shellTexts([...plan.steps, ...plan.cleanup]);
   const text = definitionsText(texts);
   return text ? `${text}export -f ${functionsFor(texts).join(' ')}` : undefined;
 };

@@ -10,6 +10,9 @@ const indent = (text: string, prefix = '      '): string =>
     .map((line) => (line ? prefix + line : prefix.trimEnd()))
     .join('\n');
 
+/** Every shell text of `steps` (run and verify), as exec hands them to bash. */
+export const shellTexts = (steps: readonly PlannedStep[]): string[] => steps.flatMap((step) => [step.run ?? '', step.verify.run]);
+
 const describeStep = (step: PlannedStep, position: string, vars: Record<string, unknown>): string => {
   const lines = [`${position} ${step.id} — ${step.name}`];
   const facts = [
@@ -25,7 +28,7 @@ const describeStep = (step: PlannedStep, position: string, vars: Record<string, 
   const env = Object.keys(step.env).filter((k) => !(k in vars));
   if (env.length) lines.push(`    env: ${env.join(', ')}`);
   if (step.manual) lines.push('    manual:', indent(step.manual));
-  const library = definitionsFor([step.run ?? '', step.verify.run]).map((unit) => unit.file);
+  const library = definitionsFor(shellTexts([step])).map((unit) => unit.file);
   if (library.length) lines.push(`    shell library (defined before the text, see the end): ${library.join(', ')}`);
   if (step.run !== undefined) lines.push('    run:', indent(step.run));
   const v = step.verify;
@@ -47,7 +50,7 @@ export const renderPlanText = (plan: Plan): string => {
   if (vars.length) head.push('vars:', ...vars.map(([k, v]) => `  ${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`));
   const body = plan.steps.map((step, i) => describeStep(step, `${i + 1}.`, plan.vars));
   const cleanup = plan.cleanup.map((step, i) => describeStep(step, `cleanup ${i + 1}.`, plan.vars));
-  const units = definitionsFor([...plan.steps, ...plan.cleanup].flatMap((step) => [step.run ?? '', step.verify.run]));
+  const units = definitionsFor(shellTexts([...plan.steps, ...plan.cleanup]));
   const library = units.length
     ? [
         'shell library: exec runs the definitions a text calls, in this order, right before the text',
@@ -64,7 +67,7 @@ export const renderPlanText = (plan: Plan): string => {
  */
 export const planAsJson = (plan: Plan): unknown => {
   const describe = ({ definition: _definition, ...step }: PlannedStep) => ({ ...step, env: Object.keys(step.env) });
-  const library = definitionsFor([...plan.steps, ...plan.cleanup].flatMap((step) => [step.run ?? '', step.verify.run]));
+  const library = definitionsFor(shellTexts([...plan.steps, ...plan.cleanup]));
   return {
     ...plan,
     library: library.map(({ file, functions, text }) => ({ file, functions, text })),
