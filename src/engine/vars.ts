@@ -2,6 +2,7 @@
 // `--var K=V`. Vars may read `${{ env.NAME }}`; nothing else is known this early.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { parse } from 'yaml';
 import { ExitCode, ExitError, usageError } from '../errors.js';
 import { formatDiagnostic, hasErrors } from '../runbook/diagnostic.js';
 import { interpolate, type Scope } from '../runbook/expression.js';
@@ -66,9 +67,34 @@ export const resolveRootVars = (sources: VarSources): Record<string, unknown> =>
   // are taken from it, so a value another runbook needs cannot break or leak into this one.
   const declared = new Set(sources.files.flatMap((f) => Object.keys(f.runbook?.vars ?? {})));
   const environmentVars = Object.fromEntries(Object.entries(environment?.vars ?? {}).filter(([name]) => declared.has(name)));
-  return {
+  const base = {
     ...resolveValues(sources.defaults, sources.file),
     ...(environment ? resolveValues(environmentVars, environment.path) : {}),
-    ...(sources.vars ?? {}),
   };
+  const overrides = Object.entries(sources.vars ?? {}).map(([name, text]) => [name, typedVar(name, text, base[name])]);
+  return { ...base, ...Object.fromEntries(overrides) };
+};
+
+/**
+ * A `--var` value as the type of the value it overrides: `true`/`false` for a boolean, a number for a
+ * number, YAML flow or JSON for a map or a list; text otherwise (and for vars nothing declares), so
+ * a typed action input gets the type its schema wants and a mistyped value stops the run before it
+ * starts.
+ */
+const typedVar = (name: string, text: string, current: unknown): unknown => {
+  const refuse = (type: string): never => {
+    throw usageError(`--var ${name}=${text}: expected ${type}, as its value ${JSON.stringify(current)} is`);
+  };
+  if (typeof current === 'boolean') return text === 'true' ? true : text === 'false' ? false : refuse('true or false');
+  if (typeof current === 'number') return text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : refuse('a number');
+  if (current === null || typeof current !== 'object') return text;
+  const type = Array.isArray(current) ? 'a list' : 'a map';
+  let value: unknown;
+  try {
+    value = parse(text);
+  } catch {
+    return refuse(`${type} (YAML flow or JSON)`);
+  }
+  const matches = Array.isArray(current) ? Array.isArray(value) : value !== null && typeof value === 'object' && !Array.isArray(value);
+  return matches ? value : refuse(`${type} (YAML flow or JSON)`);
 };
