@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine lacks for the tests and the demo: system packages
-# (PostgreSQL 15, rclone, BIND + nsupdate/dig, shellcheck, zstd, hyperfine) and the node modules.
+# (PostgreSQL 15, rclone, BIND + nsupdate/dig, shellcheck, zstd, hyperfine, Docker's engine and
+# debootstrap for the production-shaped stack) and the node modules.
 # As root it runs apt-get itself; otherwise it prints the exact command to run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,9 @@ zstd zstd
 hyperfine hyperfine
 git git
 jq jq
-curl curl'
+curl curl
+dockerd docker.io
+debootstrap debootstrap'
 
 missing=()
 while read -r binary package; do

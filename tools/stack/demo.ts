@@ -41,6 +41,7 @@ export const compareSnapshots = (before: StackSnapshot, after: StackSnapshot): s
   }
   compare('git repositories', before.repositories, after.repositories);
   compare('storage files', before.storage, after.storage);
+  compare("Gitea's data", before.giteaData, after.giteaData);
   compare('DAM originals', before.damOriginals, after.damOriginals);
   return differences;
 };

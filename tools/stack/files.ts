@@ -161,3 +161,44 @@ export const seedDam = async ({ dir, files, bytes }: SeedDamOptions): Promise<Da
   const prefixed = Object.fromEntries(Object.entries(originals).map(([path, sha]) => [`originals/${path}`, sha]));
   return { originals: prefixed, derivatives };
 };
+
+/** Gitea's configuration as a Docker install writes it to /data/gitea/conf/app.ini. */
+export const GITEA_APP_INI = `APP_NAME = Gitea: Git with a cup of tea
+RUN_MODE = prod
+RUN_USER = git
+
+[repository]
+ROOT = /data/git/repositories
+
+[database]
+DB_TYPE = postgres
+HOST = gitea-db:5432
+NAME = gitea
+USER = gitea
+PASSWD = test-gitea
+
+[security]
+INSTALL_LOCK = true
+SECRET_KEY = 0123456789abcdef0123456789abcdef
+INTERNAL_TOKEN = eyJhbGciOiJIUzI1NiJ9.test.signature
+
+[server]
+ROOT_URL = https://git.example.com/
+SSH_DOMAIN = git.example.com
+`;
+
+/** Gitea's own data folder (the volume's `gitea/`): conf/app.ini (0640) and a few attachments. */
+export const seedGiteaData = async (dir: string): Promise<FileHashes> => {
+  await mkdir(join(dir, 'conf'), { recursive: true });
+  await writeFile(join(dir, 'conf', 'app.ini'), GITEA_APP_INI, { mode: 0o640 });
+  const attachments = await seedFiles({
+    dir: join(dir, 'attachments'),
+    files: 20,
+    bytes: 200_000,
+    seed: 'attachments',
+    folders: ['a', 'b'],
+  });
+  const hashes: FileHashes = { 'conf/app.ini': sha256(Buffer.from(GITEA_APP_INI)) };
+  for (const [path, hash] of Object.entries(attachments)) hashes[`attachments/${path}`] = hash;
+  return hashes;
+};

@@ -9,6 +9,7 @@
 //   RUNBOOK_STACK_<SERVICE>_PORT       per cluster: SUPABASE, TWENTY, GITEA, DAM
 //   RUNBOOK_STACK_<SERVICE>_DATABASE   per cluster: supabase, twenty, gitea, dam
 //   RUNBOOK_STACK_REPOSITORIES         ROOT/gitea/repositories (bare repositories, OWNER/REPO.git)
+//   RUNBOOK_STACK_GITEA_DATA           ROOT/gitea/data (Gitea's conf/app.ini and attachments)
 //   RUNBOOK_STACK_STORAGE              ROOT/storage (Supabase storage buckets)
 //   RUNBOOK_STACK_DAM                  ROOT/dam (originals/ backed up, derivatives/ not)
 //   RUNBOOK_STACK_SCRATCH              ROOT/scratch (world-writable, for throw-away clusters)
@@ -30,7 +31,7 @@ import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDns, type DnsServer } from './dns.js';
-import { DAM_DERIVATIVES, hashTree, seedDam, seedFiles, type DamFiles, type FileHashes } from './files.js';
+import { DAM_DERIVATIVES, hashTree, seedDam, seedFiles, seedGiteaData, type DamFiles, type FileHashes } from './files.js';
 import { createBareRepositories, listRepositories, type CreateBareRepositoriesOptions, type RefMap } from './git.js';
 import { PG_BIN, startPostgres, type PgCluster } from './postgres.js';
 import { startS3, type S3Server } from './s3.js';
@@ -69,6 +70,8 @@ export interface StackSnapshot {
   repositories: Record<string, RefMap>;
   /** Supabase storage files, relative to `paths.storage`. */
   storage: FileHashes;
+  /** Gitea's own files (configuration, attachments), relative to `paths.giteaData`. */
+  giteaData: FileHashes;
   /** DAM originals, relative to `paths.dam` (`originals/…`); derivatives are not part of a backup. */
   damOriginals: FileHashes;
 }
@@ -77,6 +80,7 @@ export interface StackSnapshot {
 export interface StackPaths {
   root: string;
   repositories: string;
+  giteaData: string;
   storage: string;
   dam: string;
   scratch: string;
@@ -193,6 +197,7 @@ export const startStack = async ({
   const paths: StackPaths = {
     root,
     repositories: join(root, 'gitea', 'repositories'),
+    giteaData: join(root, 'gitea', 'data'),
     storage: join(root, 'storage'),
     dam: join(root, 'dam'),
     scratch: join(root, 'scratch'),
@@ -235,6 +240,7 @@ export const startStack = async ({
         folders: ['avatars', 'documents', 'public-media'],
       }),
       seedDam({ dir: paths.dam, ...(dam ?? defaultTree(scale)) }),
+      seedGiteaData(paths.giteaData),
     ]);
     // allSettled: a failure must not leave other starts running while stopAll cleans up.
     throwFirstRejection(await Promise.allSettled([servers, trees]));
@@ -261,6 +267,7 @@ export const startStack = async ({
     }
     Object.assign(values, {
       RUNBOOK_STACK_REPOSITORIES: paths.repositories,
+      RUNBOOK_STACK_GITEA_DATA: paths.giteaData,
       RUNBOOK_STACK_STORAGE: paths.storage,
       RUNBOOK_STACK_DAM: paths.dam,
       RUNBOOK_STACK_SCRATCH: paths.scratch,
@@ -306,12 +313,15 @@ export const startStack = async ({
         databases,
         repositories: await listRepositories(paths.repositories).catch(() => ({})),
         storage: await hashTree(paths.storage),
+        giteaData: await hashTree(paths.giteaData),
         damOriginals: await hashTree(paths.dam, { exclude: DAM_DERIVATIVES }),
       };
     },
     destroyServices: async () => {
       await Promise.all(SERVICES.map((service) => live[service].destroy()));
-      await Promise.all([paths.repositories, paths.storage, paths.dam].map((dir) => rm(dir, { recursive: true, force: true })));
+      await Promise.all(
+        [paths.repositories, paths.giteaData, paths.storage, paths.dam].map((dir) => rm(dir, { recursive: true, force: true })),
+      );
     },
     recreateEmptyClusters: async () => {
       await Promise.all(SERVICES.map((service) => live[service].destroy()));

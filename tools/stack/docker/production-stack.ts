@@ -1,0 +1,294 @@
+// The production shape on a real Docker engine: the four database containers of
+// runbooks/environments/production.yaml (supabase-db like the supabase/postgres image, the others like
+// the official postgres image), and the named volumes gitea_data, supabase_storage and dam_data owned
+// by the containers' users. Everything carries LABEL; a container or volume of the same name without
+// it belongs to someone else and stops the harness before it touches anything.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { chmod, lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { repository } from '../repository.js';
+import { seedDam, seedFiles, seedGiteaData } from '../files.js';
+import { createBareRepositories } from '../git.js';
+import { runCommand } from '../run.js';
+import { docker } from './engine.js';
+
+export const LABEL = 'dev.runbook.test-stack';
+
+/** A database container: its bootstrap superuser and the database its application uses. */
+interface DatabaseContainer {
+  name: string;
+  superuser: string;
+  database: string;
+  /** The role the application writes as (supabase: `postgres`, not a superuser). */
+  seed: { file: string; as: string; vars: Record<string, string> };
+  init?: string;
+}
+
+const here = join(repository, 'tools', 'stack', 'docker');
+
+const databases = (rows: number): DatabaseContainer[] => [
+  {
+    name: 'supabase-db',
+    superuser: 'supabase_admin',
+    database: 'postgres',
+    init: join(here, 'supabase-init.sql'),
+    seed: { file: 'seed-supabase.sql', as: 'supabase_admin', vars: { rows: String(rows) } },
+  },
+  ...(['twenty', 'gitea', 'dam'] as const).map((app) => ({
+    name: `${app}-db`,
+    superuser: app,
+    database: app,
+    seed: { file: 'seed-app.sql', as: app, vars: { rows: String(rows), app } },
+  })),
+];
+
+/** The file volumes and the uid:gid their containers write as. */
+export const FILE_VOLUMES = { gitea_data: 1000, supabase_storage: 999, dam_data: 33 } as const;
+type FileVolume = keyof typeof FILE_VOLUMES;
+
+/** One file or folder: type, owner, mode, and for a file its size and sha256. */
+type Entry = string;
+/** Everything a restore must bring back, comparable with JSON equality. */
+export interface ProductionSnapshot {
+  databases: Record<string, Record<string, unknown>>;
+  /** Volume → relative path → entry (derivatives of the DAM left out: regenerated, not backed up). */
+  volumes: Record<string, Record<string, Entry>>;
+  /** owner/repo → refs, HEAD. */
+  repositories: Record<string, { refs: string; head: string }>;
+}
+
+export interface ProductionStack {
+  /** The engine's path of a named volume's data. */
+  volumePath(volume: FileVolume): string;
+  /** Creates the volumes and starts the containers as on a new server; waits for them when `ready`. */
+  start(options: { ready: boolean }): Promise<void>;
+  /** What the applications write: tables, files, repositories. */
+  seed(): Promise<{ rows: number; files: number; repositories: number }>;
+  snapshot(): Promise<ProductionSnapshot>;
+  /** Deletes every container and volume of the stack (the disaster, and the final cleanup). */
+  wipe(): Promise<void>;
+  /** The containers' names and users, for messages. */
+  containers: readonly DatabaseContainer[];
+}
+
+const labelled = async (kind: 'container' | 'volume', name: string): Promise<'ours' | 'theirs' | 'none'> => {
+  try {
+    const { stdout } = await docker([
+      kind,
+      'inspect',
+      '--format',
+      `{{index .${kind === 'container' ? 'Config.' : ''}Labels "${LABEL}"}}`,
+      name,
+    ]);
+    return stdout.trim() === 'yes' ? 'ours' : 'theirs';
+  } catch {
+    return 'none';
+  }
+};
+
+/** Exact mode bits as four octal digits. */
+const octal = (mode: number) => (mode & 0o7777).toString(8).padStart(4, '0');
+
+const sha256File = (path: string): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', reject)
+      .on('end', () => resolve(hash.digest('hex')));
+  });
+
+/** Every file and folder under DIR (git objects and packs left out: refs say what they hold). */
+const treeState = async (dir: string, exclude?: RegExp): Promise<Record<string, Entry>> => {
+  const state: Record<string, Entry> = {};
+  const names = (await readdir(dir, { recursive: true })).map(String).sort();
+  for (const name of ['', ...names]) {
+    if (exclude?.test(name) || /\.git\/(objects|refs|packed-refs|logs|FETCH_HEAD|info\/refs)/.test(name)) continue;
+    const path = join(dir, name);
+    const stat = await lstat(path);
+    const owner = `${stat.uid}:${stat.gid} ${octal(stat.mode)}`;
+    if (stat.isDirectory()) state[`${name}/`] = `dir ${owner}`;
+    else if (stat.isFile()) state[name] = `file ${owner} ${stat.size} ${await sha256File(path)}`;
+    else state[name] = `other ${owner}`;
+  }
+  return state;
+};
+
+const gitIn = (repo: string, args: string[]) =>
+  runCommand('git', ['-c', 'safe.directory=*', '-C', repo, ...args], { env: { GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' } });
+
+/** Gitea's hooks as Gitea writes them into every repository it manages. */
+const giteaHooks = async (repo: string) => {
+  const hooks = join(repo, 'hooks');
+  for (const hook of ['pre-receive', 'update', 'post-receive', 'proc-receive']) {
+    await mkdir(join(hooks, `${hook}.d`), { recursive: true });
+    await writeFile(
+      join(hooks, hook),
+      `#!/usr/bin/env bash\n# AUTO GENERATED BY GITEA, DO NOT MODIFY\ndata=$(cat)\nexitcodes=""\nhookname=$(basename $0)\nGIT_DIR=\${GIT_DIR:-$(dirname $0)/..}\nfor hook in \${GIT_DIR}/hooks/\${hookname}.d/*; do\n  test -x "\${hook}" && test -f "\${hook}" || continue\n  echo "\${data}" | "\${hook}"\n  exitcodes="\${exitcodes} $?"\ndone\nfor i in \${exitcodes}; do\n  [ \${i} -eq 0 ] || exit \${i}\ndone\n`,
+      { mode: 0o755 },
+    );
+    await writeFile(
+      join(hooks, `${hook}.d`, 'gitea'),
+      `#!/usr/bin/env bash\n/usr/local/bin/gitea hook --config=/data/gitea/conf/app.ini ${hook}\n`,
+      {
+        mode: 0o755,
+      },
+    );
+  }
+  await writeFile(join(repo, 'description'), `Gitea repository ${repo.split('/').slice(-2).join('/')}\n`);
+};
+
+export const productionStack = ({ image, rootDir, rows = 20_000 }: { image: string; rootDir: string; rows?: number }): ProductionStack => {
+  const containers = databases(rows);
+  const volumePath = (volume: FileVolume) => join(rootDir, 'volumes', volume, '_data');
+  const allVolumes = [...Object.keys(FILE_VOLUMES), ...containers.map((c) => `${c.name.replace(/-db$/, '')}_db_data`)];
+
+  const refuseStrangers = async () => {
+    for (const name of containers.map((c) => c.name)) {
+      if ((await labelled('container', name)) === 'theirs')
+        throw new Error(`a container named ${name} exists that this harness did not create: not touching it`);
+    }
+    for (const name of allVolumes) {
+      if ((await labelled('volume', name)) === 'theirs')
+        throw new Error(`a volume named ${name} exists that this harness did not create: not touching it`);
+    }
+  };
+
+  const psql = (container: DatabaseContainer, user: string, args: string[], input: string) =>
+    docker(['exec', '-i', container.name, 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-U', user, '-d', container.database, ...args], {
+      input,
+      timeoutMs: 600_000,
+    });
+
+  const waitReady = async (container: DatabaseContainer) => {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      try {
+        await docker(['exec', container.name, 'pg_isready', '-q', '-h', '127.0.0.1', '-U', container.superuser]);
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw new Error(`${container.name} not ready after 2 minutes: ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+  };
+
+  return {
+    containers,
+    volumePath,
+    async start({ ready }) {
+      await refuseStrangers();
+      for (const volume of allVolumes) await docker(['volume', 'create', '--label', `${LABEL}=yes`, volume]);
+      for (const c of containers) {
+        const args = ['run', '-d', '--name', c.name, '--label', `${LABEL}=yes`, '--network', 'none'];
+        args.push('-e', `POSTGRES_USER=${c.superuser}`, '-e', `POSTGRES_DB=${c.database}`, '-e', `POSTGRES_PASSWORD=test-${c.superuser}`);
+        args.push('-v', `${c.name.replace(/-db$/, '')}_db_data:/var/lib/postgresql/data`);
+        if (c.init) args.push('-v', `${c.init}:/docker-entrypoint-initdb.d/${c.name}.sql:ro`);
+        await docker([...args, image]);
+      }
+      if (ready) await Promise.all(containers.map(waitReady));
+    },
+    async seed() {
+      for (const c of containers) {
+        const vars = Object.entries(c.seed.vars).flatMap(([k, v]) => ['-v', `${k}=${v}`]);
+        await psql(c, c.seed.as, vars, await readFile(join(here, c.seed.file), 'utf8'));
+      }
+      // Gitea: bare repositories with Gitea's hooks, its configuration beside them, all uid 1000.
+      const gitea = volumePath('gitea_data');
+      const repositories = await createBareRepositories({
+        dir: join(gitea, 'git', 'repositories'),
+        count: 6,
+        branches: 3,
+        tags: 4,
+        commits: 8,
+      });
+      for (const name of Object.keys(repositories)) await giteaHooks(join(gitea, 'git', 'repositories', `${name}.git`));
+      await seedGiteaData(join(gitea, 'gitea'));
+      // Supabase storage: the Storage API's file backend layout, uid 999, mixed modes.
+      const storage = volumePath('supabase_storage');
+      const storageFiles = await seedFiles({
+        dir: join(storage, 'stub', 'stub'),
+        files: 300,
+        bytes: 3_000_000,
+        seed: 'storage',
+        folders: ['avatars', 'documents'],
+      });
+      // The DAM: originals and derivatives (the backup leaves derivatives out).
+      const dam = await seedDam({ dir: volumePath('dam_data'), files: 120, bytes: 2_000_000 });
+      await mkdir(join(storage, 'stub', 'stub', 'empty-bucket'), { recursive: true });
+      for (const [volume, uid] of Object.entries(FILE_VOLUMES)) {
+        await runCommand('chown', ['-R', `${uid}:${uid}`, volumePath(volume as FileVolume)]);
+      }
+      // Modes as a real server has them: private files, group-readable ones, a private folder.
+      let i = 0;
+      for (const path of Object.keys(storageFiles)) {
+        await chmod(join(storage, 'stub', 'stub', path), [0o640, 0o644, 0o600, 0o660][i++ % 4]!);
+      }
+      await chmod(join(storage, 'stub', 'stub', 'documents'), 0o750);
+      await chmod(join(gitea, 'gitea', 'conf'), 0o750);
+      return {
+        rows: rows * 5,
+        files: Object.keys(storageFiles).length + Object.keys(dam.originals).length + 21,
+        repositories: Object.keys(repositories).length,
+      };
+    },
+    async snapshot() {
+      const fingerprint = await readFile(join(here, 'fingerprint.sql'), 'utf8');
+      const snapshot: ProductionSnapshot = { databases: {}, volumes: {}, repositories: {} };
+      for (const c of containers) {
+        const { stdout } = await psql(c, c.superuser, ['-At'], fingerprint);
+        snapshot.databases[c.name] = JSON.parse(stdout) as Record<string, unknown>;
+      }
+      snapshot.volumes.gitea_data = await treeState(volumePath('gitea_data'));
+      snapshot.volumes.supabase_storage = await treeState(volumePath('supabase_storage'));
+      snapshot.volumes.dam_data = await treeState(volumePath('dam_data'), /^derivatives(\/|$)/);
+      const repositories = join(volumePath('gitea_data'), 'git', 'repositories');
+      for (const owner of (await readdir(repositories)).sort()) {
+        for (const repo of (await readdir(join(repositories, owner))).filter((n) => n.endsWith('.git')).sort()) {
+          const path = join(repositories, owner, repo);
+          snapshot.repositories[`${owner}/${repo}`] = {
+            refs: (await gitIn(path, ['for-each-ref', '--format=%(refname) %(objectname)'])).stdout,
+            head: (await gitIn(path, ['symbolic-ref', 'HEAD'])).stdout.trim(),
+          };
+        }
+      }
+      return snapshot;
+    },
+    async wipe() {
+      for (const c of containers) if ((await labelled('container', c.name)) === 'ours') await docker(['rm', '-f', '-v', c.name]);
+      for (const volume of allVolumes) if ((await labelled('volume', volume)) === 'ours') await docker(['volume', 'rm', volume]);
+    },
+  };
+};
+
+/** Lines naming what differs between two snapshots (empty when the restore was exact). */
+export const compareProductionSnapshots = (before: ProductionSnapshot, after: ProductionSnapshot): string[] => {
+  const differences: string[] = [];
+  const compareMaps = (what: string, a: Record<string, unknown>, b: Record<string, unknown>) => {
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      const left = JSON.stringify(a[key]);
+      const right = JSON.stringify(b[key]);
+      if (left !== right) differences.push(`${what} ${key}: before ${left ?? 'missing'}, after ${right ?? 'missing'}`);
+    }
+  };
+  for (const [name, database] of Object.entries(before.databases)) {
+    const restored = after.databases[name] ?? {};
+    for (const [part, value] of Object.entries(database)) {
+      const other = restored[part];
+      if (value && other && typeof value === 'object' && !Array.isArray(value) && part === 'tables') {
+        compareMaps(`${name} table`, value as Record<string, unknown>, other as Record<string, unknown>);
+      } else if (Array.isArray(value) && Array.isArray(other)) {
+        const left = value.map((v) => JSON.stringify(v));
+        const right = other.map((v) => JSON.stringify(v));
+        for (const item of left.filter((v) => !right.includes(v))) differences.push(`${name} ${part}: lost ${item}`);
+        for (const item of right.filter((v) => !left.includes(v))) differences.push(`${name} ${part}: gained ${item}`);
+      } else if (JSON.stringify(value) !== JSON.stringify(other)) {
+        differences.push(`${name} ${part}: before ${JSON.stringify(value)}, after ${JSON.stringify(other)}`);
+      }
+    }
+  }
+  for (const [volume, entries] of Object.entries(before.volumes)) compareMaps(`volume ${volume}`, entries, after.volumes[volume] ?? {});
+  compareMaps('repository', before.repositories, after.repositories);
+  return differences;
+};
