@@ -276,6 +276,9 @@ describe('git.backup and git.restore on a Gitea as root', () => {
 
     // Seconds later, a repository created and a first push made after the backup are no loss.
     expectOk(await verifyWith(() => {}), 'verify of the untouched manifest');
+    // What counts as after the backup starts a second after `created` (the start, truncated).
+    const after = Date.parse(good.created) + 2000 - Date.now();
+    if (after > 0) await new Promise((resolve) => setTimeout(resolve, after));
     await git(['init', '--quiet', '--bare', join(dir, 'carol/new.git')]);
     const commit = (
       await git([
