@@ -3,7 +3,8 @@
 # PGDATA, initdb with POSTGRES_USER as the bootstrap superuser, POSTGRES_DB created and owned by it,
 # then /docker-entrypoint-initdb.d/*.sql and *.sh run against a temporary server on the socket only
 # (so, as in the real image, a client can reach the socket before the database is ready); then the
-# server proper. Listens on the container's own loopback only.
+# server proper. Listens on the container's own loopback only; POSTGRES_HOST_AUTH_METHOD (trust for a
+# throw-away server) sets TCP authentication, as in the official image.
 set -euo pipefail
 export PATH="/usr/lib/postgresql/15/bin:$PATH"
 export PGDATA="${PGDATA:-/var/lib/postgresql/data}"
@@ -20,7 +21,7 @@ fi
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
   password_file="$(mktemp)"
   printf '%s\n' "${POSTGRES_PASSWORD:-}" > "$password_file"
-  initdb -D "$PGDATA" -U "$user" --pwfile="$password_file" --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 > /dev/null
+  initdb -D "$PGDATA" -U "$user" --pwfile="$password_file" --auth-local=trust --auth-host="${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}" -E UTF8 --locale=C.UTF-8 > /dev/null
   rm -f "$password_file"
   echo "listen_addresses = 'localhost'" >> "$PGDATA/postgresql.auto.conf"
   pg_ctl -D "$PGDATA" -o "-c listen_addresses=''" -w start > /dev/null

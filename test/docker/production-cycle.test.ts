@@ -1,0 +1,55 @@
+// The production shape on a real Docker engine (tools/stack/docker): the shipped backup runbooks with
+// the shipped production environment, every container and volume deleted, fresh containers started
+// as on a new server, the shipped restore runbooks, and everything compared. Needs root, Debian's
+// docker.io and debootstrap (scripts/setup.sh installs them); the first run builds the test image
+// (about 2 minutes), later runs take it from the engine or ~/.cache/runbook/images.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BACKUP_RUNBOOKS, RESTORE_RUNBOOKS, runProductionCycle, type CycleReport } from '../../tools/stack/docker/cycle.js';
+import { docker, ensurePostgresImage, startDockerEngine } from '../../tools/stack/docker/engine.js';
+import { LABEL, productionStack } from '../../tools/stack/docker/production-stack.js';
+
+const root = mkdtempSync(join(tmpdir(), 'runbook-docker-cycle-'));
+
+describe('the production shape on a real Docker engine', () => {
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('needs root', () => {
+    expect(process.getuid?.(), 'the Docker stack tests run as root (dockerd, debootstrap, volume owners)').toBe(0);
+  });
+
+  it('never touches a container of the same name that it did not create', async () => {
+    const engine = await startDockerEngine(join(root, 'stranger'));
+    try {
+      const image = await ensurePostgresImage();
+      await docker(['create', '--name', 'twenty-db', '--network', 'none', image]);
+      try {
+        const stack = productionStack({ image, rootDir: engine.rootDir });
+        await expect(stack.start({ ready: false })).rejects.toThrow(/twenty-db exists that this harness did not create/);
+        await stack.wipe();
+        const { stdout } = await docker(['inspect', '--format', `{{.Name}} {{index .Config.Labels "${LABEL}"}}`, 'twenty-db']);
+        expect(stdout.trim()).toBe('/twenty-db');
+      } finally {
+        await docker(['rm', '-f', 'twenty-db']);
+      }
+    } finally {
+      await engine.stop();
+    }
+  }, 600_000);
+
+  let report: CycleReport | undefined;
+  it('backup, wipe, fresh containers, restore: every runbook succeeds', async () => {
+    report = await runProductionCycle({ root: join(root, 'cycle'), output: 'pipe' });
+    expect(report.runs.map((run) => `${run.runbook} ${run.exit}`)).toEqual(
+      [...BACKUP_RUNBOOKS, ...RESTORE_RUNBOOKS].map((name) => `${name} 0`),
+    );
+  }, 1_200_000);
+
+  it('brings back tables, sequences, owners, ACLs, settings, roles, extensions, policies, files, modes and repositories exactly', () => {
+    expect(report, 'the cycle ran').toBeDefined();
+    expect(report!.differences).toEqual([]);
+    expect(report!.seeded.repositories).toBe(6);
+  });
+});
