@@ -73,6 +73,9 @@ export const runProductionCycle = async ({ root, rows, log = () => {}, output = 
   let stack: ProductionStack | undefined;
   const s3 = await startS3({ root: join(root, 's3') });
   try {
+    // production.yaml names the volumes' folders under Docker's default data root.
+    if (engine.rootDir !== '/var/lib/docker')
+      throw new Error(`the engine keeps its data in ${engine.rootDir}, not /var/lib/docker as production.yaml expects`);
     const started = Date.now();
     const image = await ensurePostgresImage(log);
     const imageSeconds = (Date.now() - started) / 1000;
