@@ -9,6 +9,7 @@ import { filesBackup } from '../../src/actions/files.backup/index.js';
 import { filesRestore } from '../../src/actions/files.restore/index.js';
 import { scriptFor } from '../../src/actions/library.js';
 import { seedFiles } from '../../tools/stack/files.js';
+import { findSystemBinary, systemPath } from '../../tools/stack/run.js';
 import { startS3, type S3Server } from '../../tools/stack/s3.js';
 import { expectOk, requireBinaries, runShell, runStep } from '../backup/shell.js';
 
@@ -209,6 +210,40 @@ describe('files.backup and files.restore: owners, groups and modes', () => {
     expect(result.stderr).toContain('cannot give the restored files and folders their recorded owners');
   });
 
+  it('a file created between the two listings of a round (rclone saw it, find did not) makes the backup list again, not fail', async () => {
+    requireRoot();
+    const source = join(root, 'late-src');
+    await mkdir(source);
+    await place(source, 'early.txt', 999, 999, 0o640);
+    await place(source, 'late.txt', 1000, 1000, 0o600);
+    // The first find misses late.txt, as if it were created just after find read its folder.
+    const fake = join(root, 'late-bin');
+    await mkdir(fake);
+    await writeFile(
+      join(fake, 'find'),
+      `#!/bin/bash\nif [ -e "$0.seen" ]; then exec "${findSystemBinary('find')}" "$@"; fi\ntouch "$0.seen"\n"${findSystemBinary('find')}" "$@" | grep -zv late.txt\n`,
+      { mode: 0o755 },
+    );
+    const to = join(root, 'late-dest');
+    const env = { PATH: `${fake}:${systemPath()}` };
+    const backup = await runStep(filesBackup.expand({ source, to }, context), root, env);
+    expectOk(backup.run, 'backup');
+    const manifest = JSON.parse(await readFile(join(to, backup.outputs.backup!, 'manifest.json'), 'utf8'));
+    expect(manifest.files.find((f: { name: string }) => f.name === 'files/late.txt')).toMatchObject({ uid: 1000, gid: 1000, mode: '0600' });
+  });
+
+  it('refuses a manifest whose names leave the tree, before creating or changing anything', async () => {
+    const { to, id } = await backedUp('escape');
+    const manifestPath = join(to, id, 'manifest.json');
+    const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
+    manifest.dirs.push({ name: 'files/../escaped', uid: 999, gid: 999, mode: '0777' });
+    await writeFile(manifestPath, JSON.stringify(manifest));
+    const restore = await runStep(filesRestore.expand({ from: to, to: join(root, 'escape-restored') }, context), root);
+    expect(restore.run.code).not.toBe(0);
+    expect(restore.run.stderr).toContain("files/../escaped: not a path inside the backup's files/");
+    expect(await readdir(root)).not.toContain('escaped');
+  });
+
   describe('through S3', () => {
     let s3: S3Server;
     beforeAll(async () => {
@@ -233,6 +268,15 @@ describe('files.backup and files.restore: owners, groups and modes', () => {
       expectOk(restore.run, 'restore');
       expectOk(restore.verify, 'restore verify');
       expect(await statTree(target)).toEqual(await statTree(source));
+    });
+
+    it('with allow_empty: true, backs up and verifies an empty folder through S3', async () => {
+      const source = join(root, 's3-empty');
+      await mkdir(source);
+      const env = s3.rcloneEnv();
+      const backup = await runStep(filesBackup.expand({ source, to: s3.remotePath('files/empty'), allow_empty: true }, context), root, env);
+      expectOk(backup.run, 'backup');
+      expectOk(backup.verify, 'backup verify');
     });
   });
 });
