@@ -1,3 +1,3 @@
-# files.backup: the manifest's own fields, from --arg source and --slurpfile files (the listing that
-# held across a whole copy-and-check).
-{source: {path: $source}, files: $files[0]}
+# files.backup: the manifest's own fields, from --arg source and --slurpfile listing (the listing that
+# held across a whole copy-and-check: files-backup-list.jq).
+{source: {path: $source}} + $listing[0]

@@ -1,5 +1,6 @@
 // files.backup: a directory tree (storage buckets, DAM originals) copied into DEST/ID/files/ with a
-// manifest of every file's size and sha256, written last (run.sh and verify.sh say how).
+// manifest of every file's size, sha256, owner and mode and every folder's owner and mode, written
+// last (run.sh and verify.sh say how).
 import type { FilesBackupInput } from '../../runbook/schema.generated.js';
 import { shellQuote } from '../../shell/quote.js';
 import { callShell, type Action } from '../action.js';
@@ -10,13 +11,13 @@ const excludeLine = (patterns: readonly string[]): string => `EXCLUDE=(${pattern
 export const filesBackup: Action<FilesBackupInput> = {
   name: 'files.backup',
   description:
-    "Copies a directory tree (minus `exclude` filters) into a new backup folder DEST/YYYY-MM-DDTHHMMSSZ/files/ and writes manifest.json (every file's size and sha256) last; files that change during the copy are copied again.",
+    "Copies a directory tree (minus `exclude` filters) into a new backup folder DEST/YYYY-MM-DDTHHMMSSZ/files/ and writes manifest.json last: every file's size, sha256, uid, gid and mode, and every folder's uid, gid and mode (empty folders too); files that change during the copy are copied again. A source without files (not mounted, wrong path) is refused and nothing stored, unless `allow_empty: true`.",
   verifies:
-    "`rclone check` of the source against the backup reports no differences (hashes compared), and the stored files are exactly the manifest's, with its sizes.",
-  requires: () => ['rclone', 'jq', 'cmp'],
+    "The manifest lists at least one file (unless `allow_empty: true`), `rclone check` of the source against the backup reports no differences (hashes compared), and the stored files are exactly the manifest's, with its sizes.",
+  requires: () => ['rclone', 'jq', 'cmp', 'find'],
   destructive: () => false,
   expand: (input, context) => {
-    const inputs = { SOURCE: input.source, TO: input.to };
+    const inputs = { SOURCE: input.source, TO: input.to, ALLOW_EMPTY: input.allow_empty ?? false };
     const exclude = [excludeLine(input.exclude ?? [])];
     return {
       run: callShell('rb_files_backup_run', { ...inputs, RB_RUNBOOK: context.runbook, RB_STEP: context.stepId }, exclude),

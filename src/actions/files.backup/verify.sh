@@ -4,7 +4,8 @@
 # hash — MD5 between a local tree and S3, which rclone records for every object it uploads (the
 # ETag of single-part uploads, metadata for multipart ones). A check that could compare no hash
 # says "hashes could not be checked"; the verification treats that as a failure.
-# Inputs: SOURCE TO EXCLUDE (as for the run).
+# A manifest without files proves nothing was backed up, unless ALLOW_EMPTY=true said that is expected.
+# Inputs: SOURCE TO EXCLUDE ALLOW_EMPTY (as for the run).
 rb_files_backup_verify() {
   # shellcheck disable=SC2034 # RB_ACTION names the action in the messages of lib/ functions (rb_say)
   local RB_ACTION=files.backup id dest
@@ -14,6 +15,8 @@ rb_files_backup_verify() {
   id="$(rb_backup_resolve "$TO" "$id")"
   dest="$TO/$id"
   rclone cat "$dest/manifest.json" > "$WORK/manifest.json"
+  rb_files_backup_has_files "$WORK/manifest.json" ||
+    rb_fail "backup $id lists no files: its source was empty or not mounted (allow_empty is not set)"
   # Sizes alone prove little: a check that compared no hash fails.
   rclone check --fast-list "${FILTERS[@]}" "$SOURCE" "$dest/files" 2>&1 | tee "$WORK/check.log"
   if grep -q 'hashes could not be checked' "$WORK/check.log"; then

@@ -1,14 +1,16 @@
 // files.restore: copies a files backup (latest complete, or an id) into a directory tree. Files
-// already there and not in the backup are left alone; files in the backup are written over.
+// already there and not in the backup are left alone; files in the backup are written over; files
+// and folders get the owners and modes the manifest recorded.
 import type { FilesRestoreInput } from '../../runbook/schema.generated.js';
 import { callShell, type Action } from '../action.js';
 
 export const filesRestore: Action<FilesRestoreInput> = {
   name: 'files.restore',
   description:
-    'Copies the files of a backup (`latest` complete one, or an id) into a directory tree; files there that the backup lacks are kept.',
-  verifies: "`rclone check` finds every backed-up file in the tree, and every file's sha256 equals the manifest's (`sha256sum -c`).",
-  requires: () => ['rclone', 'jq', 'sha256sum'],
+    "Copies the files of a backup (`latest` complete one, or an id) into a directory tree, creates its folders (empty ones too), and gives every file and folder the manifest's numeric uid, gid and mode (needs root; older manifests without them change no owner); files there that the backup lacks are kept.",
+  verifies:
+    "The manifest lists at least one file; every one is in the tree with the manifest's size and sha256 and, when recorded, uid, gid and mode; every recorded folder has its uid, gid and mode; and `rclone check` finds every backed-up file in the tree. A failure names the first 20 differences.",
+  requires: () => ['rclone', 'jq', 'sha256sum', 'find', 'xargs'],
   destructive: () => false,
   expand: (input) => {
     const inputs = { FROM: input.from, TO: input.to, BACKUP: input.backup ?? 'latest' };

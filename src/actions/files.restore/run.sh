@@ -1,6 +1,10 @@
 # shellcheck shell=bash
 # files.restore run: copies the files of a complete backup into a directory tree; files there that
-# the backup lacks are kept, files in the backup are written over.
+# the backup lacks are kept, files in the backup are written over. Then every file and folder the
+# manifest records (folders are created, empty ones too: no rclone remote stores a folder) gets its
+# recorded uid, gid and mode, numeric, as the containers that own them expect. Giving files other
+# owners needs root; a restore that cannot fails rather than leave a tree its services cannot use.
+# A manifest without these fields (an older backup) restores as before: owners are not changed.
 # Inputs: FROM (the backups' location) TO (the tree) BACKUP (`latest` or a backup's id).
 rb_files_restore_run() {
   # shellcheck disable=SC2034 # RB_ACTION names the action in the messages of lib/ functions (rb_say)
@@ -13,5 +17,32 @@ rb_files_restore_run() {
   files="$(jq -r "$(rb_jq_files_restore_count)" "$WORK/manifest.json")"
   mkdir -p "$TO"
   rclone copy --fast-list --stats "${RUNBOOK_PROGRESS_INTERVAL:-5}s" --stats-one-line --stats-log-level NOTICE "$FROM/$id/files" "$TO"
+  rb_files_restore_paths dir true | (cd "$TO" && xargs -0r mkdir -p --)
+  # chown before chmod: chown clears a file's set-id bits.
+  rb_files_restore_each owner "cannot give the restored files and folders their recorded owners (uid:gid); a restore that keeps owners must run as root" chown -h
+  rb_files_restore_each mode "cannot give the restored files and folders their recorded modes" chmod
   echo "restored $files files of $id into $TO"
+}
+
+# rb_files_restore_each KEY MESSAGE COMMAND…: for each value of KEY (owner or mode) among the
+# manifest's recorded entries (files-restore-recorded.jq), runs `COMMAND… VALUE -- PATH…` in TO over
+# the entries that have it: one command per value and not per file, so a few thousand files take
+# seconds. When any fails: at most 20 lines of their errors, then MESSAGE, and the step fails.
+rb_files_restore_each() {
+  local key=$1 message=$2 value failed=false
+  shift 2
+  jq -r --arg key "$key" "$(rb_jq_files_restore_recorded)"' recorded | map(.[$key]) | unique[]' "$WORK/manifest.json" > "$WORK/$key.values"
+  while IFS= read -r value; do
+    rb_files_restore_paths "$key" "$value" | (cd "$TO" && xargs -0r "$@" "$value" --) 2>> "$WORK/$key.err" || failed=true
+  done < "$WORK/$key.values"
+  if [ "$failed" = true ]; then
+    head -n 20 "$WORK/$key.err" >&2
+    rb_fail "$message"
+  fi
+}
+
+# rb_files_restore_paths KEY VALUE: the paths of the recorded entries whose KEY is VALUE (a JSON
+# value as text), NUL-terminated for xargs -0.
+rb_files_restore_paths() {
+  jq -j --arg key "$1" --arg value "$2" "$(rb_jq_files_restore_recorded)"' recorded[] | select((.[$key] | tostring) == $value) | .path + "\u0000"' "$WORK/manifest.json"
 }

@@ -1,24 +1,53 @@
 # shellcheck shell=bash
-# files.restore verify: every file of the backup the run restored is in the tree (`rclone check`)
-# with the sha256 its manifest recorded (`sha256sum -c`).
+# files.restore verify: the tree holds the backup the run restored. Every file of its manifest is
+# there with the manifest's size and sha256 and, when recorded, uid, gid and mode; every recorded
+# folder has its uid, gid and mode (files-restore-differences.jq); and `rclone check` finds every
+# stored file in the tree. A manifest without files fails: it proves no restore.
+# One `find` of the tree and one `sha256sum` for all files, however many.
 # Inputs: FROM TO BACKUP (as for the run; BACKUP is used when the run's `backup` output is absent).
 rb_files_restore_verify() {
   # shellcheck disable=SC2034 # RB_ACTION names the action in the messages of lib/ functions (rb_say)
-  local RB_ACTION=files.restore id checked=true
+  local RB_ACTION=files.restore id files checked=true
   rb_work files-restore-verify
   id="$(rb_backup_of_run "$BACKUP")"
   id="$(rb_backup_resolve "$FROM" "$id")"
-  # The two checks are independent: rclone check runs while the manifest downloads and sha256sum reads the tree.
+  # The two checks are independent: rclone check runs while the manifest downloads and the tree is read.
   rclone check --fast-list --one-way "$FROM/$id/files" "$TO" 2> "$WORK/check.log" &
   CHECK_PID=$!
   rb_on_exit rb_files_restore_stop_check
   rclone cat "$FROM/$id/manifest.json" > "$WORK/manifest.json"
-  jq -r '.files[] | "\(.sha256)  \(.name | ltrimstr("files/"))"' "$WORK/manifest.json" > "$WORK/SHA256SUMS"
-  if [ -s "$WORK/SHA256SUMS" ]; then (cd "$TO" && sha256sum --check --quiet --strict "$WORK/SHA256SUMS"); fi
+  files="$(jq -r "$(rb_jq_files_restore_count)" "$WORK/manifest.json")"
+  if [ "$files" = 0 ]; then
+    rb_fail "backup $id lists no files: there is nothing to verify, so the restore proves nothing"
+  fi
+  rb_files_restore_differences > "$WORK/differences.json"
   wait "$CHECK_PID" || checked=false
   CHECK_PID=
   cat "$WORK/check.log" >&2
+  rb_files_restore_report "$WORK/differences.json" "$id"
   [ "$checked" = true ]
+}
+
+# rb_files_restore_differences: files-restore-differences.jq of the manifest against TO.
+rb_files_restore_differences() {
+  local tree
+  tree="$(rb_jq_files_tree)"
+  rb_files_tree "$TO" "$WORK/tree"
+  jq -j --rawfile tree "$WORK/tree" "$tree$(rb_jq_files_restore_present)" "$WORK/manifest.json" |
+    (cd "$TO" && xargs -0r sha256sum --zero --) > "$WORK/sums"
+  jq -c --arg to "$TO" --rawfile tree "$WORK/tree" --rawfile sums "$WORK/sums" "$tree$(rb_jq_files_restore_differences)" "$WORK/manifest.json"
+}
+
+# rb_files_restore_report DIFFERENCES ID: when there are differences, prints the first 20 of them
+# and how many more on stderr, and fails.
+rb_files_restore_report() {
+  local count
+  count="$(jq length "$1")"
+  if [ "$count" != 0 ]; then
+    rb_say "$TO differs from backup $2 in $count places:" >&2
+    jq -r '.[:20][], if length > 20 then "and \(length - 20) more" else empty end' "$1" >&2
+    exit 1
+  fi
 }
 
 # Exit handler: stops the background rclone check when the verification ends before waiting for it.
