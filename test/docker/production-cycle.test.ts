@@ -3,10 +3,12 @@
 // as on a new server, the shipped restore runbooks, and everything compared. Needs root, Debian's
 // docker.io and debootstrap (scripts/setup.sh installs them); the first run builds the test image
 // (about 2 minutes), later runs take it from the engine or ~/.cache/runbook/images.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Ajv2020Module from 'ajv/dist/2020.js';
 import { afterAll, describe, expect, it } from 'vitest';
+import { repository } from '../../tools/stack/repository.js';
 import { BACKUP_RUNBOOKS, RESTORE_RUNBOOKS, runProductionCycle, type CycleReport } from '../../tools/stack/docker/cycle.js';
 import { docker, ensurePostgresImage, startDockerEngine } from '../../tools/stack/docker/engine.js';
 import { LABEL, productionStack } from '../../tools/stack/docker/production-stack.js';
@@ -51,5 +53,24 @@ describe('the production shape on a real Docker engine', () => {
     expect(report, 'the cycle ran').toBeDefined();
     expect(report!.differences).toEqual([]);
     expect(report!.seeded.repositories).toBe(6);
+  });
+
+  it('every manifest the backups wrote is valid under schemas/manifest.schema.json', () => {
+    const Ajv2020 = Ajv2020Module.default;
+    const validate = new Ajv2020({ allErrors: true, strict: false }).compile(
+      JSON.parse(readFileSync(join(repository, 'schemas', 'manifest.schema.json'), 'utf8')),
+    );
+    const manifests = Object.entries(report?.manifests ?? {});
+    expect(manifests.map(([path]) => path.split('/').slice(0, 2).join('/')).sort()).toEqual([
+      'files/dam',
+      'files/gitea',
+      'files/storage',
+      'git/gitea',
+      'postgres/dam-db',
+      'postgres/gitea-db',
+      'postgres/supabase',
+      'postgres/twenty',
+    ]);
+    for (const [path, manifest] of manifests) expect(validate(manifest) ? [] : [path, validate.errors]).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@
 // pointed at a local S3 server, and failure pings go nowhere), delete every container and volume,
 // start fresh containers as on a new server, run the shipped restore runbooks, and compare.
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repository } from '../repository.js';
 import { systemPath } from '../run.js';
@@ -50,7 +50,20 @@ export interface CycleReport {
   seconds: { image: number; backup: number; restore: number };
   /** Each runbook's exit code and its output when piped. */
   runs: { runbook: string; exit: number; output: string }[];
+  /** Every manifest.json the backups wrote, by its path in the bucket. */
+  manifests: Record<string, unknown>;
 }
+
+/** The manifests under the S3 server's folder (s3rver keeps each object as NAME._S3rver_object). */
+const readManifests = (dir: string): Record<string, unknown> => {
+  const manifests: Record<string, unknown> = {};
+  for (const name of readdirSync(dir, { recursive: true }).map(String)) {
+    if (name.endsWith('/manifest.json._S3rver_object')) {
+      manifests[name.replace(/\._S3rver_object$/, '')] = JSON.parse(readFileSync(join(dir, name), 'utf8'));
+    }
+  }
+  return manifests;
+};
 
 const runRunbook = (args: string[], env: NodeJS.ProcessEnv, output: 'inherit' | 'pipe') =>
   new Promise<{ exit: number; output: string }>((resolve, reject) => {
@@ -110,7 +123,8 @@ export const runProductionCycle = async ({ root, rows, log = () => {}, output = 
     const restoreSeconds = (Date.now() - restoreStarted) / 1000;
 
     const differences = compareProductionSnapshots(before, await stack.snapshot());
-    return { differences, seeded, runs, seconds: { image: imageSeconds, backup: backupSeconds, restore: restoreSeconds } };
+    const manifests = readManifests(join(s3.dir, s3.bucket));
+    return { differences, seeded, runs, manifests, seconds: { image: imageSeconds, backup: backupSeconds, restore: restoreSeconds } };
   } finally {
     await stack?.wipe().catch(() => {});
     await s3.stop();
