@@ -193,20 +193,117 @@ describe('postgres.dump', () => {
     expect(await readdir(staging)).toEqual([]);
   });
 
-  it('fails when a table cannot be read, and leaves no manifest', async () => {
+  describe('as a user that is no superuser and cannot read everything', () => {
+    const dumpAs = (user: string, to: string) =>
+      runStep(postgresDump.expand({ target: { host: pg.host, port: pg.port, user }, database: 'app', to }, context), root, env());
+    const expectRefused = async (user: string, count: number, first: string) => {
+      const to = s3.remotePath(`postgres/denied-${user}`);
+      const { run } = await dumpAs(user, to);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(
+        `postgres.dump: ${user} cannot read ${count} tables or sequences of app at 127.0.0.1:${pg.port} (first: ${first}). Dump as a superuser (for the supabase/postgres image: supabase_admin)`,
+      );
+      // Refused before pg_dump ran: no misleading snapshot error, nothing stored.
+      expect(run.stderr).not.toMatch(/pg_dump|snapshot/);
+      expect(await manifestsUnder(to)).toEqual([]);
+    };
+    afterAll(async () => {
+      await pg.psql(`DROP OWNED BY dumper, nousage, noseq; DROP ROLE dumper, nousage, noseq;`, 'app');
+    });
+
+    it('fails before dumping, naming a table it cannot SELECT', async () => {
+      await pg.psql(
+        `CREATE ROLE dumper LOGIN; GRANT USAGE ON SCHEMA auth TO dumper; GRANT SELECT ON ALL TABLES IN SCHEMA public TO dumper;
+         GRANT SELECT ON ALL SEQUENCES IN SCHEMA public, auth TO dumper;`,
+        'app',
+      );
+      await expectRefused('dumper', 1, 'auth.users');
+    });
+
+    it('names the tables of a schema it has no USAGE on', async () => {
+      await pg.psql(
+        `CREATE ROLE nousage LOGIN; GRANT SELECT ON ALL TABLES IN SCHEMA public, auth TO nousage; GRANT SELECT ON ALL SEQUENCES IN SCHEMA public, auth TO nousage;`,
+        'app',
+      );
+      await expectRefused('nousage', 2, 'auth.users, auth.users_id_seq');
+    });
+
+    it('names sequences it cannot read, the first five and the count', async () => {
+      await pg.psql(
+        `CREATE ROLE noseq LOGIN; GRANT USAGE ON SCHEMA auth TO noseq; GRANT SELECT ON ALL TABLES IN SCHEMA public, auth TO noseq;
+         CREATE SEQUENCE public.s1; CREATE SEQUENCE public.s2; CREATE SEQUENCE public.s3; CREATE SEQUENCE public.s4;`,
+        'app',
+      );
+      try {
+        await expectRefused('noseq', 6, 'auth.users_id_seq, public.orders_id_seq, public.s1, public.s2, public.s3');
+      } finally {
+        await pg.psql(`DROP SEQUENCE public.s1, public.s2, public.s3, public.s4;`, 'app');
+      }
+    });
+  });
+
+  it('records the database owner, ACL, settings, comment and extensions in the manifest', async () => {
     await pg.psql(
-      `CREATE ROLE dumper LOGIN; GRANT USAGE ON SCHEMA auth TO dumper; GRANT SELECT ON ALL TABLES IN SCHEMA public TO dumper;`,
+      `CREATE ROLE app_admin NOLOGIN; CREATE ROLE app_web LOGIN; ALTER DATABASE app OWNER TO app_admin;
+       REVOKE CONNECT ON DATABASE app FROM PUBLIC; GRANT CONNECT ON DATABASE app TO app_web;
+       ALTER DATABASE app SET "app.settings.jwt_exp" TO '3600'; ALTER ROLE app_web IN DATABASE app SET statement_timeout TO '8s';
+       COMMENT ON DATABASE app IS 'the app''s data'; CREATE SCHEMA extensions; CREATE EXTENSION pgcrypto SCHEMA extensions;`,
       'app',
     );
-    const to = s3.remotePath('postgres/denied');
-    const { run } = await runStep(
-      postgresDump.expand({ target: { host: pg.host, port: pg.port, user: 'dumper' }, database: 'app', to }, context),
-      root,
-      env(),
+    try {
+      const to = join(root, 'properties-dest');
+      const { run, outputs } = await runStep(expand(to), root, env());
+      expectOk(run, 'dump');
+      const manifest = JSON.parse(await readFile(join(to, outputs.backup!, 'manifest.json'), 'utf8'));
+      expect(manifest.database).toEqual({
+        owner: 'app_admin',
+        acl: [
+          { grantee: null, privilege: 'TEMPORARY', grantable: false, grantor: 'app_admin' },
+          { grantee: 'app_admin', privilege: 'CONNECT', grantable: false, grantor: 'app_admin' },
+          { grantee: 'app_admin', privilege: 'CREATE', grantable: false, grantor: 'app_admin' },
+          { grantee: 'app_admin', privilege: 'TEMPORARY', grantable: false, grantor: 'app_admin' },
+          { grantee: 'app_web', privilege: 'CONNECT', grantable: false, grantor: 'app_admin' },
+        ],
+        settings: [
+          { role: null, settings: ['app.settings.jwt_exp=3600'] },
+          { role: 'app_web', settings: ['statement_timeout=8s'] },
+        ],
+        comment: "the app's data",
+        extensions: [
+          { name: 'pgcrypto', owner: 'postgres', schema: 'extensions', version: expect.any(String) },
+          { name: 'plpgsql', owner: 'postgres', schema: 'pg_catalog', version: '1.0' },
+        ],
+      });
+    } finally {
+      await pg.psql(
+        `DROP EXTENSION pgcrypto; DROP SCHEMA extensions; ALTER DATABASE app OWNER TO postgres; GRANT ALL ON DATABASE app TO PUBLIC;
+         REVOKE ALL ON DATABASE app FROM app_web; ALTER DATABASE app RESET ALL; ALTER ROLE app_web IN DATABASE app RESET ALL;
+         COMMENT ON DATABASE app IS NULL; DROP ROLE app_web, app_admin;`,
+        'app',
+      );
+    }
+  });
+
+  it('verify fails when the manifest lists no tables but the source database has some, and passes for an empty database', async () => {
+    const to = join(root, 'empty-tables');
+    const { run, outputs } = await runStep(expand(to), root, env());
+    expectOk(run, 'dump');
+    const { writeFile } = await import('node:fs/promises');
+    const manifestFile = join(to, outputs.backup!, 'manifest.json');
+    const manifest = JSON.parse(await readFile(manifestFile, 'utf8'));
+    await writeFile(manifestFile, JSON.stringify({ ...manifest, tables: {} }));
+    const verify = await runShell(expand(to).verify.run, env());
+    expect(verify.code).toBe(1);
+    expect(verify.stderr).toContain(
+      `postgres.dump: ${to}/${outputs.backup}/manifest.json lists no tables, but app at 127.0.0.1:${pg.port} has 4: the backup is empty`,
     );
-    expect(run.code).not.toBe(0);
-    expect(run.stderr).toMatch(/permission denied for table users/);
-    expect(await manifestsUnder(to)).toEqual([]);
+
+    await pg.createDatabase('nothing');
+    const empty = join(root, 'empty-db');
+    const nothing = await runStep(expand(empty, { database: 'nothing' }), root, env());
+    expectOk(nothing.run, 'dump of an empty database');
+    expectOk(nothing.verify, 'verify of an empty database');
+    expect(nothing.verify!.stdout).toContain(': 0 tables counted');
   });
 
   it('fails when the object store is down before the upload, and a re-run succeeds', async () => {
@@ -275,7 +372,9 @@ describe('postgres.dump', () => {
     expect(step.run).toBe(
       `PG_CONTAINER=supabase-db\nPG_USER=supabase_admin\nDATABASE=app\nDEST=${to}\nFORMAT=plain\nCOMPRESS=zstd\nLEVEL=3\nROLES_FILE=roles.sql\nSTAGING=''\nexport PGPASSWORD="\${SUPABASE_DB_PASSWORD}"\nrb_postgres_dump_run`,
     );
-    expect(step.verify.run).toBe(`LOCATION=${to}\nROLES_FILE=roles.sql\nrb_postgres_dump_verify`);
+    expect(step.verify.run).toBe(
+      `PG_CONTAINER=supabase-db\nPG_USER=supabase_admin\nDATABASE=app\nLOCATION=${to}\nROLES_FILE=roles.sql\nexport PGPASSWORD="\${SUPABASE_DB_PASSWORD}"\nrb_postgres_dump_verify`,
+    );
     // Docker cannot run here: a docker that serves `exec` against the test server runs the words for real.
     const log = join(root, 'docker.log');
     const shim = await writeDockerExec(join(root, 'docker-bin'), pg);

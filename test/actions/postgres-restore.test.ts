@@ -83,7 +83,7 @@ describe('postgres.restore', () => {
     const { run } = await runStep(restore(), root, env());
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
-      `postgres.restore: database app at 127.0.0.1:${target.port} is not empty (4 tables); set replace: true to overwrite it. Nothing was changed.`,
+      `postgres.restore: database app at 127.0.0.1:${target.port} is not empty (4 tables); set replace: true to overwrite it (the step's input, e.g. from a runbook var: runbook exec FILE --var replace=true, then confirm the destructive step or pass --yes). Nothing was changed.`,
     );
     expect(await tableContents(target, 'app')).toEqual(before);
     expect(await databases()).toBe('app,postgres');
@@ -127,6 +127,38 @@ describe('postgres.restore', () => {
     const verify = await runShell(restore().verify.run, env());
     expect(verify.code).toBe(1);
     expect(verify.stderr).toContain('public.empty_table: expected 0, got no such table\npublic.orders: expected 4000, got 3990\n');
+  });
+
+  it('verify names every table the database has that the manifest lacks', async () => {
+    await target.psql(
+      `CREATE TABLE public.orders_archive (id int); INSERT INTO public.orders_archive VALUES (1), (2); CREATE TABLE auth.extra (id int);`,
+      'app',
+    );
+    try {
+      const verify = await runShell(restore().verify.run, env());
+      expect(verify.code).toBe(1);
+      expect(verify.stderr).toContain('auth.extra: 0 rows, not in the manifest\npublic.orders_archive: 2 rows, not in the manifest\n');
+      expect(verify.stderr).toContain(`postgres.restore: row counts in app differ from the manifest of ${backupId}`);
+    } finally {
+      await target.psql(`DROP TABLE public.orders_archive, auth.extra`, 'app');
+    }
+  });
+
+  it('refuses a backup whose manifest lists no tables when its dump has tables, and leaves the database as it was', async () => {
+    const manifestFile = s3.objectFile(`postgres/app/${backupId}/manifest.json`);
+    const original = await readFile(manifestFile, 'utf8');
+    await writeFile(manifestFile, JSON.stringify({ ...JSON.parse(original), tables: {} }));
+    const before = await tableContents(target, 'app');
+    try {
+      const { run } = await runStep(restore({ replace: true, backup: backupId }), root, env());
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('auth.users: 2000 rows, not in the manifest\n');
+      expect(run.stderr).toContain(`postgres.restore: row counts in app__restore differ from the manifest of ${backupId}`);
+      expect(await tableContents(target, 'app')).toEqual(before);
+      expect(await databases()).toBe('app,postgres');
+    } finally {
+      await writeFile(manifestFile, original);
+    }
   });
 
   it('fails with a clear message naming the path when the backup does not exist', async () => {
@@ -236,6 +268,8 @@ describe('postgres.restore', () => {
       const manifest = JSON.parse(await readFile(s3.objectFile(`postgres/owned/${ownedId}/manifest.json`), 'utf8'));
       expect(manifest.files.map((file: { name: string }) => file.name)).toEqual(['dump.sql.zst', 'roles.sql']);
       manifest.files = manifest.files.slice(0, 1);
+      // Nor had it the database's own properties.
+      delete manifest.database;
       const old = s3.remotePath('postgres/old');
       await writeFile(join(root, 'old-manifest.json'), JSON.stringify(manifest));
       expectOk(

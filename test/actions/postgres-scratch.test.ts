@@ -98,16 +98,22 @@ describe('postgres.scratch', () => {
     );
     expect(start.verify.run).toBe('ENGINE=docker\nREMOVE=false\nNAME=restore-test\nrb_postgres_scratch_verify');
     expect(scriptFor(start.run)).toContain(
-      'docker run -d --name "$NAME" -e POSTGRES_HOST_AUTH_METHOD=trust -p "127.0.0.1:$WANTED_PORT:5432" "$IMAGE"',
+      'docker run -d --pull missing --name "$NAME" -e POSTGRES_HOST_AUTH_METHOD=trust -p "127.0.0.1:$WANTED_PORT:5432" "$IMAGE"',
     );
+    // Ready once the image's own pg_isready answers over TCP inside the container, and a query runs there.
+    expect(scriptFor(start.run)).toContain('PG_CONTAINER="$NAME" PG_USER=postgres rb_pg_wait_ready postgres');
+    expect(scriptFor(start.run)).toContain('rb_pg pg_isready -h 127.0.0.1 -d "$1"');
     expect(scriptFor(start.verify.run)).toContain(`docker port "$NAME" 5432/tcp | sed -n 's/^127\\.0\\.0\\.1://p' | head -n 1`);
-    expect(scriptFor(start.verify.run)).toContain(`psql -X -At -w -h 127.0.0.1 -p "$1" -U postgres -d postgres -c 'SELECT 1'`);
+    expect(scriptFor(start.verify.run)).toContain(`docker exec "$NAME" psql -X -At -w -h 127.0.0.1 -U postgres -d postgres -c 'SELECT 1'`);
+    expect(scriptFor(start.verify.run)).toContain('(exec 3<> "/dev/tcp/127.0.0.1/$port")');
     const remove = postgresScratch.expand({ name: 'restore-test', remove: true }, context);
     expect(remove.run).toBe('ENGINE=docker\nREMOVE=true\nNAME=restore-test\nrb_postgres_scratch_run');
     expect(scriptFor(remove.run)).toContain('docker rm -f -v "$NAME"');
     expect(scriptFor(remove.verify.run)).toContain('if docker container inspect "$NAME"');
     for (const text of [start.run, start.verify.run, remove.run, remove.verify.run])
       expectOk(await runShell(`bash -n <<'EOF'\n${scriptFor(text)}\nEOF`), 'bash -n');
-    expect(postgresScratch.requires({ name: 'x' })).toEqual(['docker', 'psql', 'pg_isready']);
+    // No host PostgreSQL client: the image's tools run through docker exec.
+    expect(postgresScratch.requires({ name: 'x' })).toEqual(['docker']);
+    expect(postgresScratch.requires({ name: 'x', remove: true })).toEqual(['docker']);
   });
 });

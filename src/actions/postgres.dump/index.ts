@@ -13,9 +13,9 @@ const defaultLevel = { zstd: 3, gzip: 6 } as const;
 export const postgresDump: Action<PostgresDumpInput> = {
   name: 'postgres.dump',
   description:
-    "Dumps one database from a single snapshot (pg_dump --snapshot), compresses it (zstd by default), records exact row counts per table from the same snapshot, stores the cluster's roles without their passwords (pg_dumpall --roles-only --no-role-passwords, roles.sql), uploads to DEST/YYYY-MM-DDTHHMMSSZ/ and writes manifest.json last.",
+    "Waits for the server to accept queries, refuses up front when a user that is no superuser cannot read every table and sequence, then dumps one database from a single snapshot (pg_dump --snapshot), compresses it (zstd by default), records exact row counts per table and the database's own properties (owner, ACL, settings, comment, extension owners) from the same snapshot, stores the cluster's roles without their passwords (pg_dumpall --roles-only --no-role-passwords, roles.sql), uploads to DEST/YYYY-MM-DDTHHMMSSZ/ and writes manifest.json last.",
   verifies:
-    "The stored data file and roles file, read back from the destination, have the manifest's sha256 and size, and the manifest holds a row count for every table.",
+    "The stored data file and roles file, read back from the destination, have the manifest's sha256 and size, and the manifest holds a row count for every table; a manifest without tables fails when the source database has tables.",
   requires: (input) => [
     ...targetRequires(input.target, ['psql', 'pg_dump', 'pg_dumpall']),
     input.compress === 'gzip' ? 'gzip' : 'zstd',
@@ -40,6 +40,11 @@ export const postgresDump: Action<PostgresDumpInput> = {
       },
       passwordLines(input.target),
     );
-    return { run, verify: { run: callShell('rb_postgres_dump_verify', { LOCATION: input.to, ROLES_FILE }), timeout: '2h' } };
+    const verify = callShell(
+      'rb_postgres_dump_verify',
+      { ...targetValues(input.target), DATABASE: input.database, LOCATION: input.to, ROLES_FILE },
+      passwordLines(input.target),
+    );
+    return { run, verify: { run: verify, timeout: '2h' } };
   },
 };

@@ -7,7 +7,7 @@
 rb_postgres_dump_run() {
   # shellcheck disable=SC2034 # read by rb_say and rb_fail (lib/step.sh)
   RB_ACTION=postgres.dump
-  local dump_file snapshot server_version tables roles_bytes roles_sha256 bytes sha256
+  local dump_file snapshot server_version properties tables roles_bytes roles_sha256 bytes sha256
   case "$FORMAT.$COMPRESS" in
     plain.zstd) dump_file=dump.sql.zst ;;
     plain.gzip) dump_file=dump.sql.gz ;;
@@ -15,6 +15,8 @@ rb_postgres_dump_run() {
     custom.gzip) dump_file=dump.custom.gz ;;
     *) rb_fail "unknown format $FORMAT or compressor $COMPRESS" ;;
   esac
+  rb_pg_wait_ready "$DATABASE"
+  rb_postgres_dump_check_readable
   # The backup's id is its start; it becomes the step's `backup` output only once it is complete.
   RUNBOOK_OUTPUT=/dev/null rb_backup_start
   TMPDIR="${STAGING:-${TMPDIR:-/tmp}}" rb_work pgdump
@@ -31,6 +33,10 @@ rb_postgres_dump_run() {
   read -r snapshot <&"${SNAPSHOT_SESSION[0]}" || rb_fail "cannot open a snapshot on $DATABASE at $(rb_pg_where)"
   echo 'SHOW server_version;' >&"${SNAPSHOT_SESSION[1]}"
   read -r server_version <&"${SNAPSHOT_SESSION[0]}"
+  # What the dump of the contents does not carry (owner, ACL, settings, comment, extension owners),
+  # read in the same session: postgres.restore gives them to the restored database.
+  rb_sql_pg_database_properties >&"${SNAPSHOT_SESSION[1]}"
+  read -r properties <&"${SNAPSHOT_SESSION[0]}" || rb_fail "cannot read the properties of $DATABASE"
   # Exact row counts, in the same snapshot, while pg_dump runs: in a database larger than memory
   # their scans share pg_dump's reads (synchronized scans) instead of reading it all a second time.
   rb_sql_count_rows >&"${SNAPSHOT_SESSION[1]}"
@@ -87,18 +93,30 @@ rb_postgres_dump_run() {
     --arg database "$DATABASE" --arg container "${PG_CONTAINER:-}" --arg host "${PG_HOST:-}" --arg port "${PG_PORT:-}" \
     --arg name "$dump_file" --argjson bytes "$bytes" --arg sha256 "$sha256" \
     --arg roles_name "$ROLES_FILE" --argjson roles_bytes "$roles_bytes" --arg roles_sha256 "$roles_sha256" \
-    --argjson tables "$tables" --arg server_version "$server_version" \
+    --argjson tables "$tables" --arg server_version "$server_version" --argjson properties "$properties" \
     --arg format "$FORMAT" --arg compress "$COMPRESS" \
     '{source: (if $container != "" then {database: $database, container: $container}
                else {database: $database, host: $host, port: ($port | tonumber)} end),
       files: [{name: $name, bytes: $bytes, sha256: $sha256}, {name: $roles_name, bytes: $roles_bytes, sha256: $roles_sha256}],
-      tables: $tables, server_version: $server_version,
+      tables: $tables, server_version: $server_version, database: $properties,
       dump: {format: $format, compress: $compress}}'
   rclone copyto --checksum "$WORK/manifest.json" "$DEST/$ID/manifest.json"
 
   rb_say "complete backup $DEST/$ID ($(jq 'length' <<< "$tables") tables)"
   rb_output backup "$ID"
   rb_output path "$DEST/$ID"
+}
+
+# rb_postgres_dump_check_readable: fails, before anything is dumped, when PG_USER is no superuser
+# and cannot read some table or sequence of DATABASE, naming the first few: pg_dump would stop at
+# the first one with "permission denied" and report a misleading "invalid snapshot identifier".
+rb_postgres_dump_check_readable() {
+  local unreadable count first
+  unreadable="$(rb_sql_unreadable_relations | rb_psql -At -d "$DATABASE")"
+  { read -r count; read -r first; } < <(jq -r '.count, (.first | join(", "))' <<< "$unreadable")
+  if [ "$count" != 0 ]; then
+    rb_fail "$PG_USER cannot read $count tables or sequences of $DATABASE at $(rb_pg_where) (first: $first). Dump as a superuser (for the supabase/postgres image: supabase_admin), or grant $PG_USER SELECT on them (USAGE on their schemas). Nothing was dumped."
+  fi
 }
 
 # The compressor, stdin to stdout: zstd (two threads) or gzip, at LEVEL.

@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # postgres.dump verify: each stored file's sha256 and size equal the manifest's (the dump, and the
-# roles file after it in backups that have one); row counts are recorded.
-# Inputs: LOCATION (the dump's destination) ROLES_FILE; the backup is the one this step's run wrote
-# (from its outputs), else the newest complete one.
+# roles file after it in backups that have one); row counts are recorded, and a manifest without
+# tables is only accepted for a source database that has none.
+# Inputs: the target (lib/postgres.sh), DATABASE, LOCATION (the dump's destination) ROLES_FILE; the
+# backup is the one this step's run wrote (from its outputs), else the newest complete one.
 rb_postgres_dump_verify() {
   # shellcheck disable=SC2034 # read by rb_say and rb_fail (lib/step.sh)
   RB_ACTION=postgres.dump
@@ -19,6 +20,9 @@ rb_postgres_dump_verify() {
     else false end' "$WORK/manifest.json" > "$WORK/files" \
     || rb_fail "$LOCATION/$BACKUP/manifest.json lacks files or row counts"
   table_count="$(jq '.tables | length' "$WORK/manifest.json")"
+  if [ "$table_count" = 0 ]; then
+    rb_postgres_dump_verify_empty_source
+  fi
   # The one read-back of the upload, whatever hash the remote has or lacks: the stored bytes are
   # streamed (no local copy) through the hash; equal sha256 means equal content. The size comes from
   # the listing (no second read): teeing the stream into wc -c measured slower than asking for it.
@@ -31,6 +35,17 @@ rb_postgres_dump_verify() {
     echo "verified $LOCATION/$BACKUP/$name: $stored_bytes bytes, sha256 $stored_sha256"
   done 3< "$WORK/files"
   echo "verified $LOCATION/$BACKUP: $table_count tables counted"
+}
+
+# rb_postgres_dump_verify_empty_source: a backup that counted no tables is only complete when the
+# source has none: otherwise it is an empty backup (of the wrong database, or of one not yet
+# restored), which must never count as one.
+rb_postgres_dump_verify_empty_source() {
+  local source_tables
+  source_tables="$(rb_sql_count_tables | rb_psql -At -d "$DATABASE")"
+  if [ "$source_tables" != 0 ]; then
+    rb_fail "$LOCATION/$BACKUP/manifest.json lists no tables, but $DATABASE at $(rb_pg_where) has $source_tables: the backup is empty"
+  fi
 }
 
 # rb_postgres_dump_sha256: the sha256 of stdin, in hex. openssl when there is

@@ -8,8 +8,9 @@ import { ROLES_FILE } from '../postgres.dump/index.js';
 export const postgresRestore: Action<PostgresRestoreInput> = {
   name: 'postgres.restore',
   description:
-    'Fetches a complete backup (latest, or a named one), checks its sha256 before touching the database, refuses a non-empty database unless replace is true, creates the roles of the backup that the server lacks (roles: true), restores into a scratch database and renames it into place once its row counts match.',
-  verifies: "Exact count(*) of every table in the backup's manifest equals the manifest's number.",
+    "Waits for the server to accept queries, fetches a complete backup (latest, or a named one), checks its sha256 before touching the database, refuses a non-empty database unless replace is true, creates the roles of the backup that the server lacks with their attributes, memberships and settings (roles: true), restores into a scratch database, gives it the source database's owner, ACL, settings, comment and extension owners, and renames it into place once its tables, row counts and those properties match. Statements about databases and roles run on a maintenance database that is not the one restored (postgres, or template1 when restoring postgres).",
+  verifies:
+    "The database has exactly the tables of the backup's manifest, each with the manifest's exact count(*), and the owner, ACL, settings, comment and extension owners the manifest recorded (backups without them: row counts only).",
   requires: (input) => [...targetRequires(input.target, ['psql', 'pg_restore']), 'zstd', 'gzip', 'sha256sum', 'rclone', 'jq'],
   destructive: (input) => input.replace === true,
   expand: (input) => {

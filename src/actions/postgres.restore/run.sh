@@ -1,7 +1,9 @@
 # shellcheck shell=bash
 # postgres.restore run: fetch a complete backup, check its sha256 (and its roles file's) before
-# touching the server, create the missing roles, restore into a scratch database, compare row
-# counts, then rename it into place.
+# touching the server, create the missing roles, restore into a scratch database, give it the
+# source database's own properties, compare row counts and properties, then rename it into place.
+# Every statement about databases and roles runs on a maintenance database that is never DATABASE
+# (rb_pg_maintenance_db): the database clients connect to by default can be restored too.
 # Inputs: the target (lib/postgres.sh), DATABASE LOCATION BACKUP (latest or an id) REPLACE (true or
 # false) JOBS (pg_restore jobs for a custom dump on a host target; 1 streams it) ROLES (true or
 # false) ROLES_FILE.
@@ -9,24 +11,26 @@ rb_postgres_restore_run() {
   # shellcheck disable=SC2034 # read by rb_say and rb_fail (lib/step.sh)
   RB_ACTION=postgres.restore
   local name expected_sha256 expected_bytes dump_format created roles_fields tables
-  local decompress exists user_tables created_roles counts
+  local decompress exists user_tables created_roles counts properties
   # Names stay under PostgreSQL's 63-byte limit, so they can never be truncated into DATABASE itself.
   # They are fixed, not per process: a restore killed by SIGKILL (its trap never runs) leaves them
   # behind, and the next attempt removes them instead of leaving a full copy of the data.
   SCRATCH_DB="${DATABASE:0:40}__restore"
   OLD_DB="${DATABASE:0:40}__replaced"
+  MAINTENANCE_DB="$(rb_pg_maintenance_db "$DATABASE")"
   PLACED=false
   rb_work pgrestore
   rb_on_exit rb_postgres_restore_drop_scratch
+  rb_pg_wait_ready "$MAINTENANCE_DB"
 
   BACKUP="$(rb_backup_resolve "$LOCATION" "$BACKUP")"
   rb_backup_fetch "$LOCATION" "$BACKUP" "$WORK/backup"
   mv "$WORK/backup/manifest.json" "$WORK/manifest.json"
   # Every field the run needs from the manifest in one jq start (each costs about 15 ms), one a line.
   jq -r --arg roles "$ROLES_FILE" '(.files[0] | .name, .sha256, .bytes), (.dump.format // "plain"), .created,
-    ([.files[1:][] | select(.name == $roles) | "\(.sha256) \(.bytes)"][0] // "")
+    ([.files[1:][] | select(.name == $roles) | "\(.sha256) \(.bytes)"][0] // ""), (.database | tojson)
     | tostring | gsub("[\n\r]"; " ")' "$WORK/manifest.json" > "$WORK/fields"
-  { read -r name; read -r expected_sha256; read -r expected_bytes; read -r dump_format; read -r created; read -r roles_fields; } < "$WORK/fields"
+  { read -r name; read -r expected_sha256; read -r expected_bytes; read -r dump_format; read -r created; read -r roles_fields; read -r properties; } < "$WORK/fields"
   case "$name" in
     *.zst) decompress=zstd ;;
     *.gz) decompress=gzip ;;
@@ -47,26 +51,27 @@ rb_postgres_restore_run() {
     mv "$WORK/backup/$ROLES_FILE" "$WORK/$ROLES_FILE"
   fi
 
-  exists="$(rb_sql_database_exists | rb_psql -At -d postgres -v db="$DATABASE")"
+  exists="$(rb_sql_database_exists | rb_psql -At -d "$MAINTENANCE_DB" -v db="$DATABASE")"
   if [ "$exists" = 1 ]; then
     user_tables="$(rb_sql_count_tables | rb_psql -At -d "$DATABASE")"
     if [ "$user_tables" != 0 ] && [ "$REPLACE" != true ]; then
-      rb_fail "database $DATABASE at $(rb_pg_where) is not empty ($user_tables tables); set replace: true to overwrite it. Nothing was changed."
+      rb_fail "database $DATABASE at $(rb_pg_where) is not empty ($user_tables tables); set replace: true to overwrite it (the step's input, e.g. from a runbook var: runbook exec FILE --var replace=true, then confirm the destructive step or pass --yes). Nothing was changed."
     fi
   fi
 
   if [ -s "$WORK/$ROLES_FILE" ]; then
-    # Only CREATE ROLE (with its attributes) for roles the server lacks and the memberships of those:
-    # roles that exist keep what they have. One transaction: all the missing roles or none.
+    # Only CREATE ROLE (with its attributes and settings) for roles the server lacks and the
+    # memberships of those: roles that exist keep what they have. One transaction: all the missing
+    # roles or none.
     jq -nRr "$(rb_jq_apply_roles)" < "$WORK/$ROLES_FILE" > "$WORK/roles-apply.sql"
-    if ! created_roles="$(rb_psql -q -At -d postgres < "$WORK/roles-apply.sql")"; then
+    if ! created_roles="$(rb_psql -q -At -d "$MAINTENANCE_DB" < "$WORK/roles-apply.sql")"; then
       rb_fail "cannot create the roles of $LOCATION/$BACKUP/$ROLES_FILE at $(rb_pg_where) (this needs CREATEROLE, and superuser for SUPERUSER, REPLICATION or BYPASSRLS roles); no role was created and the database was not touched. Create them by hand and restore with roles: false."
     fi
     rb_say "created roles missing at $(rb_pg_where): ${created_roles:-none}"
   fi
 
   rb_say "restoring $LOCATION/$BACKUP ($created) into $SCRATCH_DB"
-  rb_sql_prepare_scratch | rb_psql -q -d postgres -v db="$SCRATCH_DB" -v old="$OLD_DB"
+  rb_sql_prepare_scratch | rb_psql -q -d "$MAINTENANCE_DB" -v db="$SCRATCH_DB" -v old="$OLD_DB"
   # Its errors are kept to name a missing role; set -e does not apply inside an if condition, so
   # each variant is one command or an && chain.
   if ! rb_postgres_restore_load "$decompress" "$WORK/$name" "$dump_format" 2> "$WORK/restore.err"; then
@@ -82,15 +87,13 @@ rb_postgres_restore_run() {
 
   counts="$(rb_pg_count_rows "$SCRATCH_DB")"
   tables="$(rb_pg_compare_counts "$WORK/manifest.json" "$counts" "$SCRATCH_DB")"
+  if [ "$properties" != null ]; then
+    rb_postgres_restore_apply_database "$properties"
+  fi
 
-  # If the renames fail, DATABASE keeps its old data under its own name, and the exit handler drops
-  # the scratch database; stop the clients and run the step again.
-  rb_sql_rename_into_place \
-    | rb_psql -q -d postgres -v db="$DATABASE" -v scratch="$SCRATCH_DB" -v old="$OLD_DB" -v exists="$exists" > /dev/null
-  # The scratch database now is DATABASE: nothing left for the exit handler to drop.
-  PLACED=true
+  rb_postgres_restore_swap
   if [ "$exists" = 1 ]; then
-    rb_sql_drop_replaced | rb_psql -q -d postgres -v old="$OLD_DB" \
+    rb_sql_drop_replaced | rb_psql -q -d "$MAINTENANCE_DB" -v old="$OLD_DB" \
       || rb_say "warning: could not drop the replaced database $OLD_DB; drop it by hand" >&2
   fi
 
@@ -98,6 +101,34 @@ rb_postgres_restore_run() {
   rb_output backup "$BACKUP"
   rb_output created "$created"
   rb_output path "$LOCATION/$BACKUP"
+}
+
+# rb_postgres_restore_apply_database PROPERTIES: gives $SCRATCH_DB the source database's properties
+# (the manifest's `database` object: owner, ACL, settings, comment, extension owners), then reads
+# them back and compares, so nothing is renamed into place without them.
+rb_postgres_restore_apply_database() {
+  if ! rb_sql_apply_database | rb_psql -q -d "$SCRATCH_DB" -v db="$SCRATCH_DB" -v properties="$1" > /dev/null; then
+    rb_fail "cannot give $SCRATCH_DB the owner, ACL, settings, comment or extension owners of the backup's database (see the error above); $DATABASE was not touched."
+  fi
+  rb_pg_compare_database "$WORK/manifest.json" "$(rb_pg_database_properties "$SCRATCH_DB")" "$SCRATCH_DB"
+}
+
+# rb_postgres_restore_swap: renames $SCRATCH_DB into place (and DATABASE, when it exists, out of
+# the way). A few attempts: a client that connected between the termination of the others and the
+# rename's lock is terminated by the next. If every attempt fails, DATABASE keeps its old data under
+# its own name, and the exit handler drops the scratch database.
+rb_postgres_restore_swap() {
+  local attempt
+  for attempt in 1 2 3; do
+    if rb_sql_rename_into_place | rb_psql -q -d "$MAINTENANCE_DB" -v db="$DATABASE" -v scratch="$SCRATCH_DB" \
+      -v old="$OLD_DB" -v exists="$exists" > /dev/null 2> "$WORK/swap.err"; then
+      # The scratch database now is DATABASE: nothing left for the exit handler to drop.
+      PLACED=true
+      return 0
+    fi
+    rb_say "renaming $SCRATCH_DB into place failed (attempt $attempt of 3): $(tr '\n' ' ' < "$WORK/swap.err")" >&2
+  done
+  rb_fail "cannot rename $SCRATCH_DB into place; $DATABASE keeps its data. Stop its clients and run the step again."
 }
 
 # rb_postgres_restore_load DECOMPRESS FILE FORMAT: restores the dump FILE into $SCRATCH_DB: a plain
@@ -118,7 +149,7 @@ rb_postgres_restore_load() {
 # Exit handler: a failed restore leaves no half-restored database behind.
 rb_postgres_restore_drop_scratch() {
   [ "$PLACED" != true ] || return 0
-  rb_sql_drop_scratch | rb_psql -q -d postgres -v db="$SCRATCH_DB" > /dev/null 2>&1 || true
+  rb_sql_drop_scratch | rb_psql -q -d "$MAINTENANCE_DB" -v db="$SCRATCH_DB" > /dev/null 2>&1 || true
 }
 
 # rb_postgres_restore_prove NAME SHA256 BYTES: fails unless $WORK/backup/NAME, a file of backup

@@ -16,10 +16,11 @@ const engineValues = (input: PostgresScratchInput, docker: boolean) => {
 export const postgresScratch: Action<PostgresScratchInput> = {
   name: 'postgres.scratch',
   description:
-    'Starts a throw-away PostgreSQL for restore tests (docker run published on 127.0.0.1, or initdb on a free loopback port) and publishes host and port as outputs; with remove: true it stops and deletes it.',
+    'Starts a throw-away PostgreSQL for restore tests (docker run published on 127.0.0.1, using a local image without pulling it, or initdb on a free loopback port) and publishes host and port as outputs; with remove: true it stops and deletes it.',
   verifies: 'The server accepts connections and answers SELECT 1; after remove, its container, or its folder and process, are gone.',
   requires: (input) => {
-    if ((input.engine ?? 'docker') === 'docker') return input.remove ? ['docker'] : ['docker', 'psql', 'pg_isready'];
+    // The docker engine runs the image's own psql and pg_isready through docker exec.
+    if ((input.engine ?? 'docker') === 'docker') return ['docker'];
     return input.remove ? [] : ['psql'];
   },
   // It only ever deletes the throw-away server it created itself.

@@ -97,14 +97,12 @@ rb_postgres_scratch_docker_start() {
   local port
   # A container of this name is the leftover of an earlier scratch run.
   docker rm -f "$NAME" > /dev/null 2>&1 || true
-  docker run -d --name "$NAME" -e POSTGRES_HOST_AUTH_METHOD=trust -p "127.0.0.1:$WANTED_PORT:5432" "$IMAGE" > /dev/null
+  # --pull missing: an image already on the machine is used as it is, so a host without network
+  # access runs the image it has.
+  docker run -d --pull missing --name "$NAME" -e POSTGRES_HOST_AUTH_METHOD=trust -p "127.0.0.1:$WANTED_PORT:5432" "$IMAGE" > /dev/null
   port="$(rb_postgres_scratch_docker_port)"
-  # Over TCP: the image's first-start server listens on its socket only, then restarts.
-  for _ in $(seq 1 60); do
-    pg_isready -q -h 127.0.0.1 -p "$port" -U postgres && break
-    sleep 1
-  done
-  pg_isready -h 127.0.0.1 -p "$port" -U postgres
+  # The image's own tools, through docker exec: the host needs no PostgreSQL client.
+  PG_CONTAINER="$NAME" PG_USER=postgres rb_pg_wait_ready postgres
   rb_say "$NAME listens on 127.0.0.1:$port"
   rb_output host 127.0.0.1
   rb_output port "$port"

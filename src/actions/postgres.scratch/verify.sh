@@ -7,10 +7,7 @@ rb_postgres_scratch_verify() {
   RB_ACTION=postgres.scratch
   local port
   case "$ENGINE.$REMOVE" in
-    docker.false)
-      port="$(rb_postgres_scratch_docker_port)"
-      rb_postgres_scratch_accepts "$port"
-      ;;
+    docker.false) rb_postgres_scratch_docker_accepts ;;
     docker.true) rb_postgres_scratch_docker_gone ;;
     initdb.false)
       rb_postgres_scratch_dir
@@ -26,6 +23,18 @@ rb_postgres_scratch_verify() {
 rb_postgres_scratch_accepts() {
   [ "$(psql -X -At -w -h 127.0.0.1 -p "$1" -U postgres -d postgres -c 'SELECT 1')" = 1 ]
   rb_say "127.0.0.1:$1 accepts connections"
+}
+
+# rb_postgres_scratch_docker_accepts: a query inside the container over its own loopback (its
+# tools, not the host's), and a TCP connection to the port published on the host's loopback.
+rb_postgres_scratch_docker_accepts() {
+  local port
+  port="$(rb_postgres_scratch_docker_port)"
+  [ "$(docker exec "$NAME" psql -X -At -w -h 127.0.0.1 -U postgres -d postgres -c 'SELECT 1')" = 1 ]
+  if ! (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; then
+    rb_fail "nothing accepts connections on 127.0.0.1:$port, where $NAME publishes 5432"
+  fi
+  rb_say "$NAME answers queries; 127.0.0.1:$port accepts connections"
 }
 
 # rb_postgres_scratch_docker_port: the loopback port the container's 5432 is published on.
