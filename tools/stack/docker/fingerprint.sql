@@ -19,7 +19,7 @@ SELECT json_build_object(
   'sequences', (SELECT coalesce(json_object_agg(schemaname || '.' || sequencename, last_value ORDER BY schemaname, sequencename), '{}') FROM pg_sequences),
   'database', (SELECT json_build_object('owner', pg_get_userbyid(datdba), 'acl', datacl::text, 'encoding', pg_encoding_to_char(encoding),
       'collate', datcollate, 'ctype', datctype, 'comment', shobj_description(oid, 'pg_database'),
-      'settings', (SELECT json_agg(json_build_object('role', coalesce(pg_get_userbyid(s.setrole), ''), 'config', s.setconfig) ORDER BY s.setrole)
+      'settings', (SELECT json_agg(json_build_object('role', CASE WHEN s.setrole = 0 THEN '' ELSE pg_get_userbyid(s.setrole) END, 'config', s.setconfig) ORDER BY s.setrole)
                    FROM pg_db_role_setting s WHERE s.setdatabase = d.oid))
     FROM pg_database d WHERE datname = current_database()),
   'schemas', (SELECT json_agg(json_build_object('name', nspname, 'owner', pg_get_userbyid(nspowner), 'acl', nspacl::text,

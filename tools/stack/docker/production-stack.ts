@@ -205,6 +205,18 @@ export const productionStack = ({ image, rootDir, rows = 20_000 }: { image: stri
       });
       for (const name of Object.keys(repositories)) await giteaHooks(join(gitea, 'git', 'repositories', `${name}.git`));
       await seedGiteaData(join(gitea, 'gitea'));
+      // The SSH server's host keys and git's authorized_keys: lose them and every client is refused.
+      await mkdir(join(gitea, 'ssh'), { recursive: true });
+      await writeFile(join(gitea, 'ssh', 'ssh_host_ed25519_key'), 'test host key, not a real one\n', { mode: 0o600 });
+      await writeFile(join(gitea, 'ssh', 'ssh_host_ed25519_key.pub'), 'ssh-ed25519 AAAAtest gitea\n', { mode: 0o644 });
+      await mkdir(join(gitea, 'git', '.ssh'), { recursive: true, mode: 0o700 });
+      await writeFile(
+        join(gitea, 'git', '.ssh', 'authorized_keys'),
+        'command="/usr/local/bin/gitea serv key-1" ssh-ed25519 AAAAtest user\n',
+        {
+          mode: 0o600,
+        },
+      );
       // Supabase storage: the Storage API's file backend layout, uid 999, mixed modes.
       const storage = volumePath('supabase_storage');
       const storageFiles = await seedFiles({
