@@ -89,22 +89,27 @@ describe('postgres.scratch', () => {
     expect(await readFile(join(dir, 'keep.txt'), 'utf8')).toBe('data');
   });
 
-  it('expands the docker engine to docker run on loopback and docker rm', async () => {
-    // Docker cannot run here: the test checks the text a person would run (the inputs and the call,
-    // then the library's definitions that run), and that bash parses it.
+  it('expands the docker engine to docker run on the host network, loopback only, and docker rm', async () => {
+    // The text a person would run (the inputs and the call, then the library's definitions), and that
+    // bash parses it; test/docker/production-cycle.test.ts runs it on a real engine (restore-test).
     const start = postgresScratch.expand({ name: 'restore-test' }, context);
     expect(start.run).toBe(
       "ENGINE=docker\nREMOVE=false\nNAME=restore-test\nIMAGE=postgres:15-alpine\nWANTED_PORT=''\nrb_postgres_scratch_run",
     );
     expect(start.verify.run).toBe('ENGINE=docker\nREMOVE=false\nNAME=restore-test\nrb_postgres_scratch_verify');
     expect(scriptFor(start.run)).toContain(
-      'docker run -d --pull missing --name "$NAME" -e POSTGRES_HOST_AUTH_METHOD=trust -p "127.0.0.1:$WANTED_PORT:5432" "$IMAGE"',
+      '--network host -e POSTGRES_HOST_AUTH_METHOD=trust "$IMAGE" postgres -c listen_addresses=127.0.0.1 -c "port=$port"',
     );
+    expect(scriptFor(start.run)).toContain('docker run -d --pull missing --name "$NAME" --label dev.runbook.scratch=true');
     // Ready once the image's own pg_isready answers over TCP inside the container, and a query runs there.
-    expect(scriptFor(start.run)).toContain('PG_CONTAINER="$NAME" PG_USER=postgres rb_pg_wait_ready postgres');
+    expect(scriptFor(start.run)).toContain('PG_CONTAINER="$NAME" PG_CONTAINER_PORT="$port" PG_USER=postgres rb_pg_wait_ready postgres');
     expect(scriptFor(start.run)).toContain('rb_pg pg_isready -h 127.0.0.1 -d "$1"');
-    expect(scriptFor(start.verify.run)).toContain(`docker port "$NAME" 5432/tcp | sed -n 's/^127\\.0\\.0\\.1://p' | head -n 1`);
-    expect(scriptFor(start.verify.run)).toContain(`docker exec "$NAME" psql -X -At -w -h 127.0.0.1 -U postgres -d postgres -c 'SELECT 1'`);
+    expect(scriptFor(start.verify.run)).toContain(
+      `docker container inspect -f '{{index .Config.Labels "dev.runbook.scratch-port"}}' "$NAME"`,
+    );
+    expect(scriptFor(start.verify.run)).toContain(
+      `docker exec -e "PGPORT=$port" "$NAME" psql -X -At -w -h 127.0.0.1 -U postgres -d postgres -c 'SELECT 1'`,
+    );
     expect(scriptFor(start.verify.run)).toContain('(exec 3<> "/dev/tcp/127.0.0.1/$port")');
     const remove = postgresScratch.expand({ name: 'restore-test', remove: true }, context);
     expect(remove.run).toBe('ENGINE=docker\nREMOVE=true\nNAME=restore-test\nrb_postgres_scratch_run');

@@ -12,8 +12,12 @@ import { repository } from '../../tools/stack/repository.js';
 import { BACKUP_RUNBOOKS, RESTORE_RUNBOOKS, runProductionCycle, type CycleReport } from '../../tools/stack/docker/cycle.js';
 import { docker, ensurePostgresImage, startDockerEngine } from '../../tools/stack/docker/engine.js';
 import { LABEL, productionStack } from '../../tools/stack/docker/production-stack.js';
+import type { ExpandContext } from '../../src/actions/action.js';
+import { postgresScratch } from '../../src/actions/postgres.scratch/index.js';
+import { runStep } from '../backup/shell.js';
 
 const root = mkdtempSync(join(tmpdir(), 'runbook-docker-cycle-'));
+const context: ExpandContext = { runbook: 'test', stepId: 'scratch', secrets: [] };
 
 describe('the production shape on a real Docker engine', () => {
   afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -33,6 +37,13 @@ describe('the production shape on a real Docker engine', () => {
         await stack.wipe();
         const { stdout } = await docker(['inspect', '--format', `{{.Name}} {{index .Config.Labels "${LABEL}"}}`, 'twenty-db']);
         expect(stdout.trim()).toBe('/twenty-db');
+        // postgres.scratch neither replaces nor removes a same-named container it did not start.
+        for (const remove of [false, true]) {
+          const step = await runStep(postgresScratch.expand({ name: 'twenty-db', image, remove }, context), root);
+          expect(step.run.code).not.toBe(0);
+          expect(step.run.stderr).toContain('a container named twenty-db exists that is no scratch server of this action; not touching it');
+        }
+        expect((await docker(['inspect', '--format', '{{.Name}}', 'twenty-db'])).stdout.trim()).toBe('/twenty-db');
       } finally {
         await docker(['rm', '-f', 'twenty-db']);
       }
@@ -42,10 +53,10 @@ describe('the production shape on a real Docker engine', () => {
   }, 600_000);
 
   let report: CycleReport | undefined;
-  it('backup, wipe, fresh containers, restore: every runbook succeeds', async () => {
+  it('backup, restore test in a scratch container, wipe, fresh containers, restore: every runbook succeeds', async () => {
     report = await runProductionCycle({ root: join(root, 'cycle'), output: 'pipe' });
     expect(report.runs.map((run) => `${run.runbook} ${run.exit}`)).toEqual(
-      [...BACKUP_RUNBOOKS, ...RESTORE_RUNBOOKS].map((name) => `${name} 0`),
+      [...BACKUP_RUNBOOKS, 'restore-test', ...RESTORE_RUNBOOKS].map((name) => `${name} 0`),
     );
   }, 1_200_000);
 

@@ -10,14 +10,16 @@
 # rb_pg TOOL ARGS…: runs TOOL (psql, pg_dump, pg_dumpall, pg_restore) against the target as PG_USER:
 # `docker exec -i [-e PGPASSWORD] "$PG_CONTAINER" TOOL -U "$PG_USER" ARGS…` or
 # `TOOL -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" ARGS…`. `-e PGPASSWORD` hands the container the
-# variable's value from this environment.
+# variable's value from this environment; PG_CONTAINER_PORT (a server in a container listening on
+# another port than 5432, as postgres.scratch's on the host's network) reaches it as PGPORT.
 rb_pg() {
   local tool=$1
   shift
   if [ -n "${PG_CONTAINER:-}" ]; then
-    local password=()
-    if [ -n "${PGPASSWORD+set}" ]; then password=(-e PGPASSWORD); fi
-    docker exec -i "${password[@]}" "$PG_CONTAINER" "$tool" -U "$PG_USER" "$@"
+    local env=()
+    if [ -n "${PGPASSWORD+set}" ]; then env=(-e PGPASSWORD); fi
+    if [ -n "${PG_CONTAINER_PORT:-}" ]; then env+=(-e "PGPORT=$PG_CONTAINER_PORT"); fi
+    docker exec -i "${env[@]}" "$PG_CONTAINER" "$tool" -U "$PG_USER" "$@"
   else
     "$tool" -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" "$@"
   fi

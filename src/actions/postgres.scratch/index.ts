@@ -1,4 +1,4 @@
-// postgres.scratch: a throw-away PostgreSQL for restore tests (docker run, or initdb on a free
+// postgres.scratch: a throw-away PostgreSQL for restore tests (a container, or initdb on a free
 // loopback port); the same action with `remove: true` takes it away again in cleanup.
 import { callShell, type Action } from '../action.js';
 import type { PostgresScratchInput } from '../../runbook/schema.generated.js';
@@ -16,7 +16,7 @@ const engineValues = (input: PostgresScratchInput, docker: boolean) => {
 export const postgresScratch: Action<PostgresScratchInput> = {
   name: 'postgres.scratch',
   description:
-    'Starts a throw-away PostgreSQL for restore tests (docker run published on 127.0.0.1, using a local image without pulling it, or initdb on a free loopback port) and publishes host and port as outputs; with remove: true it stops and deletes it.',
+    'Starts a throw-away PostgreSQL for restore tests (a container of `image` on the host network listening on a free 127.0.0.1 port, using a local image without pulling it, or initdb on a free loopback port) and publishes host and port as outputs; with remove: true it stops and deletes it.',
   verifies: 'The server accepts connections and answers SELECT 1; after remove, its container, or its folder and process, are gone.',
   requires: (input) => {
     // The docker engine runs the image's own psql and pg_isready through docker exec.

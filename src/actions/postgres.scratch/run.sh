@@ -35,11 +35,7 @@ rb_postgres_scratch_initdb_start() {
 
   # A port that is free now can be taken before the server binds it: try a few.
   for _ in 1 2 3 4 5; do
-    port="${WANTED_PORT:-$((20000 + RANDOM % 30000))}"
-    if (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; then
-      [ -z "$WANTED_PORT" ] && continue
-      rb_fail "port $port is in use"
-    fi
+    port="$(rb_postgres_scratch_free_port)"
     if rb_postgres_scratch_as_postgres "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
       -o "-p $port -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off" start > /dev/null; then
       started=true
@@ -95,14 +91,17 @@ rb_postgres_scratch_as_postgres() {
 
 rb_postgres_scratch_docker_start() {
   local port
-  # A container of this name is the leftover of an earlier scratch run.
-  docker rm -f "$NAME" > /dev/null 2>&1 || true
-  # --pull missing: an image already on the machine is used as it is, so a host without network
-  # access runs the image it has.
-  docker run -d --pull missing --name "$NAME" -e POSTGRES_HOST_AUTH_METHOD=trust -p "127.0.0.1:$WANTED_PORT:5432" "$IMAGE" > /dev/null
-  port="$(rb_postgres_scratch_docker_port)"
+  rb_postgres_scratch_docker_own
+  docker rm -f -v "$NAME" > /dev/null 2>&1 || true
+  port="$(rb_postgres_scratch_free_port)"
+  # The host's network with the server on its loopback only: no port publishing, so it runs on an
+  # engine without a bridge too, and nothing listens beyond 127.0.0.1. The labels mark the container
+  # as this action's (nothing else is ever removed) and record its port for the verification.
+  # --pull missing: an image already on the machine is used as it is (a host without a registry).
+  docker run -d --pull missing --name "$NAME" --label dev.runbook.scratch=true --label "dev.runbook.scratch-port=$port" \
+    --network host -e POSTGRES_HOST_AUTH_METHOD=trust "$IMAGE" postgres -c listen_addresses=127.0.0.1 -c "port=$port" > /dev/null
   # The image's own tools, through docker exec: the host needs no PostgreSQL client.
-  PG_CONTAINER="$NAME" PG_USER=postgres rb_pg_wait_ready postgres
+  PG_CONTAINER="$NAME" PG_CONTAINER_PORT="$port" PG_USER=postgres rb_pg_wait_ready postgres
   rb_say "$NAME listens on 127.0.0.1:$port"
   rb_output host 127.0.0.1
   rb_output port "$port"
@@ -111,6 +110,31 @@ rb_postgres_scratch_docker_start() {
 }
 
 rb_postgres_scratch_docker_remove() {
+  rb_postgres_scratch_docker_own
   docker rm -f -v "$NAME" > /dev/null 2>&1 || true
   rb_say "removed container $NAME"
+}
+
+# rb_postgres_scratch_docker_own: fails when a container named NAME exists that this action did
+# not create (it lacks the dev.runbook.scratch label): it is someone's, and never removed.
+rb_postgres_scratch_docker_own() {
+  local label
+  label="$(docker container inspect -f '{{index .Config.Labels "dev.runbook.scratch"}}' "$NAME" 2> /dev/null)" || return 0
+  if [ "$label" != true ]; then
+    rb_fail "a container named $NAME exists that is no scratch server of this action; not touching it (choose another name)"
+  fi
+}
+
+# rb_postgres_scratch_free_port: WANTED_PORT, or a free port on 127.0.0.1 (nothing answers there).
+rb_postgres_scratch_free_port() {
+  local port
+  for _ in $(seq 1 20); do
+    port="${WANTED_PORT:-$((20000 + RANDOM % 30000))}"
+    if ! (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; then
+      echo "$port"
+      return 0
+    fi
+    [ -z "$WANTED_PORT" ] || rb_fail "port $port is in use"
+  done
+  rb_fail "no free port found on 127.0.0.1"
 }

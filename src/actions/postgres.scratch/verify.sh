@@ -25,21 +25,22 @@ rb_postgres_scratch_accepts() {
   rb_say "127.0.0.1:$1 accepts connections"
 }
 
-# rb_postgres_scratch_docker_accepts: a query inside the container over its own loopback (its
-# tools, not the host's), and a TCP connection to the port published on the host's loopback.
+# rb_postgres_scratch_docker_accepts: a query inside the container over the loopback port the run
+# chose (its tools, not the host's), and a TCP connection to that port from the host.
 rb_postgres_scratch_docker_accepts() {
   local port
   port="$(rb_postgres_scratch_docker_port)"
-  [ "$(docker exec "$NAME" psql -X -At -w -h 127.0.0.1 -U postgres -d postgres -c 'SELECT 1')" = 1 ]
+  [ -n "$port" ] || rb_fail "container $NAME is no scratch server of this action (it has no port label)"
+  [ "$(docker exec -e "PGPORT=$port" "$NAME" psql -X -At -w -h 127.0.0.1 -U postgres -d postgres -c 'SELECT 1')" = 1 ]
   if ! (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; then
-    rb_fail "nothing accepts connections on 127.0.0.1:$port, where $NAME publishes 5432"
+    rb_fail "nothing accepts connections on 127.0.0.1:$port, where $NAME listens"
   fi
   rb_say "$NAME answers queries; 127.0.0.1:$port accepts connections"
 }
 
-# rb_postgres_scratch_docker_port: the loopback port the container's 5432 is published on.
+# rb_postgres_scratch_docker_port: the loopback port the run gave the server (its container's label).
 rb_postgres_scratch_docker_port() {
-  docker port "$NAME" 5432/tcp | sed -n 's/^127\.0\.0\.1://p' | head -n 1
+  docker container inspect -f '{{index .Config.Labels "dev.runbook.scratch-port"}}' "$NAME"
 }
 
 rb_postgres_scratch_initdb_gone() {

@@ -113,6 +113,8 @@ export const runProductionCycle = async ({ root, rows, log = () => {}, output = 
     const backupStarted = Date.now();
     for (const runbook of BACKUP_RUNBOOKS) await exec(runbook);
     const backupSeconds = (Date.now() - backupStarted) / 1000;
+    // The monthly restore test, its throw-away server a container of the local image (no registry here).
+    await exec('restore-test', ['--var', `scratch_image=${image}`]);
 
     log('disaster: deleting every container and volume; fresh containers as on a new server');
     await stack.wipe();
