@@ -34,6 +34,10 @@ const inserts: Record<ServiceName, { table: string; sql: string }> = {
   dam: { table: 'public.tags', sql: `INSERT INTO public.tags (name) VALUES ('after-recovery') RETURNING id` },
 };
 
+/** Text as an XML attribute holds it (step names have apostrophes: Gitea's). */
+const xmlText = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+
 describe('runbook drill runbooks/recover-full.yaml on the local stack', () => {
   let stack: Stack;
   let before: StackSnapshot;
@@ -136,8 +140,18 @@ describe('runbook drill runbooks/recover-full.yaml on the local stack', () => {
       expect(step.startedAt).toBe(records.find((r) => r.type === 'step-start' && r.id === step.id)!.t);
     }
     // Each restore names the backup it used, and its age at the drill's start.
+    // Four databases, the repositories and the rest of Gitea's volume, storage and the DAM.
     const restores = report.steps.filter((s) => /^restore-/.test(s.id));
-    expect(restores).toHaveLength(7);
+    expect(restores.map((s) => s.id)).toEqual([
+      'restore-supabase.restore',
+      'restore-twenty.restore',
+      'restore-gitea-db.restore',
+      'restore-dam-db.restore',
+      'restore-gitea-repos.restore',
+      'restore-gitea-repos.data',
+      'restore-files.storage',
+      'restore-files.dam',
+    ]);
     for (const step of restores) {
       expect(step.backup?.id, step.id).toMatch(/^\d{4}-\d\d-\d\dT\d{6}Z$/);
       expect(step.backup!.ageMs! + Date.parse(step.backup!.createdAt!)).toBe(Date.parse(report.startedAt));
@@ -148,7 +162,7 @@ describe('runbook drill runbooks/recover-full.yaml on the local stack', () => {
     const base = stored!.path.replace(/\.json$/, '');
     const xml = readFileSync(`${base}.xml`, 'utf8');
     for (const step of report.steps)
-      expect(xml).toContain(`name="${step.id}: ${step.name}" time="${((step.durationMs ?? 0) / 1000).toFixed(3)}"`);
+      expect(xml).toContain(`name="${xmlText(`${step.id}: ${step.name}`)}" time="${((step.durationMs ?? 0) / 1000).toFixed(3)}"`);
     expect(xml).toContain('failures="0"');
     const markdown = readFileSync(`${base}.md`, 'utf8');
     expect(markdown).toContain('# Drill: recover-full — passed');

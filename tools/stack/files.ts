@@ -84,7 +84,8 @@ export const seedFiles = async ({
   return hashes;
 };
 
-const hashFile = (path: string): Promise<string> =>
+/** sha256 of a file's content, streamed. */
+export const hashFile = (path: string): Promise<string> =>
   new Promise((resolve, reject) => {
     const hash = createHash('sha256');
     createReadStream(path)

@@ -3,12 +3,10 @@
 // the official postgres image), and the named volumes gitea_data, supabase_storage and dam_data owned
 // by the containers' users. Everything carries LABEL; a container or volume of the same name without
 // it belongs to someone else and stops the harness before it touches anything.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { chmod, lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { repository } from '../repository.js';
-import { seedDam, seedFiles, seedGiteaData } from '../files.js';
+import { hashFile, seedDam, seedFiles, seedGiteaData } from '../files.js';
 import { createBareRepositories } from '../git.js';
 import { runCommand } from '../run.js';
 import { docker } from './engine.js';
@@ -90,15 +88,6 @@ const labelled = async (kind: 'container' | 'volume', name: string): Promise<'ou
 /** Exact mode bits as four octal digits. */
 const octal = (mode: number) => (mode & 0o7777).toString(8).padStart(4, '0');
 
-const sha256File = (path: string): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')));
-  });
-
 /** Every file and folder under DIR (git objects and packs left out: refs say what they hold). */
 const treeState = async (dir: string, exclude?: RegExp): Promise<Record<string, Entry>> => {
   const state: Record<string, Entry> = {};
@@ -109,7 +98,7 @@ const treeState = async (dir: string, exclude?: RegExp): Promise<Record<string, 
     const stat = await lstat(path);
     const owner = `${stat.uid}:${stat.gid} ${octal(stat.mode)}`;
     if (stat.isDirectory()) state[`${name}/`] = `dir ${owner}`;
-    else if (stat.isFile()) state[name] = `file ${owner} ${stat.size} ${await sha256File(path)}`;
+    else if (stat.isFile()) state[name] = `file ${owner} ${stat.size} ${await hashFile(path)}`;
     else state[name] = `other ${owner}`;
   }
   return state;
