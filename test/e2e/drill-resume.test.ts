@@ -94,8 +94,12 @@ describe('a drill killed in the middle of the CRM restore, then exec --resume', 
     const engine = spawn(
       process.execPath,
       [cli, 'drill', 'runbooks/recover-full.yaml', ...common, '--report-dir', join(stack.root, 'reports')],
-      { cwd: repo, env, stdio: 'ignore' },
+      { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    // Kept for the message when the drill ends before the moment this test waits for.
+    const output: Buffer[] = [];
+    engine.stdout!.on('data', (chunk: Buffer) => output.push(chunk));
+    engine.stderr!.on('data', (chunk: Buffer) => output.push(chunk));
     const exited = new Promise<void>((r) => engine.on('close', () => r()));
     // The restore is in its middle once psql loads data into its scratch database (not yet renamed).
     let scratch: string[] = [];
@@ -105,7 +109,8 @@ describe('a drill killed in the middle of the CRM restore, then exec --resume', 
       scratch = loadingInto(engine.pid!, /^twenty__restore$/);
       if (!scratch.length) await sleep(5);
     }
-    if (!scratch.length) throw new Error('the CRM restore never reached its scratch database');
+    if (!scratch.length)
+      throw new Error(`the CRM restore never reached its scratch database; the drill printed:\n${Buffer.concat(output)}`);
     // Children first: once the engine is dead they are re-parented and no longer findable by it.
     const groups = childrenOf(engine.pid!);
     engine.kill('SIGKILL');

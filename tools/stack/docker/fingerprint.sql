@@ -2,7 +2,7 @@
 -- object: each table's rows (count and the md5 of its rows in order), sequences, owners and ACLs of
 -- the database, schemas, relations and functions, database-level settings, roles (attributes,
 -- memberships, settings; passwords are never in a backup), extensions and their owner, policies,
--- default privileges and comments. Run as a superuser; it creates nothing.
+-- event triggers, publications, default privileges and comments. Run as a superuser; it creates nothing.
 WITH
   relations AS (
     SELECT n.nspname, c.relname, c.relkind, c.oid
@@ -37,6 +37,11 @@ SELECT json_build_object(
   'extensions', (SELECT json_agg(json_build_object('name', extname, 'owner', pg_get_userbyid(extowner), 'schema', extnamespace::regnamespace::text,
       'version', extversion) ORDER BY extname) FROM pg_extension),
   'policies', (SELECT json_agg(p ORDER BY p.schemaname, p.tablename, p.policyname) FROM pg_policies p),
+  'event_triggers', (SELECT json_agg(json_build_object('name', evtname, 'event', evtevent, 'owner', pg_get_userbyid(evtowner),
+      'function', evtfoid::regprocedure::text, 'enabled', evtenabled, 'tags', evttags) ORDER BY evtname) FROM pg_event_trigger),
+  'publications', (SELECT json_agg(json_build_object('name', p.pubname, 'owner', pg_get_userbyid(p.pubowner), 'all_tables', p.puballtables,
+      'tables', (SELECT json_agg(t.schemaname || '.' || t.tablename ORDER BY t.schemaname, t.tablename) FROM pg_publication_tables t WHERE t.pubname = p.pubname))
+      ORDER BY p.pubname) FROM pg_publication p),
   'default_privileges', (SELECT json_agg(json_build_object('role', pg_get_userbyid(defaclrole), 'schema', coalesce(defaclnamespace::regnamespace::text, ''),
       'type', defaclobjtype, 'acl', defaclacl::text) ORDER BY pg_get_userbyid(defaclrole), defaclnamespace::regnamespace::text, defaclobjtype)
     FROM pg_default_acl),

@@ -55,3 +55,5 @@ SELECT extensions.uuid_generate_v5(extensions.uuid_ns_url(), 'user-' || (1 + i %
 FROM generate_series(1, :rows * 2) i;
 DELETE FROM public.todos WHERE id % 97 = 0;
 RESET ROLE;
+-- Realtime broadcasts the application's tables (the publication is the image's superuser's).
+ALTER PUBLICATION supabase_realtime ADD TABLE public.todos, public.profiles;

@@ -95,3 +95,12 @@ CREATE TABLE supabase_functions.migrations (version text PRIMARY KEY, inserted_a
 INSERT INTO supabase_functions.migrations (version, inserted_at) VALUES ('initial', '2024-01-01');
 CREATE TABLE supabase_functions.hooks (id bigserial PRIMARY KEY, hook_table_id integer NOT NULL, hook_name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
 ALTER FUNCTION auth.uid() OWNER TO supabase_auth_admin;
+
+-- Realtime's publication, and PostgREST's schema reload on DDL through an event trigger (only a
+-- superuser can create one), as the image has them.
+CREATE PUBLICATION supabase_realtime;
+CREATE FUNCTION extensions.pgrst_ddl_watch() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('pgrst', 'reload schema');
+END $$;
+CREATE EVENT TRIGGER pgrst_ddl_watch ON ddl_command_end EXECUTE FUNCTION extensions.pgrst_ddl_watch();
