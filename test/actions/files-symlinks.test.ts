@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { chmod, lchown, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Ajv2020Module from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filesBackup } from '../../src/actions/files.backup/index.js';
 import { filesRestore } from '../../src/actions/files.restore/index.js';
@@ -19,6 +20,11 @@ const context = { runbook: 'files-test', stepId: 'files', secrets: [] };
 const requireRoot = () => {
   if (process.getuid?.() !== 0) throw new Error('this test gives symbolic links the owner 1000, which needs root: run it as root');
 };
+
+/** schemas/manifest.schema.json, compiled strictly (unknown fields of a file entry are errors). */
+const validateManifest = new Ajv2020Module.default({ allErrors: true, strict: false }).compile(
+  JSON.parse(await readFile(new URL('../../schemas/manifest.schema.json', import.meta.url), 'utf8')),
+);
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -145,6 +151,12 @@ describe('files.backup and files.restore: symbolic links', () => {
           'files/outside',
         ]);
         expect(manifest.dirs.map((dir: { name: string }) => dir.name)).toEqual(['files', 'files/a']);
+        expect(validateManifest(manifest) ? [] : validateManifest.errors).toEqual([]);
+        // The schema refuses a link with a mode (restores never chmod one) and a file with a target.
+        const link = manifest.files.find((file: { name: string }) => file.name === 'files/a/link');
+        expect(validateManifest({ ...manifest, files: [{ ...link, mode: '0777' }] })).toBe(false);
+        expect(validateManifest({ ...manifest, files: [{ ...manifest.files[0], target: 'f' }] })).toBe(false);
+        expect(validateManifest({ ...manifest, files: [{ ...link, type: 'file' }] })).toBe(false);
 
         const target = join(root, `${name}-restored`);
         const restore = await runStep(filesRestore.expand({ from: to, to: target }, context), root, env);
@@ -260,6 +272,28 @@ describe('files.backup and files.restore: symbolic links', () => {
     expect(restore.run.code).not.toBe(0);
     expect(restore.run.stderr).toContain(`${target}/etc: a symbolic link where the backup has a folder`);
     expect(restore.run.stderr).toContain(`${target}/plain: a symbolic link where the backup has a file`);
+    expect(await statTree(outside)).toEqual(before);
+  });
+
+  it('never gives a link a mode, even one a manifest records: chmod would change the folder outside it points to', async () => {
+    requireRoot();
+    const source = join(root, 'mode-src');
+    const outside = join(root, 'mode-outside');
+    await seedOutside(outside);
+    await mkdir(source);
+    await writeFile(join(source, 'f'), 'f\n');
+    await symlink(outside, join(source, 'outside'));
+    const to = join(root, 'mode-dest');
+    const backup = await runStep(filesBackup.expand({ source, to }, context), root);
+    expectOk(backup.verify, 'backup verify');
+    const manifestPath = join(to, backup.outputs.backup!, 'manifest.json');
+    const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
+    for (const file of manifest.files) if (file.type === 'symlink') file.mode = '0777';
+    await writeFile(manifestPath, JSON.stringify(manifest));
+    const before = await statTree(outside);
+    const restore = await runStep(filesRestore.expand({ from: to, to: join(root, 'mode-restored') }, context), root);
+    expectOk(restore.run, 'restore');
+    expectOk(restore.verify, 'restore verify');
     expect(await statTree(outside)).toEqual(before);
   });
 
