@@ -2,8 +2,9 @@
 # lib/files-tree.jq. $tree: rb_files_tree of the tree; $sums: `sha256sum --zero` of the manifest's
 # files that are regular files there, by path relative to the tree; $to: the tree, to name paths.
 # Every file must exist with the manifest's size and sha256, and its uid, gid and mode when the
-# manifest records them (older manifests do not); every recorded folder its uid, gid and mode.
-# Prints an array of messages, one per difference, files first, each in name order.
+# manifest records them (older manifests do not); every symbolic link (type "symlink") must be a
+# link with the manifest's target, uid and gid (never a mode); every recorded folder must have its uid, gid and mode.
+# Prints an array of messages, one per difference, files and links first, each in name order.
 ($tree | files_tree) as $actual
 | ($sums | split("\u0000")[:-1] | map({key: ("files/" + .[66:]), value: .[:64]}) | from_entries) as $sha256
 | def shown: if . == "files" then $to else $to + "/" + ltrimstr("files/") end;
@@ -20,8 +21,16 @@
          else empty end),
         kept($found)
       end;
+  def link_differences:
+    $actual[.name] as $found
+    | if $found == null then "missing"
+      elif $found.type != "l" then "not a symbolic link"
+      else
+        (if $found.target != .target then "target \($found.target), backup \(.target)" else empty end),
+        (del(.mode) | kept($found))
+      end;
   def dir_differences:
     $actual[.name] as $found
     | if $found == null then "missing" elif $found.type != "d" then "not a folder" else kept($found) end;
-[ (.files[] | "\(.name | shown): \(file_differences)"),
+[ (.files[] | "\(.name | shown): \(if .type == "symlink" then link_differences else file_differences end)"),
   ((.dirs // [])[] | "\(.name | shown): \(dir_differences)") ]

@@ -5,33 +5,64 @@
 # recorded uid, gid and mode, numeric, as the containers that own them expect. Giving files other
 # owners needs root; a restore that cannot fails rather than leave a tree its services cannot use.
 # A manifest without these fields (an older backup) restores as before: owners are not changed.
+#
+# Symbolic links come back as links with their recorded target (rclone --links turns a stored
+# NAME.rclonelink back into the link NAME) and owner (`chown -h`); a link is never given a mode
+# (chmod follows links) and never followed: before anything is written, a link already in the tree
+# where the backup has a folder or a file (above or at a restored entry) fails the restore, since
+# rclone, chown and chmod would write through it (files-restore-through.jq). An older backup that
+# holds a regular file named *.rclonelink (backups made before links were kept could) is copied
+# without --links, so that file comes back as the file it is.
 # Inputs: FROM (the backups' location) TO (the tree) BACKUP (`latest` or a backup's id).
 rb_files_restore_run() {
   # shellcheck disable=SC2034 # RB_ACTION names the action in the messages of lib/ functions (rb_say)
-  local RB_ACTION=files.restore id files
+  local RB_ACTION=files.restore id files links
   rb_work files-restore
   id="$(rb_backup_resolve "$FROM" "$BACKUP")"
   rb_output backup "$id"
   # Only a complete backup (its manifest exists and parses) is restored.
   rclone cat "$FROM/$id/manifest.json" > "$WORK/manifest.json"
   files="$(jq -r "$(rb_jq_files_restore_count)" "$WORK/manifest.json")"
+  links="$(rb_files_restore_links_flag)"
+  rb_files_restore_not_through
   mkdir -p "$TO"
-  rclone copy --fast-list --stats "${RUNBOOK_PROGRESS_INTERVAL:-5}s" --stats-one-line --stats-log-level NOTICE "$FROM/$id/files" "$TO"
+  rclone copy ${links:+"$links"} --fast-list --stats "${RUNBOOK_PROGRESS_INTERVAL:-5}s" --stats-one-line --stats-log-level NOTICE "$FROM/$id/files" "$TO"
   rb_files_restore_paths dir true | (cd "$TO" && xargs -0r mkdir -p --)
   # chown before chmod: chown clears a file's set-id bits.
   rb_files_restore_each owner "cannot give the restored files and folders their recorded owners (uid:gid); a restore that keeps owners must run as root" chown -h
+  # Links have no mode in the manifest: chmod never runs on one (it would change the link's target).
   rb_files_restore_each mode "cannot give the restored files and folders their recorded modes" chmod
-  echo "restored $files files of $id into $TO"
+  echo "restored $files files and symbolic links of $id into $TO"
+}
+
+# rb_files_restore_links_flag: `--links`, which rclone needs to store and restore symbolic links,
+# unless the manifest lists a regular file named *.rclonelink: an older backup, made without
+# --links, whose file --links would turn into a link (files.backup refuses such names since).
+rb_files_restore_links_flag() {
+  jq -r 'if any(.files[]; .type != "symlink" and (.name | endswith(".rclonelink"))) then "" else "--links" end' "$WORK/manifest.json"
+}
+
+# rb_files_restore_not_through: fails, changing nothing, when TO holds a symbolic link where the
+# manifest has a folder or a regular file (files-restore-through.jq).
+rb_files_restore_not_through() {
+  [ -e "$TO" ] || return 0
+  rb_files_tree "$TO" "$WORK/before"
+  jq -r --arg to "$TO" --rawfile tree "$WORK/before" "$(rb_jq_files_tree)$(rb_jq_files_restore_through)" "$WORK/manifest.json" > "$WORK/through"
+  if [ -s "$WORK/through" ]; then
+    head -n 20 "$WORK/through" >&2
+    rb_fail "$TO holds symbolic links where the backup has folders or files; the restore would write through them, so nothing was changed (remove those links, or restore into another folder)"
+  fi
 }
 
 # rb_files_restore_each KEY MESSAGE COMMAND…: for each value of KEY (owner or mode) among the
 # manifest's recorded entries (files-restore-recorded.jq), runs `COMMAND… VALUE -- PATH…` in TO over
-# the entries that have it: one command per value and not per file, so a few thousand files take
-# seconds. When any fails: at most 20 lines of their errors, then MESSAGE, and the step fails.
+# the entries that have it (a link has no mode: never chmod's): one command per value and not per
+# file, so a few thousand files take seconds. When any fails: at most 20 lines of their errors, then
+# MESSAGE, and the step fails.
 rb_files_restore_each() {
   local key=$1 message=$2 value failed=false
   shift 2
-  jq -r --arg key "$key" "$(rb_jq_files_restore_recorded)"' recorded | map(.[$key]) | unique[]' "$WORK/manifest.json" > "$WORK/$key.values"
+  jq -r --arg key "$key" "$(rb_jq_files_restore_recorded)"' recorded | map(.[$key] | values) | unique[]' "$WORK/manifest.json" > "$WORK/$key.values"
   while IFS= read -r value; do
     rb_files_restore_paths "$key" "$value" | (cd "$TO" && xargs -0r "$@" "$value" --) 2>> "$WORK/$key.err" || failed=true
   done < "$WORK/$key.values"
