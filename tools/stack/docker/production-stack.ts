@@ -3,7 +3,7 @@
 // the official postgres image), and the named volumes gitea_data, supabase_storage and dam_data owned
 // by the containers' users. Everything carries LABEL; a container or volume of the same name without
 // it belongs to someone else and stops the harness before it touches anything.
-import { chmod, lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, lchown, lstat, readlink, symlink, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { repository } from '../repository.js';
 import { hashFile, seedDam, seedFiles, seedGiteaData } from '../files.js';
@@ -99,6 +99,7 @@ const treeState = async (dir: string, exclude?: RegExp): Promise<Record<string, 
     const owner = `${stat.uid}:${stat.gid} ${octal(stat.mode)}`;
     if (stat.isDirectory()) state[`${name}/`] = `dir ${owner}`;
     else if (stat.isFile()) state[name] = `file ${owner} ${stat.size} ${await hashFile(path)}`;
+    else if (stat.isSymbolicLink()) state[name] = `link ${stat.uid}:${stat.gid} -> ${await readlink(path)}`;
     else state[name] = `other ${owner}`;
   }
   return state;
@@ -221,6 +222,10 @@ export const productionStack = ({ image, rootDir, rows = 20_000 }: { image: stri
       for (const [volume, uid] of Object.entries(FILE_VOLUMES)) {
         await runCommand('chown', ['-R', `${uid}:${uid}`, volumePath(volume as FileVolume)]);
       }
+      // Links a DAM keeps: a relative one to its originals, an absolute one to a mount that is gone.
+      await symlink('originals', join(volumePath('dam_data'), 'current'));
+      await lchown(join(volumePath('dam_data'), 'current'), 33, 33);
+      await symlink('/mnt/exports/dam', join(volumePath('dam_data'), 'exports'));
       // Modes as a real server has them: private files, group-readable ones, a private folder.
       let i = 0;
       for (const path of Object.keys(storageFiles)) {
