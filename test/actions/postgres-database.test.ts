@@ -12,7 +12,7 @@ import { postgresRestore } from '../../src/actions/postgres.restore/index.js';
 import type { PostgresRestoreInput } from '../../src/runbook/schema.generated.js';
 import { startPostgres, type PgCluster } from '../../tools/stack/postgres.js';
 import { expectOk, requireBinaries, runShell, runStep } from '../backup/shell.js';
-import { tableContents } from './postgres-fixture.js';
+import { tableContents, databaseNames } from './postgres-fixture.js';
 
 const context: ExpandContext = { runbook: 'test', stepId: 'restore', secrets: [] };
 
@@ -43,8 +43,7 @@ describe('postgres.restore of the database properties and role settings', () => 
   const env = () => ({ TMPDIR: join(root, 'staging') });
   const restore = (input: Partial<PostgresRestoreInput> = {}) =>
     postgresRestore.expand({ target: { host: target.host, port: target.port }, database: 'twenty', from: to(), ...input }, context);
-  const databases = async () =>
-    (await target.psql(`SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database WHERE datname NOT LIKE 'template%'`)).trim();
+  const databases = () => databaseNames(target);
 
   beforeAll(async () => {
     requireBinaries('psql', 'pg_dump', 'zstd', 'rclone', 'jq', 'sha256sum');

@@ -49,6 +49,10 @@ export const tableContents = async (cluster: Pick<Seedable, 'psql'>, database: s
 };
 
 /** Exact row count per table, keyed like the manifest. */
+/** The cluster's databases but the templates, comma-separated in name order: what a restore left behind. */
+export const databaseNames = async (cluster: Pick<Seedable, 'psql'>): Promise<string> =>
+  (await cluster.psql(`SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database WHERE datname NOT LIKE 'template%'`)).trim();
+
 export const rowCounts = async (cluster: Pick<Seedable, 'psql'>, database: string): Promise<Record<string, number>> =>
   Object.fromEntries(Object.entries(await tableContents(cluster, database)).map(([key, value]) => [key, Number(value.split(':')[0])]));
 

@@ -10,7 +10,7 @@ import { startPostgres, type PgCluster } from '../../tools/stack/postgres.js';
 import { systemPath } from '../../tools/stack/run.js';
 import { startS3, type S3Server } from '../../tools/stack/s3.js';
 import { expectOk, requireBinaries, runShell, runStep } from '../backup/shell.js';
-import { seedMixed, tableContents, writeDockerExec } from './postgres-fixture.js';
+import { seedMixed, tableContents, writeDockerExec, databaseNames } from './postgres-fixture.js';
 
 const context: ExpandContext = { runbook: 'test', stepId: 'restore', secrets: [] };
 
@@ -25,8 +25,7 @@ describe('postgres.restore', () => {
   const env = () => ({ ...s3.rcloneEnv(), TMPDIR: join(root, 'staging') });
   const restore = (input: Partial<PostgresRestoreInput> = {}) =>
     postgresRestore.expand({ target: { host: target.host, port: target.port }, database: 'app', from: from(), ...input }, context);
-  const databases = async () =>
-    (await target.psql(`SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database WHERE datname NOT LIKE 'template%'`)).trim();
+  const databases = () => databaseNames(target);
 
   beforeAll(async () => {
     requireBinaries('psql', 'pg_dump', 'zstd', 'rclone', 'jq', 'sha256sum');

@@ -30,13 +30,25 @@ const childrenOf = (pid: number): number[] =>
     })
     .map(Number);
 
-/** `pid` and every process below it, from /proc: only the engine's own processes, not another test's. */
+/**
+ * `pid` and every process below it, from one pass over /proc: only the engine's own processes, not
+ * another test's. One pass, because a poll must take milliseconds while a Docker engine's processes
+ * crowd /proc, or the restore it looks for is over before it has looked.
+ */
 const treeOf = (pid: number): Set<number> => {
-  const tree = new Set([pid]);
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const child of [...tree].flatMap(childrenOf)) if (!tree.has(child)) (tree.add(child), (grew = true));
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+    } catch {
+      // gone meanwhile
+    }
   }
+  const tree = new Set([pid]);
+  for (const member of tree) for (const child of children.get(member) ?? []) tree.add(child);
   return tree;
 };
 
