@@ -26,7 +26,8 @@ export const runRunbook = (args: readonly string[], env: NodeJS.ProcessEnv): Pro
     child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
 
-const say = (text: string) => process.stdout.write(`\n\x1b[1m▶ ${text}\x1b[0m\n`);
+/** A headline in the demos' output. */
+export const say = (text: string) => process.stdout.write(`\n\x1b[1m▶ ${text}\x1b[0m\n`);
 
 /** What differs between two snapshots of the stack, one line each. */
 export const compareSnapshots = (before: StackSnapshot, after: StackSnapshot): string[] => {

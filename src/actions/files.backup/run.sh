@@ -55,7 +55,7 @@ rb_files_backup_run() {
   # The manifest goes last: until it exists the folder is an incomplete backup.
   rb_manifest_write files --arg source "$SOURCE" --slurpfile listing "$WORK/after.json" "$(rb_jq_files_backup_manifest)"
   rclone copyto "$WORK/manifest.json" "$dest/manifest.json"
-  echo "backed up $(jq '.files | map(select(.type != "symlink")) | length' "$WORK/manifest.json") files, $(jq '.files | map(select(.type == "symlink")) | length' "$WORK/manifest.json") symbolic links and $(jq '.dirs | length' "$WORK/manifest.json") folders to $dest"
+  jq -r --arg dest "$dest" '"backed up \(.files | map(select(.type != "symlink")) | length) files, \(.files | map(select(.type == "symlink")) | length) symbolic links and \(.dirs | length) folders to \($dest)"' "$WORK/manifest.json"
 }
 
 # rb_files_backup_filters: sets FILTERS, the rclone arguments for the EXCLUDE patterns.

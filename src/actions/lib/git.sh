@@ -16,7 +16,6 @@
 # the recorded one (where one was recorded). The explicit returns matter where a caller uses it as
 # an `if` condition, where bash ignores `set -e`.
 rb_git_check_refs() {
-  local -x GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*'
   local head
   jq -r --arg repo "$2" '.refs[$repo] | to_entries[] | select(.key != "HEAD") | "\(.value) \(.key)"' "$WORK/manifest.json" | sort > "$WORK/expected-refs" || return 1
   if ! git -C "$1" for-each-ref --format='%(objectname) %(refname)' > "$WORK/actual-refs"; then

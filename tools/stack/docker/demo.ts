@@ -5,17 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { parseDuration } from '../../../src/runbook/duration.js';
+import { say } from '../demo.js';
 import { repository } from '../repository.js';
 import { RESTORE_RUNBOOKS, runProductionCycle } from './cycle.js';
-
-const say = (text: string) => process.stdout.write(`\n\x1b[1m▶ ${text}\x1b[0m\n`);
 
 /** The restore runbooks' RTOs in seconds, summed: they run one after the other. */
 const rtoSeconds = (): number =>
   RESTORE_RUNBOOKS.reduce((sum, name) => {
-    const rto = String((parse(readFileSync(join(repository, 'runbooks', `${name}.yaml`), 'utf8')) as { rto: string }).rto);
-    const [, amount, unit] = /^(\d+)([smh])$/.exec(rto) ?? [];
-    return sum + Number(amount) * { s: 1, m: 60, h: 3600 }[unit as 's' | 'm' | 'h'];
+    const { rto } = parse(readFileSync(join(repository, 'runbooks', `${name}.yaml`), 'utf8')) as { rto: string };
+    return sum + parseDuration(rto)! / 1000;
   }, 0);
 
 const main = async () => {
