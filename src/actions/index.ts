@@ -11,6 +11,8 @@ import { postgresDump } from './postgres.dump/index.js';
 import { postgresRestore } from './postgres.restore/index.js';
 import { postgresScratch } from './postgres.scratch/index.js';
 import { retentionPrune } from './retention.prune/index.js';
+import { secretsBackup } from './secrets.backup/index.js';
+import { secretsRestore } from './secrets.restore/index.js';
 
 export const actions: Record<string, Action<any>> = {
   'dns.update': dnsUpdate,
@@ -24,6 +26,8 @@ export const actions: Record<string, Action<any>> = {
   'postgres.restore': postgresRestore,
   'postgres.scratch': postgresScratch,
   'retention.prune': retentionPrune,
+  'secrets.backup': secretsBackup,
+  'secrets.restore': secretsRestore,
 };
 
 export const findAction = (name: string): Action<any> | undefined => (Object.hasOwn(actions, name) ? actions[name] : undefined);
