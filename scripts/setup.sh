@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine lacks for the tests and the demo: system packages
-# (PostgreSQL 15, rclone, BIND + nsupdate/dig, shellcheck, zstd, hyperfine, Docker's engine and
-# debootstrap for the production-shaped stack) and the node modules.
+# (PostgreSQL 15, rclone, BIND + nsupdate/dig, shellcheck, zstd, hyperfine, git, jq, curl, age for
+# the secrets actions, Docker's engine and debootstrap for the production-shaped stack) and the node
+# modules.
 # As root it runs apt-get itself; otherwise it prints the exact command to run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,7 @@ hyperfine hyperfine
 git git
 jq jq
 curl curl
+age age
 dockerd docker.io
 debootstrap debootstrap'
 
