@@ -17,6 +17,7 @@ import { scriptFor } from '../../src/actions/library.js';
 import type { SecretsBackupInput } from '../../src/runbook/schema.generated.js';
 import { validators } from '../../src/runbook/validators.generated.js';
 import { startS3, type S3Server } from '../../tools/stack/s3.js';
+import { findSystemBinary, systemPath } from '../../tools/stack/run.js';
 import { expectOk, requireBinaries, runShell, runStep, type ShellResult } from '../backup/shell.js';
 
 const context = { runbook: 'secrets-test', stepId: 'secrets', secrets: ['AGE_KEY'] };
@@ -150,9 +151,10 @@ describe('secrets.backup and secrets.restore', () => {
   });
 
   /** A backup of SECRETS (made and verified) into a local folder; its folder and id. */
-  const backedUp = async (name: string, recipients = [key.recipient]) => {
+  const backedUp = async (name: string, recipients = [key.recipient], prepare?: (source: string) => Promise<void>) => {
     const source = join(root, `${name}-src`);
     await seedSecrets(source);
+    await prepare?.(source);
     const to = join(root, `${name}-bucket`);
     const backup = await runStep(backupStep({ source, files: FILES, recipients, to }, context), root);
     expectOk(backup.run, 'backup');
@@ -296,6 +298,36 @@ describe('secrets.backup and secrets.restore', () => {
     expect(validateRestore({ from: 'a', to: 'b', key_secret: 'AGE_KEY', backup: '2026-01-01T000000Z' })).toBe(true);
     expect(validateRestore({ from: 'a', to: 'b', key_secret: 'AGE-KEY' })).toBe(false);
     expect(validateRestore({ from: 'a', to: 'b', key_secret: 'AGE_KEY', backup: 'yesterday' })).toBe(false);
+  });
+
+  it('hands age the identity as a private 0600 file, never on a command line, and no command inherits it from the step', async () => {
+    const { to } = await backedUp('argv');
+    // A stand-in age that records its arguments, the mode of its -i file and whether its environment
+    // holds IDENTITY, then runs the real one.
+    const shim = join(root, 'argv-bin');
+    await mkdir(shim);
+    const log = join(root, 'argv.log');
+    await writeFile(
+      join(shim, 'age'),
+      `#!/bin/bash\nprintf 'args %s\\n' "$*" >> "${log}"\nprev=\nfor a; do [ "$prev" != -i ] || stat -c 'identity %a %U' "$a" >> "${log}"; prev=$a; done\nif [ -n "\${IDENTITY+x}" ]; then echo 'env set'; else echo 'env unset'; fi >> "${log}"\nexec "${findSystemBinary('age')}" "$@"\n`,
+      { mode: 0o755 },
+    );
+    const target = join(root, 'argv-target');
+    // IDENTITY exported already (by whoever started the run): the step's assignment keeps it exported
+    // until rb_secrets_identity unsets it.
+    const restore = await runStep(restoreStep(to, target), root, {
+      AGE_KEY: key.text,
+      IDENTITY: 'exported-before',
+      PATH: `${shim}:${systemPath()}`,
+    });
+    expectOk(restore.verify, 'restore verify');
+    const lines = (await readFile(log, 'utf8')).trim().split('\n');
+    // One decryption in the run, one in the verification.
+    expect(lines.filter((line) => line.startsWith('args --decrypt -i '))).toHaveLength(2);
+    expect(lines.filter((line) => line.startsWith('identity '))).toEqual(['identity 600 root', 'identity 600 root']);
+    expect(lines.filter((line) => line.startsWith('env '))).toEqual(['env unset', 'env unset']);
+    expect(lines.join('\n')).not.toContain(key.secretKey.slice(16));
+    expect(lines.join('\n')).not.toContain('AGE-SECRET-KEY');
   });
 
   it('a wrong identity fails, naming the secret and the backup, and leaves the target folder untouched', async () => {
@@ -506,8 +538,9 @@ describe('secrets.backup and secrets.restore', () => {
     expect(await treeOf(elsewhere)).toEqual({});
   });
 
-  it('a restore that cannot give the files their owners (not root) fails and replaces nothing, leaving no temporary file', async () => {
-    const { to } = await backedUp('nonroot');
+  it('a restore that cannot give a file its owner (not root) fails and replaces nothing, not even the files staged before it, and leaves no temporary file', async () => {
+    // .env belongs to uid 1000, who can stage it; db/server.key, next, to uid 70, whom uid 1000 cannot give it.
+    const { to } = await backedUp('nonroot', [key.recipient], (source) => chown(join(source, '.env'), 1000, 1000));
     const target = join(root, 'nonroot-target');
     await mkdir(join(target, 'db'), { recursive: true });
     await writeFile(join(target, '.env'), 'OLD=1\n');
@@ -527,7 +560,7 @@ describe('secrets.backup and secrets.restore', () => {
     await chmod(root, 0o700);
     await rm(home, { recursive: true, force: true });
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toContain('its recorded owner');
+    expect(result.stderr).toContain(`cannot give ${target}/db/server.key its recorded owner 70:70`);
     expect(result.stderr).toContain('must run as root');
     expect(await treeOf(target)).toEqual(before);
   });
