@@ -39,7 +39,7 @@ rb_secrets_backup_run() {
     --slurpfile members "$WORK/members.json" --argjson recipients "$(jq -n -c '$ARGS.positional' --args "${RECIPIENTS[@]}")" \
     "$(rb_jq_secrets_backup_manifest)"
   rclone copyto "$WORK/manifest.json" "$dest/manifest.json"
-  jq -r --arg dest "$dest" '"backed up \(.entries | length) secret files of \(.source.path) (\(.entries | map(.path) | join(", "))) to \($dest)/secrets.tar.age (\(.files[0].bytes) bytes), encrypted to \(.recipients | length) age recipients"' "$WORK/manifest.json"
+  jq -r --arg dest "$dest" '"backed up \(.entries | length) secret files of \(.source.path) (\(.entries | map(.path) | join(", "))) to \($dest)/secrets.tar.age (\(.files[0].bytes) bytes), encrypted to \(.recipients | length) age recipient\(if (.recipients | length) == 1 then "" else "s" end)"' "$WORK/manifest.json"
 }
 
 # rb_secrets_backup_check_inputs: fails, storing nothing, unless FILES lists at least one path, each

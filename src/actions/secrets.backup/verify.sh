@@ -20,7 +20,7 @@ rb_secrets_backup_verify() {
     rb_fail "the manifest of $TO/$id does not record the listed files and recipients"
   fi
   rb_secrets_backup_check_header "$TO/$id/secrets.tar.age"
-  echo "verified $TO/$id: secrets.tar.age has its manifest's size and sha256 and an age header with one X25519 stanza for each of the ${#RECIPIENTS[@]} recipients; the manifest lists exactly the ${#FILES[@]} files"
+  echo "verified $TO/$id: secrets.tar.age has its manifest's size and sha256 and an age header with one X25519 stanza per recipient (${#RECIPIENTS[@]}); the manifest lists exactly the listed files (${#FILES[@]})"
 }
 
 # rb_secrets_backup_check_header NAME: $ARCHIVE (named NAME in messages) starts with the line
