@@ -20,6 +20,7 @@ import {
   checkShellSyntax,
   collectSecrets,
 } from './preflight.js';
+import { checkBackupLocations } from './backup-locations.js';
 import { readEnvFile } from './env-file.js';
 import { loadResume } from './resume.js';
 import { runPlan, type ResumeState, type RunResult } from './run.js';
@@ -202,8 +203,11 @@ export const executeRunbook = async (options: ExecOptions): Promise<RunResult | 
     await endCrashedRuns([resume?.runId, lock.tookOver?.runId], options.graceMs ?? 5000, warnings);
     const { yes, interactive, from, only } = options;
     checkConfirmations(plan, { yes, interactive, from, only, skip: doneEarlier(plan, resume, from) });
+    const runs = stepsThatRun(plan, { from, only, resume }, processEnv);
     // Preflight counted every selected step as one that runs; a resumed run skips those done earlier.
-    if (resume) checkRequires(plan, stepPath(processEnv.PATH), stepsThatRun(plan, { from, only, resume }, processEnv));
+    if (resume) checkRequires(plan, stepPath(processEnv.PATH), runs);
+    // Only a real run asks the backup store: plan and --dry-run stay offline.
+    await checkBackupLocations(plan, runs, { processEnv, secrets });
     const notifyRun = createRunNotifier(plan, secrets, runId, options.onEvent);
     await notifyRun('start');
     const result = await runPlan({
