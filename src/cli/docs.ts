@@ -1,11 +1,14 @@
 // `runbook docs FILE…`: RECOVERY.md from the runbooks, written, printed, or checked for drift.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { readEnvFile } from '../engine/env-file.js';
+import { parseVarArguments } from '../engine/vars.js';
 import { ExitCode, ExitError, usageError } from '../errors.js';
 import { compareDocs, docsCommandLine, renderDocs } from '../report/docs.js';
 
 export interface DocsCommandOptions {
   env?: string;
+  /** `--var K=V`, repeatable: parsed and typed as exec does. */
+  var?: string[];
   envFile?: string;
   /** Write the document here instead of printing it. */
   output?: string;
@@ -26,7 +29,7 @@ export const docsCommand = (files: string[], options: DocsCommandOptions) => {
   if (options.check && options.output) throw usageError('--check and -o exclude each other: --check compares, -o writes');
   const processEnv = { ...process.env, ...(options.envFile ? readEnvFile(options.envFile) : {}) };
   const target = options.check ?? options.output;
-  const common = { env: options.env, envFile: options.envFile, output: target };
+  const common = { env: options.env, envFile: options.envFile, output: target, vars: parseVarArguments(options.var ?? []) };
   const text = renderDocs(files, { ...common, processEnv });
   if (options.check) {
     const { equal, diff } = compareDocs(readIfPresent(options.check), text, options.check);

@@ -99,6 +99,7 @@ const buildProgram = () => {
     .description('render RECOVERY.md from runbooks (the exact shell exec runs), or check it for drift')
     .argument('<files...>', 'runbook files')
     .option('--env <name>', 'load environments/NAME.yaml beside the runbook (default: production when it exists)')
+    .option('--var <key=value>', 'override a var in every file, as exec does (repeatable)', collect)
     .option('--env-file <file>', 'KEY=value lines added to the environment (for vars that read env.X)')
     .option('-o, --output <file>', 'write the document to this file instead of printing it')
     .option('--check <file>', 'exit 1 when this file differs from what would be generated')

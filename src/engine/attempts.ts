@@ -5,7 +5,7 @@ import { runPhase } from './phase.js';
 import type { RunContext } from './run-context.js';
 import type { StepEnd } from './run-types.js';
 import type { ShellResult } from './spawn.js';
-import { failStep, interruptStep, succeedStep, type RunningStep } from './step-end.js';
+import { endVerified, failStep, interruptStep, type RunningStep } from './step-end.js';
 import { stripAborted, verifyStep, type VerifyOutcome } from './verification.js';
 
 const describeFailure = (running: RunningStep, run: ShellResult, verify: VerifyOutcome | undefined): string =>
@@ -34,7 +34,7 @@ export const runAttempts = async (run: RunContext, running: RunningStep): Promis
       result.verifyOutput = verify.output;
     }
     // A passing attempt is recorded by step-done itself: one fsync fewer per step.
-    if (verify?.passed) return succeedStep(run, running, ran.exitCode, stripAborted(verify));
+    if (verify?.passed) return endVerified(run, running, ran.exitCode, stripAborted(verify));
     run.emit({
       type: 'step-attempt',
       id: step.id,

@@ -20,10 +20,11 @@ import {
   checkShellSyntax,
   collectSecrets,
 } from './preflight.js';
+import { checkBackupLocations } from './backup-locations.js';
 import { readEnvFile } from './env-file.js';
 import { loadResume } from './resume.js';
 import { runPlan, type ResumeState, type RunResult } from './run.js';
-import { selectSteps } from './scheduler.js';
+import { doneEarlier, selectSteps, stepsThatRun } from './scheduler.js';
 import { stepPath } from './step-env.js';
 import type { EventListener } from './events.js';
 import { createMasker } from './mask.js';
@@ -97,10 +98,9 @@ const preflight = async (options: ExecOptions, processEnv: Record<string, string
   if (options.concurrency !== undefined && (!Number.isInteger(options.concurrency) || options.concurrency < 1)) {
     throw new ExitError(ExitCode.usage, `--concurrency must be a whole number of at least 1, got ${options.concurrency}`);
   }
-  if (options.resume && (options.from !== undefined || options.only?.length))
-    throw new ExitError(ExitCode.usage, '--resume cannot be combined with --from or --only');
+  if (options.resume && options.only?.length) throw new ExitError(ExitCode.usage, '--resume cannot be combined with --only');
   checkSelection(plan, options.from, options.only);
-  checkRequires(plan, stepPath(processEnv.PATH));
+  checkRequires(plan, stepPath(processEnv.PATH), stepsThatRun(plan, { from: options.from, only: options.only }, processEnv));
   checkShellSyntax(plan);
   const secrets = collectSecrets(plan, processEnv);
   checkEnvironment(plan, options.refuseProtected ?? false);
@@ -110,7 +110,9 @@ const preflight = async (options: ExecOptions, processEnv: Record<string, string
 /** What `--resume` continues, with warnings about what it had to change. */
 const prepareResume = (options: ExecOptions, stateDir: string, plan: Plan, lock: HeldLock, warnings: string[]): ResumeState | undefined => {
   if (!options.resume) return undefined;
-  const check = loadResume(stateDir, plan, options.force ?? false);
+  // `--from ID` runs ID and what follows again: a change to those steps is no reason to refuse.
+  const rerun = options.from === undefined ? new Set<string>() : selectSteps(plan, options.from);
+  const check = loadResume(stateDir, plan, options.force ?? false, rerun);
   lock.setRunId(check.state.runId);
   if (check.droppedTorn) warnings.push(`dropped the torn last journal record at ${check.droppedTorn} (--force)`);
   if (check.changed.length > 0)
@@ -200,7 +202,12 @@ export const executeRunbook = async (options: ExecOptions): Promise<RunResult | 
     const resume = prepareResume(options, stateDir, plan, lock, warnings);
     await endCrashedRuns([resume?.runId, lock.tookOver?.runId], options.graceMs ?? 5000, warnings);
     const { yes, interactive, from, only } = options;
-    checkConfirmations(plan, { yes, interactive, from, only, skip: resume ? new Set(resume.done.keys()) : undefined });
+    checkConfirmations(plan, { yes, interactive, from, only, skip: doneEarlier(plan, resume, from) });
+    const runs = stepsThatRun(plan, { from, only, resume }, processEnv);
+    // Preflight counted every selected step as one that runs; a resumed run skips those done earlier.
+    if (resume) checkRequires(plan, stepPath(processEnv.PATH), runs);
+    // Only a real run asks the backup store: plan and --dry-run stay offline.
+    await checkBackupLocations(plan, runs, { processEnv, secrets });
     const notifyRun = createRunNotifier(plan, secrets, runId, options.onEvent);
     await notifyRun('start');
     const result = await runPlan({

@@ -2,7 +2,7 @@
 // waits for Enter and verifies (again after each failed check); without one it polls until a deadline.
 import type { RunContext } from './run-context.js';
 import type { StepEnd } from './run-types.js';
-import { failStep, interruptStep, succeedStep, type RunningStep } from './step-end.js';
+import { endVerified, failStep, interruptStep, type RunningStep } from './step-end.js';
 import { stripAborted, verifyStep, type VerifyOutcome } from './verification.js';
 
 /** How long a manual step's verification is polled without a TTY, unless the step sets a timeout. */
@@ -29,7 +29,7 @@ export const runManualStep = async (run: RunContext, running: RunningStep): Prom
     }
     if (verify.aborted || signal?.aborted) return interruptStep(run, running);
     result.verifyOutput = verify.output;
-    if (verify.passed) return succeedStep(run, running, null, stripAborted(verify));
+    if (verify.passed) return endVerified(run, running, null, stripAborted(verify));
     run.emit({
       type: 'step-attempt',
       id: step.id,

@@ -46,6 +46,14 @@ export interface PlannedStep extends StepShell {
   continueOnError: boolean;
   /** A cleanup step: runs at the end whatever happened. */
   cleanup: boolean;
+  /**
+   * Commands checked on PATH right before the step starts: its action's for a `uses` step; for
+   * `run` and `manual` steps the `requires` of the runbook it is written in (the engine cannot tell
+   * which of those the text calls). Empty for a step whose `when` is already false at plan time.
+   */
+  requires: string[];
+  /** Commands the step installs (`provides`): on PATH once its verification passed, or it fails. */
+  provides: string[];
   /** sha256 of the step's definition and resolved shell: resume compares it to spot changed steps. */
   hash: string;
   /**

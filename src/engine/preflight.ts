@@ -1,28 +1,16 @@
 // Everything knowable before the first step runs is checked here, so a run never stops halfway
 // for a reason it could have named up front.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { ExitCode, ExitError } from '../errors.js';
 import { minSecretLength } from './mask.js';
+import { describeMissingCommands, missingCommands } from './missing-commands.js';
 import type { Plan, PlannedStep } from './plan-types.js';
+import { findProviders, needBeforeProvider } from './provided-commands.js';
 import { selectSteps } from './scheduler.js';
-
-/** Commands of `requires` not found on `path`. */
-export const missingCommands = (commands: readonly string[], path = process.env.PATH ?? ''): string[] =>
-  commands.filter(
-    (command) =>
-      !path.split(delimiter).some((dir) => {
-        try {
-          accessSync(join(dir || '.', command), constants.X_OK);
-          return true;
-        } catch {
-          return false;
-        }
-      }),
-  );
 
 /** The declared secrets' values; refuses missing ones and ones too short to mask safely. */
 export const collectSecrets = (plan: Plan, env: Record<string, string | undefined>): Record<string, string> => {
@@ -114,10 +102,21 @@ export const checkEnvironment = (plan: Plan, refuseProtected: boolean): void => 
   }
 };
 
-/** Refuses (exit 2) when commands the plan requires are missing. */
-export const checkRequires = (plan: Plan, path: string | undefined): void => {
-  const missing = missingCommands(plan.requires, path);
-  if (missing.length > 0) throw new ExitError(ExitCode.usage, `required command(s) not found on PATH: ${missing.join(', ')}`);
+/**
+ * Refuses (exit 2) commands of `plan.requires` missing on `path`, except those a step of `runs`
+ * provides before any `uses` step that calls them: that step installs them (provided-commands.ts).
+ */
+export const checkRequires = (plan: Plan, path: string, runs: ReadonlySet<string>): void => {
+  const providers = findProviders(plan, runs);
+  const notes: string[] = [];
+  const refused = missingCommands(plan.requires, path).filter((command) => {
+    const provider = providers.get(command);
+    if (!provider) return true;
+    const early = needBeforeProvider(plan, runs, command, provider);
+    if (early) notes.push(`note that step '${early.id}' needs ${command} before step '${provider.id}' provides it`);
+    return early !== undefined;
+  });
+  if (refused.length > 0) throw new ExitError(ExitCode.usage, [describeMissingCommands(refused), ...notes].join('\n'));
 };
 
 /**

@@ -110,6 +110,7 @@ const planStep = (context: PlanningContext, stepContext: StepContext, cleanup: b
   const definition: StepDefinition = { step, prefix, vars };
   if (step.uses) definition.with = { at: [...at, 'with'], positions: tabulatePositions(loaded.source, [...at, 'with']) };
   let shell: StepShell;
+  let requires: string[] = [];
   try {
     // A step whose `when` is already false here (it reads no step outputs) never runs in this
     // environment: its inputs may be empty on purpose, so they are neither validated nor expanded.
@@ -120,6 +121,7 @@ const planStep = (context: PlanningContext, stepContext: StepContext, cleanup: b
       const expanded = expandStep({ definition, step: where, plan: context.plan, processEnv: context.processEnv, steps, validate });
       for (const command of expanded.requires) context.requires.add(command);
       shell = expanded.shell;
+      requires = step.uses ? expanded.requires : (loaded.runbook?.requires ?? []);
     }
   } catch (error) {
     if (!(error instanceof ExpressionError)) throw error;
@@ -145,6 +147,8 @@ const planStep = (context: PlanningContext, stepContext: StepContext, cleanup: b
     confirm: step.confirm,
     continueOnError: step.continue_on_error ?? false,
     cleanup,
+    requires: [...new Set(requires)],
+    provides: step.provides ?? [],
     hash: stepHash(stepContext, shell),
     deferred,
     definition,

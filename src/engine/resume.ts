@@ -35,9 +35,10 @@ const readJournalHead = (path: string): JournalRecord | undefined => {
 /**
  * The resume state of the last run of `plan` in `stateDir`. Refuses (exit 2) when there is none,
  * when it succeeded, when its journal is damaged (a torn last record is dropped with `force`), or
- * when a step it verified has changed since (unless `force`: then that step runs again).
+ * when a step it verified has changed since (unless `force`: then that step runs again, or the step
+ * is among `rerun`, which run again anyway: `--from`).
  */
-export const loadResume = (stateDir: string, plan: Plan, force: boolean): ResumeCheck => {
+export const loadResume = (stateDir: string, plan: Plan, force: boolean, rerun: ReadonlySet<string> = new Set()): ResumeCheck => {
   const last = lastRunOf(stateDir, plan.name);
   if (!last) throw new ExitError(ExitCode.usage, `nothing to resume: no run of '${plan.name}' in ${stateDir}`);
   const journal = readJournal(last.path);
@@ -74,7 +75,7 @@ export const loadResume = (stateDir: string, plan: Plan, force: boolean): Resume
     const before = verified?.hash ?? recordedHash.get(step.id);
     if (before !== undefined && before !== step.hash) {
       changed.push(step.id);
-      if (verified) changedDone.push(step.id);
+      if (verified && !rerun.has(step.id)) changedDone.push(step.id);
     }
   }
   if (changedDone.length > 0 && !force) {

@@ -6,8 +6,10 @@ import type { EngineEvent, TimedEvent } from './events.js';
 import { isJournaled } from './events.js';
 import { openJournal, runDirectory, type Journal } from './journal.js';
 import { createMasker, maskDeep, type Masker } from './mask.js';
-import type { Plan } from './plan-types.js';
+import type { Plan, PlannedStep } from './plan-types.js';
+import { findProviders } from './provided-commands.js';
 import type { RunOptions, StepOutputs, StepResult } from './run-types.js';
+import { stepsThatRun } from './scheduler.js';
 import { createBaseEnvironment } from './step-env.js';
 
 export interface RunContext {
@@ -25,6 +27,8 @@ export interface RunContext {
   baseEnv: Record<string, string>;
   /** Where steps write their `$RUNBOOK_OUTPUT` files. */
   outputsDir: string;
+  /** For each command a step of this run provides, the first such step (provided-commands.ts). */
+  providers: ReadonlyMap<string, PlannedStep>;
   /** Set once the operator declined a confirmation or aborted a manual step: the run ends aborted. */
   abortedByOperator: boolean;
   journal: Journal;
@@ -77,7 +81,8 @@ export const openRun = (options: RunOptions): RunContext => {
   const results = new Map([...plan.steps, ...plan.cleanup].map((step) => [step.id, pendingResult(step)]));
   const { processEnv, secrets, stateDir } = options;
   const baseEnv = createBaseEnvironment({ plan, runId, runDir, stateDir, processEnv, secrets });
-  const context = { plan, options, runId, emit, mask, results, outputs: {}, baseEnv, outputsDir, abortedByOperator: false };
+  const providers = findProviders(plan, stepsThatRun(plan, options, processEnv));
+  const context = { plan, options, runId, emit, mask, results, outputs: {}, baseEnv, outputsDir, providers, abortedByOperator: false };
   return { ...context, journal, logPath, logFd, started, startedMs };
 };
 

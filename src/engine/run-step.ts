@@ -1,10 +1,12 @@
-// One step from the scheduler's call to its end: `when`, confirmation, start, its shell resolved
-// with the outputs so far, then the manual or the run-and-verify path.
+// One step from the scheduler's call to its end: `when`, the commands it needs, confirmation, start,
+// its shell resolved with the outputs so far, then the manual or the run-and-verify path.
 import { join } from 'node:path';
 import { runAttempts } from './attempts.js';
 import { confirmStep } from './confirm.js';
 import { runManualStep } from './manual-step.js';
+import { describeMissingCommands, missingCommands } from './missing-commands.js';
 import type { PlannedStep, StepShell } from './plan-types.js';
+import { commandsBeforeStart } from './provided-commands.js';
 import type { RunContext } from './run-context.js';
 import type { StepEnd } from './run-types.js';
 import { failStep, skipStep, type RunningStep } from './step-end.js';
@@ -23,9 +25,18 @@ const checkWhen = (run: RunContext, step: PlannedStep): StepEnd | undefined => {
   return go ? undefined : skipStep(run, step, `when is false: ${step.when}`);
 };
 
+/** A step fails before it starts when a command it needs is not on PATH, rather than halfway with "command not found". */
+const checkCommands = (run: RunContext, step: PlannedStep): StepEnd | undefined => {
+  const path = { ...run.baseEnv, ...step.env }.PATH;
+  const missing = missingCommands(commandsBeforeStart(run.plan, step, run.providers), path);
+  if (missing.length === 0) return undefined;
+  run.results.get(step.id)!.startedAt = new Date().toISOString();
+  return failStep(run, step, describeMissingCommands(missing), performance.now());
+};
+
 /** Runs one step to its end; never throws for a failing step. */
 export const executeStep = async (run: RunContext, step: PlannedStep, signal?: AbortSignal): Promise<StepEnd> => {
-  const blocked = checkWhen(run, step);
+  const blocked = checkWhen(run, step) ?? checkCommands(run, step);
   if (blocked) return blocked;
   if (step.confirm !== undefined && !(await confirmStep(run, step, step.confirm))) return skipStep(run, step, 'confirmation declined');
 

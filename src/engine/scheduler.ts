@@ -4,7 +4,9 @@
 import type { Plan, PlannedStep } from './plan-types.js';
 import type { RunContext } from './run-context.js';
 import { executeStep } from './run-step.js';
+import type { ResumeState } from './run-types.js';
 import { skipStep } from './step-end.js';
+import { decideWhenUpFront } from './step-shell.js';
 
 /** The ids `--from`/`--only` select (all steps when neither is given). */
 export const selectSteps = (plan: Plan, from?: string, only?: string[]): Set<string> => {
@@ -22,6 +24,37 @@ export const selectSteps = (plan: Plan, from?: string, only?: string[]): Set<str
       ),
     );
   return new Set(ids);
+};
+
+/**
+ * Steps a resumed run counts as done: verified in its journal and unchanged since. `--from` runs its
+ * steps again even when they are done.
+ */
+export const doneEarlier = (plan: Plan, resume: ResumeState | undefined, from?: string): Set<string> => {
+  if (!resume) return new Set();
+  const rerun = from === undefined ? new Set<string>() : selectSteps(plan, from);
+  return new Set(plan.steps.filter((step) => resume.done.get(step.id)?.hash === step.hash && !rerun.has(step.id)).map((step) => step.id));
+};
+
+/** Which steps a run selects, and what it continues. */
+export interface Selection {
+  from?: string;
+  only?: string[];
+  resume?: ResumeState;
+}
+
+/**
+ * The steps a run will start, as far as known before it: selected by `--from`/`--only`, not done
+ * earlier (resume), and not skipped by a `when` already false (one reading outputs counts as true).
+ */
+export const stepsThatRun = (plan: Plan, selection: Selection, processEnv: Record<string, string | undefined>): Set<string> => {
+  const selected = selectSteps(plan, selection.from, selection.only);
+  const done = doneEarlier(plan, selection.resume, selection.from);
+  return new Set(
+    plan.steps
+      .filter((step) => selected.has(step.id) && !done.has(step.id) && decideWhenUpFront(plan, step, processEnv) !== false)
+      .map((step) => step.id),
+  );
 };
 
 /** Where the scheduler stands. */
@@ -46,11 +79,12 @@ const settleBeforeStart = (run: RunContext): Schedule => {
   const satisfied = new Set<string>();
   const settled = new Set<string>();
   const selected = selectSteps(plan, options.from, options.only);
+  const doneBefore = doneEarlier(plan, options.resume, options.from);
   for (const step of plan.steps) {
-    const done = options.resume?.done.get(step.id);
-    if (done && done.hash === step.hash) {
-      run.results.get(step.id)!.outputs = done.outputs;
-      run.outputs[step.id] = done.outputs;
+    if (doneBefore.has(step.id)) {
+      const { outputs } = options.resume!.done.get(step.id)!;
+      run.results.get(step.id)!.outputs = outputs;
+      run.outputs[step.id] = outputs;
       skipStep(run, step, 'done earlier in this run');
     } else if (!selected.has(step.id)) skipStep(run, step, 'not selected');
     else continue;

@@ -4,6 +4,7 @@ import { rmSync } from 'node:fs';
 import type { VerifyResult } from './events.js';
 import { readOutputs } from './outputs.js';
 import type { PlannedStep, StepShell } from './plan-types.js';
+import { whyNotProvided } from './provided-commands.js';
 import type { RunContext } from './run-context.js';
 import type { StepEnd } from './run-types.js';
 
@@ -56,6 +57,12 @@ export const interruptStep = (run: RunContext, { step, began }: StartedStep): St
   result.status = 'interrupted';
   result.durationMs = elapsed(began);
   return 'interrupted';
+};
+
+/** A step whose verification passed is done, unless a command it provides is still not on PATH. */
+export const endVerified = (run: RunContext, running: RunningStep, exitCode: number | null, verify: VerifyResult): StepEnd => {
+  const notProvided = whyNotProvided(running.step, running.env.PATH ?? '');
+  return notProvided ? failStep(run, running.step, notProvided, running.began) : succeedStep(run, running, exitCode, verify);
 };
 
 export const succeedStep = (

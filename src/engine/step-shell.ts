@@ -160,6 +160,20 @@ export const evaluateWhen = (plan: Plan, step: PlannedStep, outputs: Outputs, pr
   return isTrue(value);
 };
 
+/**
+ * `when` as far as it is known before the run: true or false when it reads no step outputs, undefined
+ * when it does or cannot be evaluated (then the step counts as one that runs).
+ */
+export const decideWhenUpFront = (plan: Plan, step: PlannedStep, processEnv: ProcessEnv = process.env): boolean | undefined => {
+  if (step.when === undefined) return true;
+  if (/\bsteps\./.test(step.when)) return undefined;
+  try {
+    return evaluateWhen(plan, step, {}, processEnv);
+  } catch {
+    return undefined;
+  }
+};
+
 /** Variables and secrets as the shell sees them: exported under their own names. */
 export const stepEnvironment = (plan: Plan, secrets: Record<string, string>): Record<string, string> => ({
   ...Object.fromEntries(Object.entries(plan.vars).map(([name, value]) => [name, envText(value)])),

@@ -22,6 +22,7 @@ const describeStep = (step: PlannedStep, position: string, vars: Record<string, 
     step.retries ? `retries: ${step.retries}` : undefined,
     step.continueOnError ? 'continue on error' : undefined,
     step.uses ? `uses: ${step.uses}` : undefined,
+    step.provides.length ? `provides: ${step.provides.join(', ')}` : undefined,
   ].filter(Boolean);
   if (facts.length) lines.push(`    ${facts.join('   ')}`);
   if (step.confirm) lines.push(`    confirm: ${step.confirm}`);

@@ -18,6 +18,8 @@ export const makeStep = (spec: StepSpec): PlannedStep => {
     retries: 0,
     continueOnError: false,
     cleanup: false,
+    requires: [],
+    provides: [],
     hash: `hash-${spec.id}-${spec.run ?? ''}`,
     deferred: false,
     ...spec,
