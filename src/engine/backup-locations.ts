@@ -8,7 +8,7 @@ import { createMasker } from './mask.js';
 import { missingCommands } from './missing-commands.js';
 import type { Plan, PlannedStep } from './plan-types.js';
 import { stepPath } from './step-env.js';
-import { refersToOutputs, stepEnvironment } from './step-shell.js';
+import { decideWhenUpFront, refersToOutputs, stepEnvironment } from './step-shell.js';
 
 type ProcessEnv = Record<string, string | undefined>;
 
@@ -53,10 +53,11 @@ const inputOf = (step: PlannedStep, input: 'from' | 'to', processEnv: ProcessEnv
   }
 };
 
-/** The listings for the `uses` steps of `runs` and the cleanup steps, each once. */
+/** The listings for the `uses` steps of `runs` and the cleanup steps whose `when` is not false, each once. */
 const collectChecks = (plan: Plan, runs: ReadonlySet<string>, baseEnv: Record<string, string>, processEnv: ProcessEnv) => {
   const checks = new Map<string, LocationCheck>();
-  const steps = [...plan.steps.filter((step) => runs.has(step.id)), ...plan.cleanup];
+  const cleanup = plan.cleanup.filter((step) => decideWhenUpFront(plan, step, processEnv) !== false);
+  const steps = [...plan.steps.filter((step) => runs.has(step.id)), ...cleanup];
   for (const step of steps.filter((s) => s.kind === 'uses')) {
     for (const input of ['from', 'to'] as const) {
       const location = inputOf(step, input, processEnv);
@@ -141,7 +142,7 @@ export interface LocationCheckOptions {
 }
 
 /**
- * Refuses (exit 2) the run when, for a `uses` step of `runs` or a cleanup step, an rclone `from`
+ * Refuses (exit 2) the run when, for a `uses` step of `runs` or of cleanup, an rclone `from`
  * location lists nothing, or the remote of a `from` or `to` is not configured or not reachable
  * (a `to` only needs its first path segment, the bucket, to list). Listings run side by side.
  */

@@ -105,6 +105,10 @@ export const lintPaths = async (paths: readonly string[], options: LintOptions =
   }
 
   const valid = [...unique.values()].filter((loaded) => loaded.runbook);
+  // A file named (or found in a folder) is checked as a runbook of its own, as `runbook lint FILE`
+  // checks it: another file of the folder that includes it must not lend it vars it lacks. A file
+  // only included is checked with every include that brings it in.
+  const named = new Set(runbooks.map((file) => resolve(file)));
   for (const loaded of valid) {
     const { source } = loaded;
     for (const rule of options.rules ?? allRules) {
@@ -112,7 +116,7 @@ export const lintPaths = async (paths: readonly string[], options: LintOptions =
         runbook: loaded.runbook!,
         source,
         loaded,
-        includers: [...(includers.get(loaded.path)?.values() ?? [])],
+        includers: named.has(loaded.path) ? [] : [...(includers.get(loaded.path)?.values() ?? [])],
         all: valid,
         report: ({ path, message, index, key }) => {
           const pos = index === undefined ? positionOf(source, path, { key }) : positionInScalar(source, path, index);

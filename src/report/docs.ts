@@ -5,7 +5,8 @@ import { basename, dirname, join, relative } from 'node:path';
 import { findAction } from '../actions/index.js';
 import { definitionsText, functionsFor } from '../actions/library.js';
 import { shellTexts } from './plan-text.js';
-import { evaluateWhen, resolvePlan } from '../engine/resolve.js';
+import { resolvePlan } from '../engine/resolve.js';
+import { decideWhenUpFront } from '../engine/step-shell.js';
 import type { Plan, PlannedStep } from '../engine/plan-types.js';
 import { createMasker } from '../engine/mask.js';
 import { formatDuration } from '../runbook/duration.js';
@@ -123,21 +124,9 @@ interface StepContext {
 
 /**
  * Whether a step's `when` lets it run in the plan's environment; undefined when it depends on
- * earlier steps' outputs (the reader decides on the spot).
+ * earlier steps' outputs (the reader decides on the spot). Preflight decides it the same way.
  */
-export const decideWhen = (
-  plan: Plan,
-  step: PlannedStep,
-  processEnv: Record<string, string | undefined> = process.env,
-): boolean | undefined => {
-  if (step.when === undefined) return true;
-  if (/\bsteps\./.test(step.when)) return undefined;
-  try {
-    return evaluateWhen(plan, step, {}, processEnv);
-  } catch {
-    return undefined;
-  }
-};
+export const decideWhen = decideWhenUpFront;
 
 const describeWhen = (step: PlannedStep, context: StepContext): string => {
   const expression = inline(step.when!.trim());

@@ -202,6 +202,20 @@ describe('which steps, and when', () => {
     expect(marked()).toBe(true);
   });
 
+  it('asks for cleanup steps too, unless their when is false', async () => {
+    setup(`cleanup:\n${restoreFrom(s3.remotePath('files/absent'), 'tidy')}`);
+    const run = await exec();
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("step 'tidy': the backup location backup:backups/files/absent holds nothing");
+    expect(marked()).toBe(false);
+    repo.remove();
+    setup(
+      `cleanup:\n${restoreFrom(s3.remotePath('files/absent'), 'tidy').replace('    uses:', "    when: \${{ env.WORK == 'elsewhere' }}\n    uses:")}`,
+    );
+    expect((await exec()).code).toBe(0);
+    expect(marked()).toBe(true);
+  });
+
   it('asks nothing for plan and --dry-run', async () => {
     setup(restoreFrom(s3.remotePath('files/absent')));
     const dry = await exec(['--dry-run']);
