@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(repo, 'bin', 'runbook.js');
-const backups = ['backup-supabase', 'backup-twenty', 'backup-gitea-db', 'backup-dam-db', 'backup-gitea-repos', 'backup-files'];
+const { BACKUP_RUNBOOKS: backups } = await import(new URL('../dist-tools/tools/stack/runbooks.js', import.meta.url));
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);

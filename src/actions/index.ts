@@ -1,5 +1,6 @@
 // The registry of built-in actions: one folder each (src/actions/NAME/), listed here in sorted order.
 import type { Action } from './action.js';
+import { composeUp } from './compose.up/index.js';
 import { dnsUpdate } from './dns.update/index.js';
 import { filesBackup } from './files.backup/index.js';
 import { filesRestore } from './files.restore/index.js';
@@ -15,6 +16,7 @@ import { secretsBackup } from './secrets.backup/index.js';
 import { secretsRestore } from './secrets.restore/index.js';
 
 export const actions: Record<string, Action<any>> = {
+  'compose.up': composeUp,
   'dns.update': dnsUpdate,
   'files.backup': filesBackup,
   'files.restore': filesRestore,

@@ -14,6 +14,7 @@ const packages: Readonly<Record<string, string>> = {
   chmod: 'coreutils',
   chown: 'coreutils',
   cmp: 'diffutils',
+  comm: 'coreutils',
   cp: 'coreutils',
   createdb: 'postgresql-client',
   curl: 'curl',

@@ -5,6 +5,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import { findAction } from '../actions/index.js';
 import { definitionsText, functionsFor } from '../actions/library.js';
 import { shellTexts } from './plan-text.js';
+import { debianPackageOf } from '../engine/debian-packages.js';
 import { resolvePlan } from '../engine/resolve.js';
 import { decideWhenUpFront } from '../engine/step-shell.js';
 import type { Plan, PlannedStep } from '../engine/plan-types.js';
@@ -57,12 +58,13 @@ const exportLine = (name: string, value: string): string => {
   return `export ${name}="${text}"`;
 };
 
-const fence = (text: string): string => {
+/** A fenced block; `bash` blocks are what the reader pastes in order, `sh` ones what they adapt first. */
+const fence = (text: string, language: 'bash' | 'sh' = 'bash'): string => {
   const body = text.replace(/\n+$/, '');
   // A block that itself holds ``` needs a longer fence.
   const longest = Math.max(2, ...[...body.matchAll(/`{3,}/g)].map((m) => m[0].length));
   const ticks = '`'.repeat(longest + 1);
-  return `${ticks}bash\n${body}\n${ticks}`;
+  return `${ticks}${language}\n${body}\n${ticks}`;
 };
 
 const inline = (text: string): string => {
@@ -229,6 +231,57 @@ const rcloneRemotes = (plan: Plan): string[] =>
     ),
   ].filter((remote): remote is string => remote !== undefined && !/^\d+$/.test(remote));
 
+/**
+ * The commands that take a bare Debian server to the first `runbook exec` of a recovery that can
+ * start from the bucket alone: a recovery whose vars name the bucket (`backup_remote`) and the runbook
+ * repository backup-config bundles (`runbook_repository`, checked out into `runbook_dir`).
+ */
+const bootstrap = (plan: Plan, exec: string): string[] => {
+  const remote = plan.vars.backup_remote;
+  const repository = plan.vars.runbook_repository;
+  const dir = plan.vars.runbook_dir ?? '/opt/runbook';
+  if (plan.kind !== 'recovery' || typeof remote !== 'string' || typeof repository !== 'string' || typeof dir !== 'string') return [];
+  const name = /^([A-Za-z0-9_]+):/.exec(remote)?.[1] ?? 'backup';
+  const variable = `RCLONE_CONFIG_${name.toUpperCase()}`;
+  const packages = [
+    ...new Set([...plan.requires, 'rclone', 'git', 'age', 'ca-certificates'].map((command) => debianPackageOf(command) ?? command)),
+  ].sort();
+  const fetch = [
+    `backup_remote=${shellQuote(remote)} runbook_repository=${shellQuote(repository)} runbook_dir=${shellQuote(dir)}`,
+    '# The newest complete backup (a folder with its manifest) of the configuration and runbook repositories.',
+    'id=$(rclone lsf -R --max-depth 2 --files-only "$backup_remote/git/config" | sed -nE \'s|^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{6}Z)/manifest\\.json$|\\1|p\' | sort | tail -n 1)',
+    '[ -n "$id" ] || { echo "no complete backup in $backup_remote/git/config" >&2; false; }',
+    'bundles=$(mktemp -d)',
+    'rclone copy "$backup_remote/git/config/$id" "$bundles"',
+    '# Every file exactly as the backup recorded it, before anything is used.',
+    '(cd "$bundles" && jq -r \'.files[] | "\\(.sha256)  \\(.name)"\' manifest.json | sha256sum -c --quiet)',
+    'git clone --quiet "$bundles/bundles/$runbook_repository.git.bundle" "$runbook_dir"',
+    'echo "$runbook_dir is at $(git -C "$runbook_dir" rev-parse HEAD)"',
+    'rm -rf "$bundles"',
+  ].join('\n');
+  return [
+    '## Before anything: from a bare server to the first command',
+    [
+      `Keep these off the server (a password manager, a safe): the bucket's endpoint and keys (the rclone remote ${inline(name)}), ` +
+        `and every secret of the list below - the age private key that decrypts the stack's secret files among them. Nothing else is needed: ` +
+        `the configuration, the runbooks and the secrets come from the bucket.`,
+      `1. Install the packages (Debian 12; Node.js 20 as well for the tool itself - Debian 12's is 18):`,
+    ].join('\n\n'),
+    fence(`apt-get update && apt-get install -y ${packages.join(' ')}`, 'sh'),
+    `2. Point rclone at the bucket (your provider's values; the secret key without echoing it):`,
+    fence(
+      [
+        `export ${variable}_TYPE=s3 ${variable}_PROVIDER=Other ${variable}_ENDPOINT=https://s3.example.com ${variable}_ACCESS_KEY_ID=...`,
+        `read -rs ${variable}_SECRET_ACCESS_KEY; export ${variable}_SECRET_ACCESS_KEY`,
+      ].join('\n'),
+      'sh',
+    ),
+    `3. Fetch the runbook repository from its bundle, its checksum checked first:`,
+    fence(fetch),
+    `4. In ${inline(dir)}: ${inline('npm ci')}, then ${inline(exec)} - or follow this document by hand from here.`,
+  ];
+};
+
 const renderOne = (plan: Plan, processEnv: Record<string, string | undefined>): string => {
   const root = dirname(plan.file);
   const numbers = new Map<string, string>();
@@ -253,9 +306,15 @@ const renderOne = (plan: Plan, processEnv: Record<string, string | undefined>): 
       `${index + 1}. ${step.name} — ${inline(step.id)}${step.when !== undefined ? ' (conditional)' : ''}${step.confirm ? ' (asks first)' : ''}`,
   );
 
+  // A command a step installs (`provides`: Docker on a bare server) is that step's to bring.
+  const provided = new Map(plan.steps.flatMap((step) => step.provides.map((command) => [command, step] as const)).reverse());
+  const upFront = plan.requires.filter((command) => !provided.has(command));
   const remotes = plan.requires.includes('rclone') ? rcloneRemotes(plan) : [];
   const athand = [
-    `- **Commands** on the PATH: ${plan.requires.map(inline).join(', ')} (the block after the variables checks them).`,
+    `- **Commands** on the PATH: ${upFront.map(inline).join(', ')} (the block after the variables checks them)` +
+      (provided.size
+        ? `; ${[...provided].map(([command, step]) => `${inline(command)} is installed by step ${numbers.get(step.id)}`).join(', ')}.`
+        : '.'),
     plan.secrets.length
       ? `- **Secrets** (from the password manager; they are never written in this document): ${plan.secrets.map(inline).join(', ')}. ` +
         `Set each one in the shell before pasting the variables block, without echoing it: ${inline('read -rs NAME; export NAME')} for one line, ` +
@@ -277,12 +336,13 @@ const renderOne = (plan: Plan, processEnv: Record<string, string | undefined>): 
   ].join('\n');
 
   const definitions = definitionsBlock(plan);
-  const commands = `for command in ${plan.requires.map(shellQuote).join(' ')}; do\n  command -v "$command" > /dev/null || { echo "missing command: $command" >&2; false; }\ndone`;
+  const commands = `for command in ${upFront.map(shellQuote).join(' ')}; do\n  command -v "$command" > /dev/null || { echo "missing command: $command" >&2; false; }\ndone`;
 
   const sections = [
     `# ${title}: ${plan.name}`,
     summary.join('\n'),
     `With the tool this is one command, ${inline(exec)}. This document is for when the tool is not at hand: every block below is exactly the shell that command runs, in the same order.`,
+    ...bootstrap(plan, exec),
     '## How to follow this document',
     [
       `Open a new shell for this (${inline('bash')}) and make it strict: ${inline('set -euo pipefail')}. Then paste the ${inline('bash')} blocks below in order, one at a time, into that shell.`,

@@ -14,6 +14,7 @@ const snapshot = (): ProductionSnapshot => ({
       policies: [{ policyname: 'own todos' }],
     },
   },
+  config: { commit: 'c0ffee', secrets: { '.env': '600 abc' } },
   volumes: { supabase_storage: { 'a/': 'dir 999:999 0750', 'a/f': 'file 999:999 0640 3 hash' } },
   repositories: { 'alice/web.git': { refs: 'refs/heads/main 1', head: 'refs/heads/main' } },
 });
@@ -65,6 +66,8 @@ describe('compareProductionSnapshots', () => {
     ['a folder owner', (s: ProductionSnapshot) => (s.volumes.supabase_storage!['a/'] = 'dir 0:0 0750'), /volume supabase_storage a\//],
     ['a missing repository', (s: ProductionSnapshot) => (s.repositories = {}), /repository alice\/web.git/],
     ['a ref', (s: ProductionSnapshot) => (s.repositories['alice/web.git']!.refs = 'refs/heads/main 2'), /repository alice\/web.git/],
+    ['a secret file', (s: ProductionSnapshot) => (s.config.secrets['.env'] = '644 abc'), /configuration secrets/],
+    ['the configuration commit', (s: ProductionSnapshot) => (s.config.commit = 'other'), /configuration commit/],
     ['a whole database', (s: ProductionSnapshot) => delete s.databases['supabase-db'], /supabase-db/],
   ])('finds %s', (_what, change, pattern) => {
     const differences = differencesAfter(change);

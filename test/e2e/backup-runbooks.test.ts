@@ -8,6 +8,7 @@ import { demoEnvironment } from '../../tools/stack/demo.js';
 import { rowCounts, SERVICE_DATABASES } from '../../tools/stack/seed.js';
 import { SERVICES, startStack, type Stack } from '../../tools/stack/stack.js';
 import { runCli } from '../helpers/cli.js';
+import { BACKUP_RUNBOOKS } from '../../tools/stack/runbooks.js';
 
 /** The manifests of the complete backups under `prefix` in the S3 endpoint's folder on disk. */
 const manifestsIn = (stack: Stack, prefix: string): Record<string, unknown>[] => {
@@ -17,6 +18,12 @@ const manifestsIn = (stack: Stack, prefix: string): Record<string, unknown>[] =>
     .filter((id) => existsSync(join(base, id, 'manifest.json._S3rver_object')))
     .map((id) => JSON.parse(readFileSync(join(base, id, 'manifest.json._S3rver_object'), 'utf8')) as Record<string, unknown>);
 };
+
+/** Whether any object in the bucket holds TEXT. */
+const bucketContains = (stack: Stack, text: string): boolean =>
+  readdirSync(join(stack.s3.dir, stack.s3.bucket), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .some((entry) => readFileSync(join(entry.parentPath, entry.name)).includes(text));
 
 const folders: Record<(typeof SERVICES)[number], string> = { supabase: 'supabase', twenty: 'twenty', gitea: 'gitea-db', dam: 'dam-db' };
 
@@ -38,7 +45,7 @@ describe('the shipped backup runbooks on the local stack', () => {
   });
 
   it('every backup runbook succeeds and each database backup holds count(*) of every table', async () => {
-    for (const name of ['backup-supabase', 'backup-twenty', 'backup-gitea-db', 'backup-dam-db', 'backup-gitea-repos', 'backup-files']) {
+    for (const name of BACKUP_RUNBOOKS) {
       const run = await runCli(['exec', `runbooks/${name}.yaml`, ...common], { env });
       expect(run.code, `${name}: ${run.stdout}\n${run.stderr}`).toBe(0);
     }
@@ -51,6 +58,14 @@ describe('the shipped backup runbooks on the local stack', () => {
       expect(Object.keys(manifest.tables as object).length).toBeGreaterThan(2);
     }
     expect(manifestsIn(stack, 'git/gitea')).toHaveLength(1);
+    // What a new server needs first: the configuration and runbook repositories, and the secrets,
+    // encrypted (the bucket never holds the plaintext).
+    const config = manifestsIn(stack, 'git/config')[0] as { repositories: Record<string, unknown> };
+    expect(Object.keys(config.repositories).sort()).toEqual(['runbook.git', 'stack-config.git']);
+    const secrets = manifestsIn(stack, 'secrets/stack')[0] as { kind: string; entries: { path: string }[] };
+    expect(secrets).toMatchObject({ kind: 'secrets', entries: [{ path: '.env' }] });
+    const plaintext = readFileSync(join(stack.env().RUNBOOK_STACK_CONFIG_DIR!, '.env'), 'utf8').trim().split('=')[1]!;
+    expect(bucketContains(stack, plaintext)).toBe(false);
     expect(manifestsIn(stack, 'files/storage')).toHaveLength(1);
     const dam = manifestsIn(stack, 'files/dam')[0] as { files: { name: string }[] };
     expect(dam.files.length).toBeGreaterThan(0);

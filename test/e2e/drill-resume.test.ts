@@ -10,9 +10,10 @@ import { readJournal } from '../../src/engine/journal.js';
 import { compareSnapshots, demoEnvironment } from '../../tools/stack/demo.js';
 import { startStack, type Stack, type StackSnapshot } from '../../tools/stack/stack.js';
 import { cli, runCli } from '../helpers/cli.js';
+import { BACKUP_RUNBOOKS } from '../../tools/stack/runbooks.js';
 
 const repo = resolve(import.meta.dirname, '../..');
-const backups = ['backup-supabase', 'backup-twenty', 'backup-gitea-db', 'backup-dam-db', 'backup-gitea-repos', 'backup-files'];
+const backups = BACKUP_RUNBOOKS;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Direct children of `pid`, from /proc (each step runs in its own process group, led by its bash). */

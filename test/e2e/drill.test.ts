@@ -14,8 +14,9 @@ import { runCommand } from '../../tools/stack/run.js';
 import { startStack, type Stack, type StackSnapshot } from '../../tools/stack/stack.js';
 import { SERVICE_DATABASES, type ServiceName } from '../../tools/stack/seed.js';
 import { runCli } from '../helpers/cli.js';
+import { BACKUP_RUNBOOKS } from '../../tools/stack/runbooks.js';
 
-const backups = ['backup-supabase', 'backup-twenty', 'backup-gitea-db', 'backup-dam-db', 'backup-gitea-repos', 'backup-files'];
+const backups = BACKUP_RUNBOOKS;
 
 /** Scale 50: about 280 MB of PostgreSQL data on disk over the four databases (measured: 60 gives 337 MB). */
 const SCALE = Number(process.env.RUNBOOK_DRILL_TEST_SCALE ?? 50);
@@ -140,9 +141,12 @@ describe('runbook drill runbooks/recover-full.yaml on the local stack', () => {
       expect(step.startedAt).toBe(records.find((r) => r.type === 'step-start' && r.id === step.id)!.t);
     }
     // Each restore names the backup it used, and its age at the drill's start.
-    // Four databases, the repositories and the rest of Gitea's volume, storage and the DAM.
-    const restores = report.steps.filter((s) => /^restore-/.test(s.id));
+    // The configuration and runbook repositories and the secrets, four databases, the repositories
+    // and the rest of Gitea's volume, storage and the DAM.
+    const restores = report.steps.filter((s) => s.backup !== undefined);
     expect(restores.map((s) => s.id)).toEqual([
+      'prepare-host.repositories',
+      'prepare-host.secrets',
       'restore-supabase.restore',
       'restore-twenty.restore',
       'restore-gitea-db.restore',

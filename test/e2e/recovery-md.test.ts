@@ -2,70 +2,17 @@
 // then the shipped recovery's document, their ```bash blocks pasted in order into one strict bash
 // (the way the document tells a person to), against the local stack — then every table, file,
 // git ref and the DNS record equal the state before the disaster.
-import { spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolvePlan } from '../../src/engine/resolve.js';
-import { decideWhen, renderDocs } from '../../src/report/docs.js';
 import { compareSnapshots, demoEnvironment } from '../../tools/stack/demo.js';
+import { followDocument, runBash } from '../../tools/stack/follow-document.js';
 import { startStack, type Stack } from '../../tools/stack/stack.js';
+import { BACKUP_RUNBOOKS } from '../../tools/stack/runbooks.js';
 
 const repo = resolve(import.meta.dirname, '../..');
-const backups = ['backup-supabase', 'backup-twenty', 'backup-gitea-db', 'backup-dam-db', 'backup-gitea-repos', 'backup-files'].map(
-  (name) => `runbooks/${name}.yaml`,
-);
-
-/**
- * The shell a reader pastes from a document: every ```bash block in order, except those of steps
- * whose `when` is false here (the document says "skip this step" for them; decideWhen is how it knows).
- */
-const followDocument = (file: string, env: Record<string, string | undefined>): { script: string; skipped: string[] } => {
-  const options = { env: 'demo', processEnv: env };
-  const markdown = renderDocs([join(repo, file)], options);
-  const plan = resolvePlan(join(repo, file), options);
-  const blocks: string[] = [];
-  const skipped: string[] = [];
-  let skipping = false;
-  let fence: { ticks: string; lines: string[] } | undefined;
-  for (const line of markdown.split('\n')) {
-    if (fence) {
-      if (line === fence.ticks) {
-        if (!skipping) blocks.push(fence.lines.join('\n'));
-        fence = undefined;
-      } else fence.lines.push(line);
-      continue;
-    }
-    const opening = /^(`{3,})bash$/.exec(line);
-    if (opening) fence = { ticks: opening[1]!, lines: [] };
-    else if (line.startsWith('## ')) skipping = false;
-    else if (line.startsWith('### ')) {
-      const number = /^### (C?)(\d+)\. /.exec(line);
-      const step = number ? (number[1] ? plan.cleanup : plan.steps)[Number(number[2]) - 1] : undefined;
-      if (!step) throw new Error(`${file}: heading "${line}" matches no step of the plan`);
-      skipping = decideWhen(plan, step, env) === false;
-      if (skipping) skipped.push(step.id);
-    }
-  }
-  if (fence) throw new Error(`${file}: a bash block is not closed`);
-  return { script: blocks.join('\n'), skipped };
-};
-
-/** Runs a script in one `bash -euo pipefail`, as one pasted session; resolves with its exit code and output. */
-const runBash = (
-  scriptFile: string,
-  env: Record<string, string | undefined>,
-  cwd: string,
-): Promise<{ code: number | null; output: string }> =>
-  new Promise((done, reject) => {
-    // stdin from /dev/null: Debian's bash reads bash.bashrc when stdin is a socket.
-    const child = spawn('bash', ['-euo', 'pipefail', scriptFile], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => done({ code, output }));
-  });
+const backups = BACKUP_RUNBOOKS.map((name) => `runbooks/${name}.yaml`);
 
 describe('RECOVERY.md followed by hand', () => {
   let stack: Stack;
@@ -87,7 +34,7 @@ describe('RECOVERY.md followed by hand', () => {
   it('restores the same state as before the disaster, and points DNS at the new address', async () => {
     const before = await stack.snapshot();
 
-    const backup = backups.map((file) => followDocument(file, env));
+    const backup = backups.map((file) => followDocument(file, 'demo', env));
     writeFileSync(join(work, 'backup.sh'), backup.map((b) => b.script).join('\n'));
     const backedUp = await runBash(join(work, 'backup.sh'), env, work);
     expect(backedUp.code, backedUp.output).toBe(0);
@@ -96,11 +43,13 @@ describe('RECOVERY.md followed by hand', () => {
     await stack.recreateEmptyClusters();
     expect(await stack.dns!.query('crm')).not.toEqual(['198.51.100.7']);
 
-    const recovery = followDocument('runbooks/recover-full.yaml', env);
-    // The demo stack has no Docker and no configuration repository: the document says to skip those.
-    expect(recovery.skipped).toEqual(['prepare-host.docker', 'prepare-host.config', 'prepare-host.databases']);
+    const recovery = followDocument('runbooks/recover-full.yaml', 'demo', env);
+    // The demo stack has no Docker and no applications: the document says to skip those steps.
+    expect(recovery.skipped).toEqual(['prepare-host.docker', 'prepare-host.databases', 'applications', 'supabase', 'crm', 'gitea', 'dam']);
+    // It starts with the bootstrap: the runbook repository from its bundle in the bucket.
+    expect(recovery.script.indexOf('git clone --quiet "$bundles/bundles/$runbook_repository.git.bundle"')).toBeGreaterThan(-1);
     // The record is an input line of the dns step; the nsupdate command that sends it is in the definitions.
-    expect(recovery.script).toContain(`RECORDS='crm 300 A 198.51.100.7\n`);
+    expect(recovery.script).toContain(`RECORDS='supabase 300 A 198.51.100.7\ncrm 300 A 198.51.100.7\n`);
     expect(recovery.script).toContain('echo "update add $name $ttl $type $data"');
     writeFileSync(join(work, 'recover.sh'), recovery.script);
     const recovered = await runBash(join(work, 'recover.sh'), env, work);
@@ -109,5 +58,8 @@ describe('RECOVERY.md followed by hand', () => {
 
     expect(compareSnapshots(before, await stack.snapshot())).toEqual([]);
     expect(await stack.dns!.query('crm')).toEqual(['198.51.100.7']);
+    // The bootstrap's checkout of the runbook repository is the commit the backup mirrored.
+    const head = (dir: string) => execFileSync('git', ['-C', dir, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    expect(head(stack.env().RUNBOOK_STACK_RUNBOOK_DIR!)).toBe(head(repo));
   }, 180_000);
 });

@@ -13,8 +13,9 @@ import { compareSnapshots, demoEnvironment } from '../../tools/stack/demo.js';
 import { SERVICES, startStack, type Stack, type StackSnapshot } from '../../tools/stack/stack.js';
 import { cli, expectBuilt, repository as root } from '../helpers/cli.js';
 import { descendants, pidAlive, sleep, waitUntil } from './helpers/processes.js';
+import { BACKUP_RUNBOOKS } from '../../tools/stack/runbooks.js';
 
-const backups = ['backup-supabase', 'backup-twenty', 'backup-gitea-db', 'backup-dam-db', 'backup-gitea-repos', 'backup-files'];
+const backups = BACKUP_RUNBOOKS;
 const allSteps = [
   'prepare-host.disk',
   'prepare-host.docker',

@@ -7,10 +7,11 @@ import { listDrillReports } from '../../src/report/drill-files.js';
 import { repository } from './repository.js';
 import { systemPath } from './run.js';
 import { startStack, type Stack, type StackSnapshot } from './stack.js';
+import { BACKUP_RUNBOOKS } from './runbooks.js';
 
 const cli = join(repository, 'bin', 'runbook.js');
 
-const backups = ['backup-supabase', 'backup-twenty', 'backup-gitea-db', 'backup-dam-db', 'backup-gitea-repos', 'backup-files'];
+const backups = BACKUP_RUNBOOKS;
 
 /** The environment a run of the CLI gets: rclone 1.60 fails on AWS_CA_BUNDLE, npm's bin folder hides the system rclone. */
 export const demoEnvironment = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
@@ -44,6 +45,7 @@ export const compareSnapshots = (before: StackSnapshot, after: StackSnapshot): s
   compare('storage files', before.storage, after.storage);
   compare("Gitea's data", before.giteaData, after.giteaData);
   compare('DAM originals', before.damOriginals, after.damOriginals);
+  compare('the configuration and its secrets', before.config, after.config);
   return differences;
 };
 

@@ -36,6 +36,7 @@ import { createBareRepositories, listRepositories, type CreateBareRepositoriesOp
 import { PG_BIN, startPostgres, type PgCluster } from './postgres.js';
 import { startS3, type S3Server } from './s3.js';
 import { SERVICE_DATABASES, seedService, sequenceValues, tableChecksums, type ServiceName, type TableChecksum } from './seed.js';
+import { prepareServerConfig, randomSecret, type ServerConfig } from './server-config.js';
 
 /** The clusters in the order of the recovery (docs/design.md §1). */
 export const SERVICES: readonly ServiceName[] = ['supabase', 'twenty', 'gitea', 'dam'];
@@ -74,6 +75,8 @@ export interface StackSnapshot {
   giteaData: FileHashes;
   /** DAM originals, relative to `paths.dam` (`originals/…`); derivatives are not part of a backup. */
   damOriginals: FileHashes;
+  /** The configuration checkout's commit and its secret files (absent once destroyed). */
+  config?: { commit: string; secrets: Record<string, string> };
 }
 
 /** Folders of the stack's on-disk data. */
@@ -103,7 +106,7 @@ export interface Stack {
   writeEnvFile(path: string): Promise<void>;
   /** Checksums of every database, repository and backed-up file. */
   snapshot(): Promise<StackSnapshot>;
-  /** The disaster: stops and deletes the clusters, repositories and files; S3 and DNS stay. */
+  /** The disaster: stops and deletes the clusters, repositories, files and the configuration checkout; S3 and DNS stay. */
   destroyServices(): Promise<void>;
   /** Fresh empty clusters (only the `postgres` database) on the same ports, as on a fresh VPS. */
   recreateEmptyClusters(): Promise<void>;
@@ -219,7 +222,14 @@ export const startStack = async ({
   };
 
   let seeded: Stack['seeded'];
+  let config: ServerConfig | undefined;
   try {
+    // The demo's services run outside Docker: its configuration repository holds no service, but
+    // it and its secrets go through the same backup and recovery as production's.
+    config = await prepareServerConfig(root, {
+      files: { 'compose.yaml': '# The demo stack runs outside Docker (tools/stack): nothing for Compose to start.\nservices: {}\n' },
+      secrets: `SUPABASE_JWT_SECRET=${randomSecret('jwt')}\n`,
+    });
     await mkdir(paths.scratch, { recursive: true });
     await chmod(paths.scratch, 0o1777);
     const repoShape = { count: Math.min(12, 3 + Math.floor(scale)), branches: 2, tags: 2, commits: 5, ...repositories };
@@ -251,6 +261,7 @@ export const startStack = async ({
     throw error;
   }
   const liveS3 = s3 as S3Server;
+  const serverConfig = config!;
   const live = clusters as Record<ServiceName, PgCluster>;
   const ports = Object.fromEntries(SERVICES.map((service) => [service, live[service].port])) as Record<ServiceName, number>;
 
@@ -275,6 +286,7 @@ export const startStack = async ({
       RUNBOOK_STACK_S3_BUCKET: liveS3.bucket,
       ...liveS3.rcloneEnv('backup'),
       RCLONE_CONFIG: join(root, 'rclone.conf'),
+      ...serverConfig.env(),
     });
     if (dns) {
       Object.assign(values, {
@@ -315,6 +327,7 @@ export const startStack = async ({
         storage: await hashTree(paths.storage),
         giteaData: await hashTree(paths.giteaData),
         damOriginals: await hashTree(paths.dam, { exclude: DAM_DERIVATIVES }),
+        config: await serverConfig.snapshot().catch(() => undefined),
       };
     },
     destroyServices: async () => {
@@ -322,6 +335,7 @@ export const startStack = async ({
       await Promise.all(
         [paths.repositories, paths.giteaData, paths.storage, paths.dam].map((dir) => rm(dir, { recursive: true, force: true })),
       );
+      await serverConfig.destroy();
     },
     recreateEmptyClusters: async () => {
       await Promise.all(SERVICES.map((service) => live[service].destroy()));

@@ -1,57 +1,62 @@
-// The production cycle on a real Docker engine: seed the production-shaped stack, run the shipped
-// backup runbooks with the shipped production environment (only the rclone remote `backup` is
-// pointed at a local S3 server, and failure pings go nowhere), delete every container and volume,
-// start fresh containers as on a new server, run the shipped restore runbooks, and compare.
+// The production cycle on a real Docker engine: the production-shaped stack started from its
+// configuration repository and seeded, the shipped backup runbooks with the stack's shipped
+// environment (demo-docker.yaml: production.yaml's shape, this machine's endpoints), the disaster
+// (nothing left but the bucket and the keys), `runbook drill runbooks/recover-full.yaml`, and the
+// comparison of everything, the applications' health checks and DNS.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repository } from '../repository.js';
 import { systemPath } from '../run.js';
 import { startS3 } from '../s3.js';
-import { compareProductionSnapshots, productionStack, type ProductionStack } from './production-stack.js';
+import { startDns } from '../dns.js';
+import { followDocument, runBash } from '../follow-document.js';
+import { checkHealth, compareProductionSnapshots, productionStack, type ProductionStack } from './production-stack.js';
 import { ensurePostgresImage, startDockerEngine } from './engine.js';
 
-export const BACKUP_RUNBOOKS = [
-  'backup-supabase',
-  'backup-twenty',
-  'backup-gitea-db',
-  'backup-dam-db',
-  'backup-gitea-repos',
-  'backup-files',
-] as const;
-/** In the documented recovery order: Supabase, the CRM, the others, files. */
-export const RESTORE_RUNBOOKS = [
-  'restore-supabase',
-  'restore-twenty',
-  'restore-gitea-db',
-  'restore-dam-db',
-  'restore-gitea-repos',
-  'restore-files',
-] as const;
+import { BACKUP_RUNBOOKS } from '../runbooks.js';
 
-/** The only values the cycle changes from runbooks/environments/production.yaml. */
-export const PRODUCTION_OVERRIDES = ['--var', 'healthchecks_url='] as const;
-/** What a fresh server needs that an existing one refuses by default: Supabase's database is never empty. */
-export const FRESH_SERVER_VARS = ['--var', 'supabase_replace=true'] as const;
+export { BACKUP_RUNBOOKS };
+
+/** The shipped environment of this stack: production.yaml's shape with this machine's endpoints. */
+export const ENVIRONMENT = 'demo-docker';
 
 export interface CycleOptions {
-  /** A folder for the S3 server's data, the state folder and logs. */
+  /** A folder for the S3 server's data, the server's configuration, the state folder and logs. */
   root: string;
   rows?: number;
   log?: (line: string) => void;
   /** Where runbook's output goes. @default 'inherit' */
   output?: 'inherit' | 'pipe';
+  /** Kill the recovery's engine (SIGKILL, with its steps' process groups) when this step starts, then `drill --resume`. */
+  killAt?: string;
+  /** Follow RECOVERY.md's shell by hand (every bash block in one strict bash) instead of `runbook drill`. */
+  byHand?: boolean;
+  /** Runs after the seed, before the backups (tests probe the running stack here). */
+  afterSeed?: (stack: ProductionStack) => Promise<void>;
 }
 
 export interface CycleReport {
   differences: string[];
   seeded: { rows: number; files: number; repositories: number };
-  /** Seconds: the backups, and the restores from fresh containers to the last verified step. */
-  seconds: { image: number; backup: number; restore: number };
+  /** Seconds: building or loading the image, the backups, the recovery from nothing to its last verified step. */
+  seconds: { image: number; backup: number; recovery: number };
   /** Each runbook's exit code and its output when piped. */
   runs: { runbook: string; exit: number; output: string }[];
   /** Every manifest.json the backups wrote, by its path in the bucket. */
   manifests: Record<string, unknown>;
+  /** Each application's health check after the recovery. */
+  health: Record<string, { ok: boolean; body: string }>;
+  /** The A records the DNS server answers after the recovery. */
+  dns: Record<string, string[]>;
+  /** The drill report (report.md) of the recovery. */
+  report: string;
+  /** The recovery's journal folder. */
+  runDir: string;
+  /** The steps the document said to skip here and the shell's output, when followed by hand. */
+  byHand?: { skipped: string[]; output: string };
+  /** The steps whose process groups were killed with the engine, when killAt was given. */
+  killed?: { at: string; groups: number[] };
 }
 
 /** The manifests under the S3 server's folder (s3rver keeps each object as NAME._S3rver_object). */
@@ -79,33 +84,89 @@ const runRunbook = (args: string[], env: NodeJS.ProcessEnv, output: 'inherit' | 
     child.on('close', (code, signal) => resolve({ exit: code ?? (signal ? 128 : 1), output: Buffer.concat(chunks).toString('utf8') }));
   });
 
-/** Runs the whole cycle; always removes what it created (containers, volumes, a dockerd it started). */
-export const runProductionCycle = async ({ root, rows, log = () => {}, output = 'inherit' }: CycleOptions): Promise<CycleReport> => {
+/** The direct children of PID (each step leads its own process group), from /proc. */
+const childrenOf = (pid: number): number[] =>
+  readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+
+/** Whether the newest run's journal under STATE records that step ID started. */
+const started = (state: string, id: string): boolean => {
+  try {
+    const runs = readdirSync(join(state, 'runs')).sort();
+    const journal = readFileSync(join(state, 'runs', runs.at(-1)!, 'journal.jsonl'), 'utf8');
+    return journal.split('\n').some((line) => line.includes('"step-start"') && line.includes(`"id":"${id}"`));
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * The whole cycle on a fresh engine: seed, the shipped backup runbooks, the monthly restore test,
+ * the disaster (every container, volume, the configuration checkout and the mirrors deleted), then
+ * `runbook drill runbooks/recover-full.yaml` from the bucket alone, and the comparison. Always
+ * removes what it created (containers, volumes, a dockerd it started, the S3 and DNS servers).
+ */
+export const runProductionCycle = async ({
+  root,
+  rows,
+  log = () => {},
+  output = 'inherit',
+  killAt,
+  byHand,
+  afterSeed,
+}: CycleOptions): Promise<CycleReport> => {
   mkdirSync(root, { recursive: true });
+  // named runs as the user bind and must reach its folder under ROOT.
+  chmodSync(root, 0o755);
   const engine = await startDockerEngine(root);
   let stack: ProductionStack | undefined;
   const s3 = await startS3({ root: join(root, 's3') });
+  const dns = await startDns({ root, zone: 'example.test' }).catch(async (error: unknown) => {
+    await s3.stop();
+    await engine.stop();
+    throw error;
+  });
   try {
-    // production.yaml names the volumes' folders under Docker's default data root.
+    // The environment names the volumes' folders under Docker's default data root.
     if (engine.rootDir !== '/var/lib/docker')
       throw new Error(`the engine keeps its data in ${engine.rootDir}, not /var/lib/docker as production.yaml expects`);
-    const started = Date.now();
+    const imageStarted = Date.now();
     const image = await ensurePostgresImage(log);
-    const imageSeconds = (Date.now() - started) / 1000;
-    stack = productionStack({ image, rootDir: engine.rootDir, rows });
+    const imageSeconds = (Date.now() - imageStarted) / 1000;
+    stack = productionStack({ image, rootDir: engine.rootDir, root: join(root, 'server'), rows });
     await stack.wipe();
-    log('starting the production-shaped containers and seeding them');
+    log('starting the stack from its configuration repository and seeding it');
     await stack.start({ ready: true });
     const seeded = await stack.seed();
+    await afterSeed?.(stack);
     const before = await stack.snapshot();
 
     const { AWS_CA_BUNDLE: _dropped, ...inherited } = process.env;
-    const env = { ...inherited, PATH: systemPath(), RUNBOOK_STATE_DIR: join(root, 'state'), ...s3.rcloneEnv('backup') };
+    const state = join(root, 'state');
+    const env = {
+      ...inherited,
+      PATH: systemPath(),
+      RUNBOOK_STATE_DIR: state,
+      NO_COLOR: '1',
+      ...s3.rcloneEnv('backup'),
+      ...stack.env(),
+      RUNBOOK_STACK_DNS_PORT: String(dns.port),
+      DNS_TSIG_KEY: dns.keyText,
+    };
+    const common = ['--env', ENVIRONMENT, '--yes', '--allow-dirty'];
     const runs: CycleReport['runs'] = [];
-    const exec = async (runbook: string, extra: readonly string[] = []) => {
-      log(`runbook exec runbooks/${runbook}.yaml --env production`);
-      const args = ['exec', `runbooks/${runbook}.yaml`, '--env', 'production', '--yes', '--allow-dirty', ...PRODUCTION_OVERRIDES, ...extra];
-      const result = await runRunbook(args, env, output);
+    const exec = async (runbook: string, extra: readonly string[] = [], command = 'exec') => {
+      log(`runbook ${command} runbooks/${runbook}.yaml --env ${ENVIRONMENT} ${extra.join(' ')}`);
+      const result = await runRunbook([command, `runbooks/${runbook}.yaml`, ...common, ...extra], env, output);
       runs.push({ runbook, ...result });
       if (result.exit !== 0) throw new Error(`runbooks/${runbook}.yaml exited ${result.exit}\n${result.output}`);
     };
@@ -116,19 +177,92 @@ export const runProductionCycle = async ({ root, rows, log = () => {}, output = 
     // The monthly restore test, its throw-away server a container of the local image (no registry here).
     await exec('restore-test', ['--var', `scratch_image=${image}`]);
 
-    log('disaster: deleting every container and volume; fresh containers as on a new server');
+    log('disaster: deleting every container and volume, the configuration checkout and the mirrors');
     await stack.wipe();
-    const restoreStarted = Date.now();
-    // Not waited for: the restores must wait for their databases themselves.
-    await stack.start({ ready: false });
-    for (const runbook of RESTORE_RUNBOOKS) await exec(runbook, runbook === 'restore-supabase' ? FRESH_SERVER_VARS : []);
-    const restoreSeconds = (Date.now() - restoreStarted) / 1000;
+    const reports = ['--report-dir', join(root, 'reports'), '--output', 'plain'];
+    const recoveryStarted = Date.now();
+    let killed: CycleReport['killed'];
+    let followed: CycleReport['byHand'];
+    if (byHand) {
+      log('following RECOVERY.md by hand: its bash blocks in one strict bash');
+      const work = join(root, 'by-hand');
+      mkdirSync(join(work, 'tmp'), { recursive: true });
+      const { script, skipped } = followDocument('runbooks/recover-full.yaml', ENVIRONMENT, env);
+      writeFileSync(join(work, 'recover.sh'), script);
+      const result = await runBash(join(work, 'recover.sh'), { ...env, TMPDIR: join(work, 'tmp') }, work);
+      runs.push({ runbook: 'recover-full (by hand)', exit: result.code ?? 1, output: result.output });
+      if (result.code !== 0) throw new Error(`RECOVERY.md by hand exited ${result.code}\n${result.output.slice(-5000)}`);
+      followed = { skipped, output: result.output };
+    } else if (killAt) {
+      log(`runbook drill runbooks/recover-full.yaml, killed with SIGKILL when ${killAt} starts`);
+      const child = spawn(
+        process.execPath,
+        [join(repository, 'bin', 'runbook.js'), 'drill', 'runbooks/recover-full.yaml', ...common, ...reports],
+        {
+          cwd: repository,
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      const chunks: Buffer[] = [];
+      child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+      child.stderr.on('data', (chunk: Buffer) => chunks.push(chunk));
+      const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+      let gone = false;
+      void exited.then(() => (gone = true));
+      while (!gone && !started(state, killAt)) await new Promise((resolve) => setTimeout(resolve, 20));
+      if (gone) throw new Error(`the recovery ended before ${killAt} started:\n${Buffer.concat(chunks).toString()}`);
+      const groups = childrenOf(child.pid!);
+      child.kill('SIGKILL');
+      for (const group of groups) {
+        try {
+          process.kill(-group, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      await exited;
+      runs.push({ runbook: 'recover-full (killed)', exit: 137, output: Buffer.concat(chunks).toString() });
+      killed = { at: killAt, groups };
+      await exec('recover-full', [...reports, '--resume'], 'drill');
+    } else {
+      await exec('recover-full', reports, 'drill');
+    }
+    const recoverySeconds = (Date.now() - recoveryStarted) / 1000;
 
     const differences = compareProductionSnapshots(before, await stack.snapshot());
+    const health = Object.fromEntries(
+      await Promise.all(Object.entries(stack.healthUrls()).map(async ([service, url]) => [service, await checkHealth(url)] as const)),
+    );
+    const answers = Object.fromEntries(
+      await Promise.all(['supabase', 'crm', 'git', 'dam'].map(async (name) => [name, await dns.query(name)] as const)),
+    );
+    const runDir = join(state, 'runs', readdirSync(join(state, 'runs')).sort().at(-1)!);
+    const reportDir = join(root, 'reports');
+    const reportFile = existsSync(reportDir)
+      ? readdirSync(reportDir, { recursive: true })
+          .map(String)
+          .filter((name) => name.endsWith('.md'))
+          .sort()
+          .at(-1)
+      : undefined;
     const manifests = readManifests(join(s3.dir, s3.bucket));
-    return { differences, seeded, runs, manifests, seconds: { image: imageSeconds, backup: backupSeconds, restore: restoreSeconds } };
+    return {
+      differences,
+      seeded,
+      runs,
+      manifests,
+      health,
+      dns: answers,
+      report: reportFile ? readFileSync(join(reportDir, reportFile), 'utf8') : '',
+      runDir,
+      killed,
+      byHand: followed,
+      seconds: { image: imageSeconds, backup: backupSeconds, recovery: recoverySeconds },
+    };
   } finally {
     await stack?.wipe().catch(() => {});
+    await dns.stop();
     await s3.stop();
     await engine.stop();
   }

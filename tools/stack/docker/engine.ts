@@ -73,7 +73,9 @@ export const startDockerEngine = async (logDir: string): Promise<DockerEngine> =
   };
 };
 
-const imageFiles = ['postgres-image.sh', 'entrypoint.sh'].map((name) => join(repository, 'tools', 'stack', 'docker', name));
+const imageFiles = ['postgres-image.sh', 'entrypoint.sh', 'health-standin.sh'].map((name) =>
+  join(repository, 'tools', 'stack', 'docker', name),
+);
 
 /** The test image's tag: its build script's and entrypoint's hash, so a change builds a new one. */
 export const postgresImageTag = (): string => {

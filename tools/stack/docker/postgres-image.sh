@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the test stack's PostgreSQL image from Debian packages alone (no registry): a minbase
 # bookworm root filesystem with postgresql-15, the postgres user at uid/gid 999 as in the official
-# postgres image, and entrypoint.sh (the official image's POSTGRES_USER/POSTGRES_DB/initdb.d
+# postgres image, busybox (whose httpd serves the application stand-ins' health checks,
+# health-standin.sh), and entrypoint.sh (the official image's POSTGRES_USER/POSTGRES_DB/initdb.d
 # behaviour). Writes the root filesystem as a tar to OUT; `docker import` makes it an image.
 # Usage: postgres-image.sh OUT.tar
 set -euo pipefail
@@ -29,13 +30,14 @@ chroot "$root" /bin/sh -euc '
   groupadd --system --gid 999 postgres
   useradd --system --uid 999 --gid 999 --home-dir /var/lib/postgresql --shell /bin/bash postgres
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-15 > /dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-15 busybox > /dev/null
   apt-get clean
   rm -rf /var/lib/apt/lists/*
 '
 umount "$root/proc"
 rm -f "$root/usr/sbin/policy-rc.d"
 install -m 755 "$here/entrypoint.sh" "$root/usr/local/bin/docker-entrypoint.sh"
+install -m 755 "$here/health-standin.sh" "$root/usr/local/bin/health-standin"
 mkdir -p "$root/docker-entrypoint-initdb.d"
 tar -C "$root" --numeric-owner -cf "$out.partial" .
 mv "$out.partial" "$out"

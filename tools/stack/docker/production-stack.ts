@@ -1,17 +1,22 @@
-// The production shape on a real Docker engine: the four database containers of
+// The production shape on a real Docker engine, started from its configuration repository as on
+// the server (config-repository.ts): the four database containers of
 // runbooks/environments/production.yaml (supabase-db like the supabase/postgres image, the others like
-// the official postgres image), and the named volumes gitea_data, supabase_storage and dam_data owned
-// by the containers' users. Everything carries LABEL; a container or volume of the same name without
-// it belongs to someone else and stops the harness before it touches anything.
+// the official postgres image), an application stand-in on each, and the named volumes gitea_data,
+// supabase_storage and dam_data owned by the containers' users. Everything carries LABEL; a container
+// or volume of the same name without it belongs to someone else and stops the harness before it
+// touches anything.
 import { chmod, lchown, lstat, readlink, symlink, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { repository } from '../repository.js';
 import { hashFile, seedDam, seedFiles, seedGiteaData } from '../files.js';
 import { createBareRepositories } from '../git.js';
-import { runCommand } from '../run.js';
+import { findFreePort } from '../ports.js';
+import { findSystemBinary, runCommand } from '../run.js';
+import { prepareServerConfig, type ServerConfig } from '../server-config.js';
+import { APPLICATIONS, composeFile, DATABASE_SERVICES, envFile, LABEL, stackSecrets, stackVolumes } from './config-repository.js';
 import { docker } from './engine.js';
 
-export const LABEL = 'dev.runbook.test-stack';
+export { LABEL };
 
 /** A database container: its bootstrap superuser and the database its application uses. */
 interface DatabaseContainer {
@@ -20,7 +25,6 @@ interface DatabaseContainer {
   database: string;
   /** The role the application writes as (supabase: `postgres`, not a superuser). */
   seed: { file: string; as: string; vars: Record<string, string> };
-  init?: string;
 }
 
 const here = join(repository, 'tools', 'stack', 'docker');
@@ -30,7 +34,6 @@ const databases = (rows: number): DatabaseContainer[] => [
     name: 'supabase-db',
     superuser: 'supabase_admin',
     database: 'postgres',
-    init: join(here, 'supabase-init.sql'),
     seed: { file: 'seed-supabase.sql', as: 'supabase_admin', vars: { rows: String(rows) } },
   },
   ...(['twenty', 'gitea', 'dam'] as const).map((app) => ({
@@ -41,15 +44,40 @@ const databases = (rows: number): DatabaseContainer[] => [
   })),
 ];
 
+/** Every container compose.yaml names. */
+const CONTAINERS = [...DATABASE_SERVICES, ...APPLICATIONS.map((app) => app.service), 'twenty-worker'];
+
 /** The file volumes and the uid:gid their containers write as. */
 export const FILE_VOLUMES = { gitea_data: 1000, supabase_storage: 999, dam_data: 33 } as const;
 type FileVolume = keyof typeof FILE_VOLUMES;
+
+/** Compose v2 when the machine has it, else Debian 12's v1 (as lib/compose.sh decides). */
+const compose = async (file: string, args: string[]) => {
+  const v2 = await docker(['compose', 'version'], { timeoutMs: 10_000 }).then(
+    () => true,
+    () => false,
+  );
+  if (v2) return docker(['compose', '-f', file, ...args], { timeoutMs: 600_000 });
+  return runCommand(findSystemBinary('docker-compose', 'docker-compose'), ['-f', file, ...args], { timeoutMs: 600_000 });
+};
+
+/** The body of a health check, or why it failed; ok only on 200. */
+export const checkHealth = async (url: string): Promise<{ ok: boolean; body: string }> => {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    return { ok: response.status === 200, body: `${response.status} ${(await response.text()).trim()}` };
+  } catch (error) {
+    return { ok: false, body: String((error as Error).cause ?? error) };
+  }
+};
 
 /** One file or folder: type, owner, mode, and for a file its size and sha256. */
 type Entry = string;
 /** Everything a restore must bring back, comparable with JSON equality. */
 export interface ProductionSnapshot {
   databases: Record<string, Record<string, unknown>>;
+  /** The configuration's commit and the secret files' sha256 and mode. */
+  config: { commit: string; secrets: Record<string, string> };
   /** Volume → relative path → entry (derivatives of the DAM left out: regenerated, not backed up). */
   volumes: Record<string, Record<string, Entry>>;
   /** owner/repo → refs, HEAD. */
@@ -59,12 +87,24 @@ export interface ProductionSnapshot {
 export interface ProductionStack {
   /** The engine's path of a named volume's data. */
   volumePath(volume: FileVolume): string;
-  /** Creates the volumes and starts the containers as on a new server; waits for them when `ready`. */
+  /**
+   * Writes the configuration repository (compose.yaml, .env) and starts the database containers
+   * from it as the operator did on the server; waits for them when `ready`.
+   */
   start(options: { ready: boolean }): Promise<void>;
-  /** What the applications write: tables, files, repositories. */
+  /**
+   * What the applications write: tables, files, repositories. Then every application of the
+   * compose file is started and its health check waited for.
+   */
   seed(): Promise<{ rows: number; files: number; repositories: number }>;
+  /** The configuration, runbook and mirror folders and the age key (after start()). */
+  config(): ServerConfig;
+  /** Each application's health check URL on loopback, by compose service. */
+  healthUrls(): Record<string, string>;
+  /** Variables for runbooks/environments/demo-docker.yaml (after start()). */
+  env(): Record<string, string>;
   snapshot(): Promise<ProductionSnapshot>;
-  /** Deletes every container and volume of the stack (the disaster, and the final cleanup). */
+  /** Deletes every container and volume of the stack, and the server's configuration (the disaster, and the final cleanup). */
   wipe(): Promise<void>;
   /** The containers' names and users, for messages. */
   containers: readonly DatabaseContainer[];
@@ -129,13 +169,28 @@ const giteaHooks = async (repo: string) => {
   await writeFile(join(repo, 'description'), `Gitea repository ${repo.split('/').slice(-2).join('/')}\n`);
 };
 
-export const productionStack = ({ image, rootDir, rows = 20_000 }: { image: string; rootDir: string; rows?: number }): ProductionStack => {
+export const productionStack = ({
+  image,
+  rootDir,
+  root,
+  rows = 20_000,
+}: {
+  image: string;
+  rootDir: string;
+  /** A folder for the server's configuration, runbook checkout and mirrors. */
+  root: string;
+  rows?: number;
+}): ProductionStack => {
   const containers = databases(rows);
   const volumePath = (volume: FileVolume) => join(rootDir, 'volumes', volume, '_data');
-  const allVolumes = [...Object.keys(FILE_VOLUMES), ...containers.map((c) => `${c.name.replace(/-db$/, '')}_db_data`)];
+  const allVolumes = stackVolumes();
+  let config: ServerConfig | undefined;
+  let ports: Record<string, number> = {};
+  let secrets: Record<string, string> = {};
+  const composeYaml = () => join(config!.configDir, 'compose.yaml');
 
   const refuseStrangers = async () => {
-    for (const name of containers.map((c) => c.name)) {
+    for (const name of CONTAINERS) {
       if ((await labelled('container', name)) === 'theirs')
         throw new Error(`a container named ${name} exists that this harness did not create: not touching it`);
     }
@@ -151,32 +206,41 @@ export const productionStack = ({ image, rootDir, rows = 20_000 }: { image: stri
       timeoutMs: 600_000,
     });
 
-  const waitReady = async (container: DatabaseContainer) => {
+  const waitFor = async (what: string, ready: () => Promise<unknown>) => {
     const deadline = Date.now() + 120_000;
     for (;;) {
       try {
-        await docker(['exec', container.name, 'pg_isready', '-q', '-h', '127.0.0.1', '-U', container.superuser]);
-        return;
+        return await ready();
       } catch (error) {
-        if (Date.now() > deadline) throw new Error(`${container.name} not ready after 2 minutes: ${(error as Error).message}`);
+        if (Date.now() > deadline) throw new Error(`${what} not ready after 2 minutes: ${(error as Error).message}`);
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     }
   };
+  const waitReady = (c: DatabaseContainer) =>
+    waitFor(c.name, () => docker(['exec', c.name, 'pg_isready', '-q', '-h', '127.0.0.1', '-U', c.superuser]));
+
+  const healthUrls = () =>
+    Object.fromEntries(APPLICATIONS.map((app) => [app.service, `http://127.0.0.1:${ports[`${app.prefix}_HEALTH_PORT`]}/cgi-bin/health`]));
 
   return {
     containers,
     volumePath,
+    config: () => config!,
+    healthUrls,
+    env: () => ({
+      ...config!.env(),
+      ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [`RUNBOOK_STACK_${name}`, String(port)])),
+    }),
     async start({ ready }) {
       await refuseStrangers();
-      for (const volume of allVolumes) await docker(['volume', 'create', '--label', `${LABEL}=yes`, volume]);
-      for (const c of containers) {
-        const args = ['run', '-d', '--name', c.name, '--label', `${LABEL}=yes`, '--network', 'none'];
-        args.push('-e', `POSTGRES_USER=${c.superuser}`, '-e', `POSTGRES_DB=${c.database}`, '-e', `POSTGRES_PASSWORD=test-${c.superuser}`);
-        args.push('-v', `${c.name.replace(/-db$/, '')}_db_data:/var/lib/postgresql/data`);
-        if (c.init) args.push('-v', `${c.init}:/docker-entrypoint-initdb.d/${c.name}.sql:ro`);
-        await docker([...args, image]);
-      }
+      for (const app of APPLICATIONS) ports[`${app.prefix}_HEALTH_PORT`] = await findFreePort();
+      secrets = stackSecrets();
+      config = await prepareServerConfig(root, {
+        files: { 'compose.yaml': composeFile(image), 'supabase/init.sql': await readFile(join(here, 'supabase-init.sql'), 'utf8') },
+        secrets: envFile(secrets, { ...ports, ...Object.fromEntries(APPLICATIONS.map((app) => [`${app.prefix}_MIN_FILES`, 1])) }),
+      });
+      await compose(composeYaml(), ['up', '-d', ...DATABASE_SERVICES]);
       if (ready) await Promise.all(containers.map(waitReady));
     },
     async seed() {
@@ -233,6 +297,24 @@ export const productionStack = ({ image, rootDir, rows = 20_000 }: { image: stri
       }
       await chmod(join(storage, 'stub', 'stub', 'documents'), 0o750);
       await chmod(join(gitea, 'gitea', 'conf'), 0o750);
+      // The applications' health checks require at least the files the seed leaves.
+      const countFiles = async (dir: string) =>
+        (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).length;
+      const minFiles: Record<string, number> = {
+        SUPABASE_MIN_FILES: await countFiles(storage),
+        TWENTY_MIN_FILES: 0,
+        GITEA_MIN_FILES: (await countFiles(gitea)) - (await countFiles(join(gitea, 'git', 'repositories'))),
+        GITEA_MIN_REPOSITORIES: Object.keys(repositories).length,
+        DAM_MIN_FILES: await countFiles(join(volumePath('dam_data'), 'originals')),
+      };
+      await writeFile(join(config!.configDir, '.env'), envFile(secrets, { ...ports, ...minFiles }), { mode: 0o600 });
+      await compose(composeYaml(), ['up', '-d']);
+      for (const [service, url] of Object.entries(healthUrls())) {
+        await waitFor(service, async () => {
+          const health = await checkHealth(url);
+          if (!health.ok) throw new Error(health.body);
+        });
+      }
       return {
         rows: rows * 5,
         files: Object.keys(storageFiles).length + Object.keys(dam.originals).length + 21,
@@ -241,7 +323,7 @@ export const productionStack = ({ image, rootDir, rows = 20_000 }: { image: stri
     },
     async snapshot() {
       const fingerprint = await readFile(join(here, 'fingerprint.sql'), 'utf8');
-      const snapshot: ProductionSnapshot = { databases: {}, volumes: {}, repositories: {} };
+      const snapshot: ProductionSnapshot = { databases: {}, config: await config!.snapshot(), volumes: {}, repositories: {} };
       for (const c of containers) {
         const { stdout } = await psql(c, c.superuser, ['-At'], fingerprint);
         snapshot.databases[c.name] = JSON.parse(stdout) as Record<string, unknown>;
@@ -262,8 +344,9 @@ export const productionStack = ({ image, rootDir, rows = 20_000 }: { image: stri
       return snapshot;
     },
     async wipe() {
-      for (const c of containers) if ((await labelled('container', c.name)) === 'ours') await docker(['rm', '-f', '-v', c.name]);
+      for (const name of CONTAINERS) if ((await labelled('container', name)) === 'ours') await docker(['rm', '-f', '-v', name]);
       for (const volume of allVolumes) if ((await labelled('volume', volume)) === 'ours') await docker(['volume', 'rm', volume]);
+      await config?.destroy();
     },
   };
 };
@@ -294,6 +377,7 @@ export const compareProductionSnapshots = (before: ProductionSnapshot, after: Pr
       }
     }
   }
+  compareMaps('configuration', before.config, after.config);
   for (const [volume, entries] of Object.entries(before.volumes)) compareMaps(`volume ${volume}`, entries, after.volumes[volume] ?? {});
   compareMaps('repository', before.repositories, after.repositories);
   return differences;

@@ -1,0 +1,87 @@
+// What a server keeps besides its data, and what a new server gets back from the bucket first: the
+// stack's configuration repository checked out (with its secrets in an untracked .env), the runbook
+// repository's checkout, the folder backup-config mirrors both into, and the operator's age key pair
+// (the public half on the server, the private half handed to the recovery as STACK_SECRETS_KEY).
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { hashFile } from './files.js';
+import { repository } from './repository.js';
+import { runCommand } from './run.js';
+
+export interface ServerConfig {
+  configDir: string;
+  runbookDir: string;
+  mirrorDir: string;
+  /** The age public key the secrets are encrypted to. */
+  recipient: string;
+  /** Variables for the environment files (demo.yaml, demo-docker.yaml) and the key as STACK_SECRETS_KEY. */
+  env(): Record<string, string>;
+  /** The configuration's commit and every secret file's sha256 and mode. */
+  snapshot(): Promise<{ commit: string; secrets: Record<string, string> }>;
+  /** The disaster's share: the checkouts and mirrors are gone with the server. */
+  destroy(): Promise<void>;
+}
+
+const git = (dir: string, args: string[]) =>
+  runCommand('git', ['-C', dir, ...args], {
+    env: {
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_AUTHOR_NAME: 'ops',
+      GIT_AUTHOR_EMAIL: 'ops@example.com',
+      GIT_COMMITTER_NAME: 'ops',
+      GIT_COMMITTER_EMAIL: 'ops@example.com',
+    },
+  });
+
+/** A secret value that is new on every start and long enough to be masked. */
+export const randomSecret = (prefix: string): string => `${prefix}-${crypto.randomUUID().replaceAll('-', '')}`;
+
+/**
+ * Creates the configuration repository under ROOT/stack: FILES committed on main, `.env` (SECRETS)
+ * untracked and ignored, mode 0600; clones this project as the runbook checkout; makes an age key.
+ */
+export const prepareServerConfig = async (
+  root: string,
+  { files, secrets }: { files: Record<string, string>; secrets: string },
+): Promise<ServerConfig> => {
+  const configDir = join(root, 'stack');
+  const runbookDir = join(root, 'runbook');
+  const mirrorDir = join(root, 'mirrors');
+  for (const [name, text] of Object.entries({ ...files, '.gitignore': '.env\n' })) {
+    await mkdir(dirname(join(configDir, name)), { recursive: true });
+    await writeFile(join(configDir, name), text);
+  }
+  await writeFile(join(configDir, '.env'), secrets, { mode: 0o600 });
+  await git(configDir, ['init', '-q', '-b', 'main']);
+  await git(configDir, ['add', '--', ...Object.keys(files), '.gitignore']);
+  await git(configDir, ['commit', '-q', '-m', 'The stack']);
+  await git(root, ['clone', '-q', '--no-local', repository, runbookDir]);
+  const keyFile = join(root, 'age-key.txt');
+  await runCommand('age-keygen', ['-o', keyFile]);
+  const identity = (await readFile(keyFile, 'utf8')).split('\n').find((line) => line.startsWith('AGE-SECRET-KEY-'))!;
+  const recipient = (await runCommand('age-keygen', ['-y', keyFile])).stdout.trim();
+  await rm(keyFile);
+  return {
+    configDir,
+    runbookDir,
+    mirrorDir,
+    recipient,
+    env: () => ({
+      RUNBOOK_STACK_CONFIG_DIR: configDir,
+      RUNBOOK_STACK_RUNBOOK_DIR: runbookDir,
+      RUNBOOK_STACK_MIRROR_DIR: mirrorDir,
+      RUNBOOK_STACK_AGE_RECIPIENT: recipient,
+      STACK_SECRETS_KEY: identity,
+    }),
+    snapshot: async () => {
+      const commit = (await git(configDir, ['rev-parse', 'HEAD'])).stdout.trim();
+      const env = join(configDir, '.env');
+      const mode = ((await stat(env)).mode & 0o7777).toString(8);
+      return { commit, secrets: { '.env': `${mode} ${await hashFile(env)}` } };
+    },
+    destroy: async () => {
+      for (const dir of [configDir, runbookDir, mirrorDir]) await rm(dir, { recursive: true, force: true });
+    },
+  };
+};
