@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine lacks for the tests and the demo: system packages
 # (PostgreSQL 15, rclone, BIND + nsupdate/dig, shellcheck, zstd, hyperfine, git, jq, curl, age for
-# the secrets actions, Docker's engine and debootstrap for the production-shaped stack) and the node
+# the secrets actions, Docker's engine, Compose v1 and debootstrap for the production-shaped stack) and the node
 # modules.
 # As root it runs apt-get itself; otherwise it prints the exact command to run.
 set -euo pipefail
@@ -21,6 +21,7 @@ jq jq
 curl curl
 age age
 dockerd docker.io
+docker-compose docker-compose
 debootstrap debootstrap'
 
 missing=()

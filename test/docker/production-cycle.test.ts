@@ -83,34 +83,11 @@ describe('the production shape on a real Docker engine', () => {
     const urls = stack.healthUrls();
     const record = async (what: string) =>
       probes.push(`${what}: ${(await checkHealth(urls['twenty-server']!)).ok} ${(await checkHealth(urls.dam!)).ok}`);
+    const crm = (sql: string) => docker(['exec', 'twenty-db', 'psql', '-X', '-q', '-U', 'twenty', '-d', 'twenty', '-c', sql]);
     await record('seeded');
-    await docker([
-      'exec',
-      'twenty-db',
-      'psql',
-      '-X',
-      '-q',
-      '-U',
-      'twenty',
-      '-d',
-      'twenty',
-      '-c',
-      'ALTER TABLE core.record RENAME TO record_gone',
-    ]);
+    await crm('ALTER TABLE core.record RENAME TO record_gone');
     await record('a CRM table gone');
-    await docker([
-      'exec',
-      'twenty-db',
-      'psql',
-      '-X',
-      '-q',
-      '-U',
-      'twenty',
-      '-d',
-      'twenty',
-      '-c',
-      'ALTER TABLE core.record_gone RENAME TO record',
-    ]);
+    await crm('ALTER TABLE core.record_gone RENAME TO record');
     const originals = join(stack.volumePath('dam_data'), 'originals');
     const file = readdirSync(originals, { recursive: true, withFileTypes: true }).find((entry) => entry.isFile())!;
     const path = join(file.parentPath, file.name);

@@ -11,25 +11,11 @@ import { compareSnapshots, demoEnvironment } from '../../tools/stack/demo.js';
 import { startStack, type Stack, type StackSnapshot } from '../../tools/stack/stack.js';
 import { cli, runCli } from '../helpers/cli.js';
 import { BACKUP_RUNBOOKS } from '../../tools/stack/runbooks.js';
+import { childrenOf } from '../../tools/stack/processes.js';
 
 const repo = resolve(import.meta.dirname, '../..');
 const backups = BACKUP_RUNBOOKS;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Direct children of `pid`, from /proc (each step runs in its own process group, led by its bash). */
-const childrenOf = (pid: number): number[] =>
-  readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((entry) => {
-      try {
-        // The command name is in parentheses and may hold spaces: the fields after it are fixed.
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 
 /**
  * `pid` and every process below it, from one pass over /proc: only the engine's own processes, not

@@ -15,6 +15,7 @@ import { checkHealth, compareProductionSnapshots, productionStack, type Producti
 import { ensurePostgresImage, startDockerEngine } from './engine.js';
 
 import { BACKUP_RUNBOOKS } from '../runbooks.js';
+import { childrenOf } from '../processes.js';
 
 export { BACKUP_RUNBOOKS };
 
@@ -83,20 +84,6 @@ const runRunbook = (args: string[], env: NodeJS.ProcessEnv, output: 'inherit' | 
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ exit: code ?? (signal ? 128 : 1), output: Buffer.concat(chunks).toString('utf8') }));
   });
-
-/** The direct children of PID (each step leads its own process group), from /proc. */
-const childrenOf = (pid: number): number[] =>
-  readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((entry) => {
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 
 /** Whether the newest run's journal under STATE records that step ID started. */
 const started = (state: string, id: string): boolean => {
@@ -210,9 +197,11 @@ export const runProductionCycle = async ({
       const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
       let gone = false;
       void exited.then(() => (gone = true));
-      while (!gone && !started(state, killAt)) await new Promise((resolve) => setTimeout(resolve, 20));
+      // Killed once the step is journalled as started and its shell runs: mid-step, as a power cut would.
+      let groups: number[] = [];
+      while (!gone && !(started(state, killAt) && (groups = childrenOf(child.pid!)).length > 0))
+        await new Promise((resolve) => setTimeout(resolve, 20));
       if (gone) throw new Error(`the recovery ended before ${killAt} started:\n${Buffer.concat(chunks).toString()}`);
-      const groups = childrenOf(child.pid!);
       child.kill('SIGKILL');
       for (const group of groups) {
         try {
