@@ -25,6 +25,12 @@ export const secretPathProblem = (path: string): string | undefined => {
   return undefined;
 };
 
+/**
+ * The public key the shipped runbooks carry as an example. Nobody has its private key: secrets
+ * encrypted to it could never be decrypted, so it is refused before anything runs.
+ */
+export const EXAMPLE_RECIPIENT = 'age198g06c3fy9gcgxq9v908twhn5vwuyde5lv95k6w9v4fayera59ysfhf77e';
+
 const checkInput = (input: SecretsBackupInput, step: string): void => {
   const fail = (message: string) => usageError(`step ${step}: secrets.backup: ${message}`);
   if (input.files.length === 0) throw fail('files lists no file');
@@ -34,6 +40,10 @@ const checkInput = (input: SecretsBackupInput, step: string): void => {
   }
   if (new Set(input.files).size !== input.files.length) throw fail('files lists a path twice');
   if (input.recipients.length === 0) throw fail('recipients lists no age public key');
+  if (input.recipients.includes(EXAMPLE_RECIPIENT))
+    throw fail(
+      `recipients holds the example key shipped with the runbooks (${EXAMPLE_RECIPIENT}), whose private key nobody has: put your own age public key there (age-keygen -o key.txt on a machine of your own, then age-keygen -y key.txt), e.g. in secrets_recipients of your environment`,
+    );
 };
 
 export const secretsBackup: Action<SecretsBackupInput> = {
