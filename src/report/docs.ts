@@ -265,9 +265,15 @@ const bootstrap = (plan: Plan, exec: string): string[] => {
       `Keep these off the server (a password manager, a safe): the bucket's endpoint and keys (the rclone remote ${inline(name)}), ` +
         `and every secret of the list below - the age private key that decrypts the stack's secret files among them. Nothing else is needed: ` +
         `the configuration, the runbooks and the secrets come from the bucket.`,
-      `1. Install the packages (Debian 12; Node.js 20 as well for the tool itself - Debian 12's is 18):`,
+      `1. Install the packages (Debian 12), and Node.js 20 for the tool itself (Debian 12's \`nodejs\` is 18; the npm package \`node@20\` brings 20 into /usr/local/bin):`,
     ].join('\n\n'),
-    fence(`apt-get update && apt-get install -y ${packages.join(' ')}`, 'sh'),
+    fence(
+      [
+        `apt-get update && apt-get install -y ${[...packages, 'nodejs', 'npm'].sort().join(' ')}`,
+        'npm install -g node@20 && hash -r && node --version',
+      ].join('\n'),
+      'sh',
+    ),
     `2. Point rclone at the bucket (your provider's values; the secret key without echoing it):`,
     fence(
       [
@@ -278,7 +284,7 @@ const bootstrap = (plan: Plan, exec: string): string[] => {
     ),
     `3. Fetch the runbook repository from its bundle, its checksum checked first:`,
     fence(fetch),
-    `4. In ${inline(dir)}: ${inline('npm ci')}, then ${inline(exec)} - or follow this document by hand from here.`,
+    `4. Export the other secrets of "What to have at hand" (${plan.secrets.map(inline).join(', ')}) the same way, then install the tool and start: ${inline(`cd ${dir} && npm ci && npx ${exec}`)} - or follow this document by hand from here.`,
   ];
 };
 
