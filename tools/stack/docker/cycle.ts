@@ -33,6 +33,8 @@ export interface CycleOptions {
   killAt?: string;
   /** Follow RECOVERY.md's shell by hand (every bash block in one strict bash) instead of `runbook drill`. */
   byHand?: boolean;
+  /** Run the monthly restore test after the backups. @default true */
+  restoreTest?: boolean;
   /** Runs after the seed, before the backups (tests probe the running stack here). */
   afterSeed?: (stack: ProductionStack) => Promise<void>;
 }
@@ -109,6 +111,7 @@ export const runProductionCycle = async ({
   output = 'inherit',
   killAt,
   byHand,
+  restoreTest = true,
   afterSeed,
 }: CycleOptions): Promise<CycleReport> => {
   mkdirSync(root, { recursive: true });
@@ -162,7 +165,7 @@ export const runProductionCycle = async ({
     for (const runbook of BACKUP_RUNBOOKS) await exec(runbook);
     const backupSeconds = (Date.now() - backupStarted) / 1000;
     // The monthly restore test, its throw-away server a container of the local image (no registry here).
-    await exec('restore-test', ['--var', `scratch_image=${image}`]);
+    if (restoreTest) await exec('restore-test', ['--var', `scratch_image=${image}`]);
 
     log('disaster: deleting every container and volume, the configuration checkout and the mirrors');
     await stack.wipe();
