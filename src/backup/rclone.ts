@@ -1,5 +1,7 @@
-// Every rclone call from TypeScript goes through here: the system rclone, started with execa, its
-// stdout returned only once it exited 0, so a failure is never taken for success.
+// rclone calls from TypeScript go through here: the system rclone, started with execa, its stdout
+// returned only once it exited 0, so a failure is never taken for success. The one exception is
+// exec's preflight listing (engine/backup-locations.ts), which must run the rclone and environment
+// the steps will (AWS_CA_BUNDLE included) and tell its exit codes apart.
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';

@@ -24,7 +24,7 @@ import { checkBackupLocations } from './backup-locations.js';
 import { readEnvFile } from './env-file.js';
 import { loadResume } from './resume.js';
 import { runPlan, type ResumeState, type RunResult } from './run.js';
-import { doneEarlier, selectSteps, stepsThatRun } from './scheduler.js';
+import { doneEarlier, selectSteps, stepsRunAgain, stepsThatRun } from './scheduler.js';
 import { stepPath } from './step-env.js';
 import type { EventListener } from './events.js';
 import { createMasker } from './mask.js';
@@ -111,8 +111,7 @@ const preflight = async (options: ExecOptions, processEnv: Record<string, string
 const prepareResume = (options: ExecOptions, stateDir: string, plan: Plan, lock: HeldLock, warnings: string[]): ResumeState | undefined => {
   if (!options.resume) return undefined;
   // `--from ID` runs ID and what follows again: a change to those steps is no reason to refuse.
-  const rerun = options.from === undefined ? new Set<string>() : selectSteps(plan, options.from);
-  const check = loadResume(stateDir, plan, options.force ?? false, rerun);
+  const check = loadResume(stateDir, plan, options.force ?? false, stepsRunAgain(plan, options.from));
   lock.setRunId(check.state.runId);
   if (check.droppedTorn) warnings.push(`dropped the torn last journal record at ${check.droppedTorn} (--force)`);
   if (check.changed.length > 0)

@@ -26,13 +26,16 @@ export const selectSteps = (plan: Plan, from?: string, only?: string[]): Set<str
   return new Set(ids);
 };
 
+/** The steps `--resume --from ID` runs again even when its journal counts them done: ID and after. */
+export const stepsRunAgain = (plan: Plan, from?: string): Set<string> => (from === undefined ? new Set() : selectSteps(plan, from));
+
 /**
  * Steps a resumed run counts as done: verified in its journal and unchanged since. `--from` runs its
  * steps again even when they are done.
  */
 export const doneEarlier = (plan: Plan, resume: ResumeState | undefined, from?: string): Set<string> => {
   if (!resume) return new Set();
-  const rerun = from === undefined ? new Set<string>() : selectSteps(plan, from);
+  const rerun = stepsRunAgain(plan, from);
   return new Set(plan.steps.filter((step) => resume.done.get(step.id)?.hash === step.hash && !rerun.has(step.id)).map((step) => step.id));
 };
 

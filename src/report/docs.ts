@@ -6,6 +6,7 @@ import { findAction } from '../actions/index.js';
 import { definitionsText, functionsFor } from '../actions/library.js';
 import { shellTexts } from './plan-text.js';
 import { debianPackageOf } from '../engine/debian-packages.js';
+import { findProviders } from '../engine/provided-commands.js';
 import { resolvePlan } from '../engine/resolve.js';
 import { decideWhenUpFront } from '../engine/step-shell.js';
 import type { Plan, PlannedStep } from '../engine/plan-types.js';
@@ -244,7 +245,12 @@ const bootstrap = (plan: Plan, exec: string): string[] => {
   const name = /^([A-Za-z0-9_]+):/.exec(remote)?.[1] ?? 'backup';
   const variable = `RCLONE_CONFIG_${name.toUpperCase()}`;
   const packages = [
-    ...new Set([...plan.requires, 'rclone', 'git', 'age', 'ca-certificates'].map((command) => debianPackageOf(command) ?? command)),
+    ...new Set([
+      ...[...plan.requires, 'rclone', 'git', 'age'].map((command) => debianPackageOf(command) ?? command),
+      'ca-certificates',
+      'nodejs',
+      'npm',
+    ]),
   ].sort();
   const fetch = [
     `backup_remote=${shellQuote(remote)} runbook_repository=${shellQuote(repository)} runbook_dir=${shellQuote(dir)}`,
@@ -268,10 +274,7 @@ const bootstrap = (plan: Plan, exec: string): string[] => {
       `1. Install the packages (Debian 12), and Node.js 20 for the tool itself (Debian 12's \`nodejs\` is 18; the npm package \`node@20\` brings 20 into /usr/local/bin):`,
     ].join('\n\n'),
     fence(
-      [
-        `apt-get update && apt-get install -y ${[...packages, 'nodejs', 'npm'].sort().join(' ')}`,
-        'npm install -g node@20 && hash -r && node --version',
-      ].join('\n'),
+      [`apt-get update && apt-get install -y ${packages.join(' ')}`, 'npm install -g node@20 && hash -r && node --version'].join('\n'),
       'sh',
     ),
     `2. Point rclone at the bucket (your provider's values; the secret key without echoing it):`,
@@ -313,7 +316,7 @@ const renderOne = (plan: Plan, processEnv: Record<string, string | undefined>): 
   );
 
   // A command a step installs (`provides`: Docker on a bare server) is that step's to bring.
-  const provided = new Map(plan.steps.flatMap((step) => step.provides.map((command) => [command, step] as const)).reverse());
+  const provided = findProviders(plan, new Set(plan.steps.map((step) => step.id)));
   const upFront = plan.requires.filter((command) => !provided.has(command));
   const remotes = plan.requires.includes('rclone') ? rcloneRemotes(plan) : [];
   const athand = [

@@ -20,6 +20,7 @@ import { LABEL, productionStack, type ProductionStack } from '../../tools/stack/
 import type { ExpandContext } from '../../src/actions/action.js';
 import { postgresScratch } from '../../src/actions/postgres.scratch/index.js';
 import { runStep } from '../backup/shell.js';
+import { readJournal } from '../../src/engine/journal.js';
 
 const root = mkdtempSync(join(tmpdir(), 'runbook-docker-cycle-'));
 // The DNS server of the cycle runs as the user bind, below this folder.
@@ -170,10 +171,7 @@ describe('the production shape on a real Docker engine', () => {
     expect(killed.differences).toEqual([]);
     expect(Object.entries(killed.health).filter(([, health]) => !health.ok)).toEqual([]);
     expect(killed.dns).toEqual(report?.dns);
-    const journal = readFileSync(join(killed.runDir, 'journal.jsonl'), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as { type: string; id?: string });
+    const journal = readJournal(join(killed.runDir, 'journal.jsonl')).records;
     const second = journal.slice(journal.findIndex((r, i) => i > 0 && r.type === 'run-start'));
     // The resumed session did not restore Supabase again, and ended in success.
     expect(second.some((r) => r.type === 'step-start' && r.id === 'restore-supabase.restore')).toBe(false);

@@ -19,13 +19,25 @@ export const demoEnvironment = (extra: Record<string, string> = {}): NodeJS.Proc
   return { ...rest, PATH: systemPath(), ...extra };
 };
 
-/** Runs `runbook ARGS…` with the terminal attached; resolves with its exit code. */
-export const runRunbook = (args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: 'inherit', env, cwd: repository });
+/**
+ * Starts `runbook ARGS…` in the repository, its output on the terminal or collected (`pipe`);
+ * `done` resolves with its exit code and the collected output.
+ */
+export const startRunbook = (args: readonly string[], env: NodeJS.ProcessEnv, output: 'inherit' | 'pipe' = 'inherit') => {
+  const child = spawn(process.execPath, [cli, ...args], { cwd: repository, env, stdio: ['ignore', output, output] });
+  const chunks: Buffer[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const done = new Promise<{ exit: number; output: string }>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    child.on('close', (code, signal) => resolve({ exit: code ?? (signal ? 128 : 1), output: Buffer.concat(chunks).toString('utf8') }));
   });
+  return { child, done };
+};
+
+/** Runs `runbook ARGS…` with the terminal attached; resolves with its exit code. */
+export const runRunbook = async (args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> =>
+  (await startRunbook(args, env).done).exit;
 
 /** A headline in the demos' output. */
 export const say = (text: string) => process.stdout.write(`\n\x1b[1m▶ ${text}\x1b[0m\n`);

@@ -34,7 +34,8 @@ const GIT_ENV = {
   GIT_COMMITTER_EMAIL: 'seed@example.test',
 };
 
-const git = (args: string[], input?: string) => runCommand('git', args, { env: GIT_ENV, input });
+/** Runs git with no system or global configuration and a fixed identity. */
+export const git = (args: string[], input?: string) => runCommand('git', args, { env: GIT_ENV, input });
 
 /** Repository i's name, `owner/repo` — the key of the returned maps. */
 const repositoryName = (i: number): string => {

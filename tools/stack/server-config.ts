@@ -5,6 +5,7 @@
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { hashFile } from './files.js';
+import { git } from './git.js';
 import { repository } from './repository.js';
 import { runCommand } from './run.js';
 
@@ -21,18 +22,6 @@ export interface ServerConfig {
   /** The disaster's share: the checkouts and mirrors are gone with the server. */
   destroy(): Promise<void>;
 }
-
-const git = (dir: string, args: string[]) =>
-  runCommand('git', ['-C', dir, ...args], {
-    env: {
-      GIT_CONFIG_NOSYSTEM: '1',
-      GIT_CONFIG_GLOBAL: '/dev/null',
-      GIT_AUTHOR_NAME: 'ops',
-      GIT_AUTHOR_EMAIL: 'ops@example.com',
-      GIT_COMMITTER_NAME: 'ops',
-      GIT_COMMITTER_EMAIL: 'ops@example.com',
-    },
-  });
 
 /** A secret value that is new on every start and long enough to be masked. */
 export const randomSecret = (prefix: string): string => `${prefix}-${crypto.randomUUID().replaceAll('-', '')}`;
@@ -53,10 +42,10 @@ export const prepareServerConfig = async (
     await writeFile(join(configDir, name), text);
   }
   await writeFile(join(configDir, '.env'), secrets, { mode: 0o600 });
-  await git(configDir, ['init', '-q', '-b', 'main']);
-  await git(configDir, ['add', '--', ...Object.keys(files), '.gitignore']);
-  await git(configDir, ['commit', '-q', '-m', 'The stack']);
-  await git(root, ['clone', '-q', '--no-local', repository, runbookDir]);
+  await git(['-C', configDir, 'init', '-q', '-b', 'main']);
+  await git(['-C', configDir, 'add', '--', ...Object.keys(files), '.gitignore']);
+  await git(['-C', configDir, 'commit', '-q', '-m', 'The stack']);
+  await git(['clone', '-q', '--no-local', repository, runbookDir]);
   const keyFile = join(root, 'age-key.txt');
   await runCommand('age-keygen', ['-o', keyFile]);
   const identity = (await readFile(keyFile, 'utf8')).split('\n').find((line) => line.startsWith('AGE-SECRET-KEY-'))!;
@@ -75,7 +64,7 @@ export const prepareServerConfig = async (
       STACK_SECRETS_KEY: identity,
     }),
     snapshot: async () => {
-      const commit = (await git(configDir, ['rev-parse', 'HEAD'])).stdout.trim();
+      const commit = (await git(['-C', configDir, 'rev-parse', 'HEAD'])).stdout.trim();
       const env = join(configDir, '.env');
       const mode = ((await stat(env)).mode & 0o7777).toString(8);
       return { commit, secrets: { '.env': `${mode} ${await hashFile(env)}` } };

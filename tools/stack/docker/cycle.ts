@@ -3,10 +3,9 @@
 // environment (demo-docker.yaml: production.yaml's shape, this machine's endpoints), the disaster
 // (nothing left but the bucket and the keys), `runbook drill runbooks/recover-full.yaml`, and the
 // comparison of everything, the applications' health checks and DNS.
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repository } from '../repository.js';
+import { startRunbook } from '../demo.js';
 import { systemPath } from '../run.js';
 import { startS3 } from '../s3.js';
 import { startDns } from '../dns.js';
@@ -72,20 +71,6 @@ const readManifests = (dir: string): Record<string, unknown> => {
   }
   return manifests;
 };
-
-const runRunbook = (args: string[], env: NodeJS.ProcessEnv, output: 'inherit' | 'pipe') =>
-  new Promise<{ exit: number; output: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repository, 'bin', 'runbook.js'), ...args], {
-      cwd: repository,
-      env,
-      stdio: ['ignore', output, output],
-    });
-    const chunks: Buffer[] = [];
-    child.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk));
-    child.stderr?.on('data', (chunk: Buffer) => chunks.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ exit: code ?? (signal ? 128 : 1), output: Buffer.concat(chunks).toString('utf8') }));
-  });
 
 /** Whether the newest run's journal under STATE records that step ID started. */
 const started = (state: string, id: string): boolean => {
@@ -156,7 +141,7 @@ export const runProductionCycle = async ({
     const runs: CycleReport['runs'] = [];
     const exec = async (runbook: string, extra: readonly string[] = [], command = 'exec') => {
       log(`runbook ${command} runbooks/${runbook}.yaml --env ${ENVIRONMENT} ${extra.join(' ')}`);
-      const result = await runRunbook([command, `runbooks/${runbook}.yaml`, ...common, ...extra], env, output);
+      const result = await startRunbook([command, `runbooks/${runbook}.yaml`, ...common, ...extra], env, output).done;
       runs.push({ runbook, ...result });
       if (result.exit !== 0) throw new Error(`runbooks/${runbook}.yaml exited ${result.exit}\n${result.output}`);
     };
@@ -185,26 +170,14 @@ export const runProductionCycle = async ({
       followed = { skipped, output: result.output };
     } else if (killAt) {
       log(`runbook drill runbooks/recover-full.yaml, killed with SIGKILL when ${killAt} starts`);
-      const child = spawn(
-        process.execPath,
-        [join(repository, 'bin', 'runbook.js'), 'drill', 'runbooks/recover-full.yaml', ...common, ...reports],
-        {
-          cwd: repository,
-          env,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      const chunks: Buffer[] = [];
-      child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-      child.stderr.on('data', (chunk: Buffer) => chunks.push(chunk));
-      const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+      const { child, done } = startRunbook(['drill', 'runbooks/recover-full.yaml', ...common, ...reports], env, 'pipe');
       let gone = false;
-      void exited.then(() => (gone = true));
+      void done.then(() => (gone = true));
       // Killed once the step is journalled as started and its shell runs: mid-step, as a power cut would.
       let groups: number[] = [];
       while (!gone && !(started(state, killAt) && (groups = childrenOf(child.pid!)).length > 0))
         await new Promise((resolve) => setTimeout(resolve, 20));
-      if (gone) throw new Error(`the recovery ended before ${killAt} started:\n${Buffer.concat(chunks).toString()}`);
+      if (gone) throw new Error(`the recovery ended before ${killAt} started:\n${(await done).output}`);
       child.kill('SIGKILL');
       for (const group of groups) {
         try {
@@ -213,8 +186,7 @@ export const runProductionCycle = async ({
           // already gone
         }
       }
-      await exited;
-      runs.push({ runbook: 'recover-full (killed)', exit: 137, output: Buffer.concat(chunks).toString() });
+      runs.push({ runbook: 'recover-full (killed)', exit: 137, output: (await done).output });
       killed = { at: killAt, groups };
       await exec('recover-full', [...reports, '--resume'], 'drill');
     } else {

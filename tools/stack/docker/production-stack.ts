@@ -9,7 +9,7 @@ import { chmod, lchown, lstat, readlink, symlink, mkdir, readdir, readFile, writ
 import { join } from 'node:path';
 import { repository } from '../repository.js';
 import { hashFile, seedDam, seedFiles, seedGiteaData } from '../files.js';
-import { createBareRepositories } from '../git.js';
+import { createBareRepositories, git } from '../git.js';
 import { findFreePort } from '../ports.js';
 import { findSystemBinary, runCommand } from '../run.js';
 import { prepareServerConfig, type ServerConfig } from '../server-config.js';
@@ -145,8 +145,8 @@ const treeState = async (dir: string, exclude?: RegExp): Promise<Record<string, 
   return state;
 };
 
-const gitIn = (repo: string, args: string[]) =>
-  runCommand('git', ['-c', 'safe.directory=*', '-C', repo, ...args], { env: { GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' } });
+/** git in a repository owned by another user (Gitea's uid 1000). */
+const gitIn = (repo: string, args: string[]) => git(['-c', 'safe.directory=*', '-C', repo, ...args]);
 
 /** Gitea's hooks as Gitea writes them into every repository it manages. */
 const giteaHooks = async (repo: string) => {
