@@ -57,7 +57,7 @@ export const resolvePlan = (file: string, options: ResolveOptions = {}): Plan =>
   const tree = loadTree(file, { sources: options.sources });
   if (hasErrors(tree.diagnostics)) fail(tree.diagnostics);
   const runbook = tree.root.runbook!;
-  const environment = options.env ? loadEnvironment(file, options.env) : undefined;
+  const environment = options.env ? loadEnvironment(file, options.env, tree.repositoryRoot) : undefined;
   const rootVars = resolveRootVars({ file, defaults: runbook.vars ?? {}, files: tree.files, environment, vars: options.vars, processEnv });
   const secretNames = collectFromTree(tree.files, (r) => r.secrets);
   const secretValues = Object.fromEntries(

@@ -6,8 +6,9 @@ import { parse } from 'yaml';
 import { ExitCode, ExitError, usageError } from '../errors.js';
 import { formatDiagnostic, hasErrors } from '../runbook/diagnostic.js';
 import { interpolate, type Scope } from '../runbook/expression.js';
-import { loadSource } from '../runbook/load.js';
-import type { LoadedRunbook } from '../runbook/project.js';
+import { escapeOf } from '../runbook/inside-repository.js';
+import { loadSource, refusedSource } from '../runbook/load.js';
+import { findRepositoryRoot, outsideMessage, type LoadedRunbook } from '../runbook/project.js';
 import { validateEnvironment } from '../runbook/validate.js';
 
 /** An environment file (`environments/NAME.yaml`), read. */
@@ -27,12 +28,16 @@ export const parseVarArguments = (pairs: readonly string[]): Record<string, stri
     }),
   );
 
-/** Reads `environments/NAME.yaml` beside the runbook. */
-export const loadEnvironment = (file: string, name: string): Environment => {
+/**
+ * Reads `environments/NAME.yaml` beside the runbook; refuses one that a symbolic link (the file, or
+ * `environments/` itself) leads out of `repositoryRoot`.
+ */
+export const loadEnvironment = (file: string, name: string, repositoryRoot = findRepositoryRoot(file)): Environment => {
   if (!/^[A-Za-z0-9_-]+$/.test(name)) throw usageError(`--env expects a name like production or staging, got '${name}'`);
   const path = join(dirname(file), 'environments', `${name}.yaml`);
   if (!existsSync(path)) throw usageError(`environment '${name}' not found: ${path} does not exist`);
-  const source = loadSource(path);
+  const escape = escapeOf(repositoryRoot, path);
+  const source = escape ? refusedSource(path, outsideMessage('the environment file', escape), 'outside-repository') : loadSource(path);
   const diagnostics = [...source.diagnostics, ...validateEnvironment(source)];
   if (hasErrors(diagnostics)) throw new ExitError(ExitCode.usage, diagnostics.map(formatDiagnostic).join('\n'));
   const { protected: isProtected, ...vars } = (source.value ?? {}) as Record<string, unknown>;

@@ -1,10 +1,18 @@
 // The lint core: paths in, findings out. Loads every runbook with its includes (YAML, schema and
 // include problems come from the loader), runs the rules once per file, shellcheck once per run.
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { byPosition, type Diagnostic } from '../runbook/diagnostic.js';
-import { loadSource, positionInScalar, positionOf } from '../runbook/load.js';
-import { findRepositoryRoot, loadTree, type IncludeEdge, type LoadedRunbook, type SourceCache } from '../runbook/project.js';
+import { escapeOf } from '../runbook/inside-repository.js';
+import { loadSource, positionInScalar, positionOf, refusedSource } from '../runbook/load.js';
+import {
+  findRepositoryRoot,
+  loadTree,
+  outsideMessage,
+  type IncludeEdge,
+  type LoadedRunbook,
+  type SourceCache,
+} from '../runbook/project.js';
 import { listShellTexts, type Rule } from './rule.js';
 import { rules as allRules } from './rules/index.js';
 import { validateEnvironment } from '../runbook/validate.js';
@@ -29,6 +37,16 @@ export interface LintResult {
 
 const isYaml = (name: string) => /\.ya?ml$/.test(name);
 
+/** A link among the files is checked like them (where it leads is checked by the loader). */
+const isLinkToFile = (path: string, entry: Dirent): boolean => {
+  if (!entry.isSymbolicLink()) return false;
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+};
+
 /** Runbook files and environment files named by `paths` (folders: their YAML files, not recursive). */
 export const collectFiles = (paths: readonly string[]): { runbooks: string[]; environments: string[] } => {
   const runbooks: string[] = [];
@@ -46,7 +64,7 @@ export const collectFiles = (paths: readonly string[]): { runbooks: string[]; en
     }
     const yamlIn = (dir: string) =>
       readdirSync(dir, { withFileTypes: true })
-        .filter((entry) => entry.isFile() && isYaml(entry.name))
+        .filter((entry) => (entry.isFile() || isLinkToFile(join(dir, entry.name), entry)) && isYaml(entry.name))
         .map((entry) => join(dir, entry.name))
         .sort();
     runbooks.push(...yamlIn(path));
@@ -97,7 +115,8 @@ export const lintPaths = async (paths: readonly string[], options: LintOptions =
     }
   }
   for (const file of environments) {
-    const source = loadSource(file);
+    const escape = escapeOf(rootOf(file), file);
+    const source = escape ? refusedSource(file, outsideMessage('the environment file', escape), 'outside-repository') : loadSource(file);
     for (const d of [...source.diagnostics, ...validateEnvironment(source)]) {
       add(d);
       invalid = true;

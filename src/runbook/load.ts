@@ -189,6 +189,10 @@ export const parseSource = (file: string, text: string): SourceFile => {
   return { file, text, doc, lineCounter, value, diagnostics };
 };
 
+/** A file refused before it is read, with the finding that says why (at 1:1). */
+export const refusedSource = (file: string, message: string, rule: string): SourceFile =>
+  emptySource(file, '', [finding(file, { line: 1, col: 1 }, message, rule)]);
+
 /** Reads a file: refuses huge files and invalid UTF-8 with a positioned finding, then parses. */
 export const loadSource = (file: string): SourceFile => {
   let bytes: Buffer;

@@ -1,9 +1,10 @@
 // A runbook together with the runbooks it includes: paths resolved relative to the including file,
-// never outside the repository, cycles refused.
+// never outside the repository (as written, nor where a symbolic link leads), cycles refused.
 import { existsSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve, basename } from 'node:path';
+import { dirname, relative, resolve, basename } from 'node:path';
 import type { Diagnostic } from './diagnostic.js';
-import { loadSource, positionOf, type SourceFile } from './load.js';
+import { escapeOf, isInside } from './inside-repository.js';
+import { loadSource, positionOf, refusedSource, type SourceFile } from './load.js';
 import type { Include, Runbook, Vars } from './schema.generated.js';
 import { validateRunbook, type ValidateOptions } from './validate.js';
 
@@ -32,6 +33,8 @@ export interface LoadedTree {
   /** Every file of the tree once, root first. */
   files: LoadedRunbook[];
   diagnostics: Diagnostic[];
+  /** The folder nothing the tree reads may leave. */
+  repositoryRoot: string;
 }
 
 /** The nearest folder holding `.git`, else the runbook's own folder. */
@@ -46,11 +49,6 @@ export const findRepositoryRoot = (file: string): string => {
 };
 
 const includePath = (entry: Include): string => (typeof entry === 'string' ? entry : entry.path);
-
-const isInside = (root: string, path: string): boolean => {
-  const rel = relative(root, path);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-};
 
 /** Parsed and schema-checked files by absolute path, shared by several {@link loadTree} calls. */
 export type SourceCache = Map<string, { source: SourceFile; schemaFindings: Diagnostic[] }>;
@@ -79,7 +77,10 @@ export const loadTree = (file: string, options: LoadTreeOptions = {}): LoadedTre
     if (known) return known;
     let cached = options.sources?.get(path);
     if (!cached) {
-      const source = loadSource(displayPath);
+      const escape = escapeOf(repositoryRoot, path);
+      const source = escape
+        ? refusedSource(displayPath, outsideMessage('the runbook', escape), 'outside-repository')
+        : loadSource(displayPath);
       cached = { source, schemaFindings: validateRunbook(source, { allowExpressions: options.allowExpressions ?? true }) };
       options.sources?.set(path, cached);
     }
@@ -115,6 +116,11 @@ export const loadTree = (file: string, options: LoadTreeOptions = {}): LoadedTre
         report(`include '${includePath(entry)}' is a folder; name a runbook file`, 'include-missing');
         return;
       }
+      const escape = escapeOf(repositoryRoot, targetPath);
+      if (escape) {
+        report(outsideMessage(`include '${includePath(entry)}'`, escape), 'include-outside-repository');
+        return;
+      }
       const target = load(display, [...stack, targetPath]);
       const id = (typeof entry === 'object' && entry.id) || target.runbook?.name || basename(targetPath).replace(/\.ya?ml$/, '');
       loaded.includes.push({
@@ -129,5 +135,9 @@ export const loadTree = (file: string, options: LoadTreeOptions = {}): LoadedTre
   };
 
   const root = load(file, [resolve(file)]);
-  return { root, files, diagnostics };
+  return { root, files, diagnostics, repositoryRoot };
 };
+
+/** Why a file whose real location is `real` is refused. */
+export const outsideMessage = (what: string, real: string): string =>
+  `${what} leads outside the repository through a symbolic link (to ${real})`;
