@@ -26,6 +26,8 @@ export interface RunStartEvent {
   file: string;
   contentHash: string;
   commit?: string;
+  /** Files read that differ from `commit` (--allow-dirty), as repository paths. */
+  dirty?: string[];
   environment?: string;
   /** Resolved vars, secrets masked. */
   vars: Record<string, unknown>;

@@ -189,7 +189,7 @@ export const executeRunbook = async (options: ExecOptions): Promise<RunResult | 
   if (options.dryRun) {
     return { dryRun: true, plan, selected: [...selectSteps(plan, options.from, options.only)], mask: createMasker(Object.values(secrets)) };
   }
-  const { commit } = await checkGit(plan, options.allowDirty ?? false);
+  const { commit, dirty } = await checkGit(plan, options.allowDirty ?? false);
   const runId = createRunId();
   const lock = acquireLock(stateDir, plan.name, runId, hostname());
   const warnings: string[] = [];
@@ -225,6 +225,7 @@ export const executeRunbook = async (options: ExecOptions): Promise<RunResult | 
       cleanupSignal: options.cleanupSignal,
       ask: options.interactive ? options.ask : undefined,
       commit,
+      dirty,
       flags: recordedFlags(options),
       onEvent: withWarnings([options.onEvent ?? []].flat(), warnings),
     });

@@ -89,6 +89,11 @@ export interface Plan {
   rpo?: string;
   /** sha256 of the runbook file and every file it includes. */
   contentHash: string;
+  /**
+   * Absolute paths of every repository file the plan was read from: the runbook, each include, the
+   * environment file (what the dirty check covers). Absent in hand-made plans.
+   */
+  sources?: string[];
   /** `--env NAME`, when given. */
   environment?: string;
   /** Whether the environment is marked `protected: true`. */

@@ -1,11 +1,12 @@
 // Everything knowable before the first step runs is checked here, so a run never stops halfway
 // for a reason it could have named up front.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { ExitCode, ExitError } from '../errors.js';
+import { isInside, linksFollowed } from '../runbook/inside-repository.js';
 import { minSecretLength } from './mask.js';
 import { describeMissingCommands, missingCommands } from './missing-commands.js';
 import type { Plan, PlannedStep } from './plan-types.js';
@@ -54,23 +55,54 @@ export const checkConfirmations = (
   }
 };
 
-/** Files the plan comes from: the runbook and every file its steps are defined in. */
+/** Files the plan comes from: the runbook, every file it includes and the environment file. */
 export const planFiles = (plan: Plan): string[] => [
-  ...new Set([plan.file, ...plan.steps.map((s) => s.file), ...plan.cleanup.map((s) => s.file)].map((f) => resolve(f))),
+  ...new Set((plan.sources ?? [plan.file, ...plan.steps.map((s) => s.file), ...plan.cleanup.map((s) => s.file)]).map((f) => resolve(f))),
 ];
 
+/** What git's short status says of a path, in words. */
+const describeStatus = (code: string): string =>
+  code === '??' ? 'untracked' : code === '!!' ? 'ignored by git' : code[1] === ' ' ? 'staged, not committed' : 'modified';
+
 /**
- * The commit the runbook comes from. Refuses (exit 2) uncommitted or modified runbook files, and a
- * runbook outside git, unless `allowDirty` (then the commit is recorded as far as known).
+ * The repository paths git must vouch for so that the commit describes `files`: where each really
+ * is, and every symbolic link followed on the way (the commit must also say where they lead).
  */
-export const checkGit = async (plan: Plan, allowDirty: boolean): Promise<{ commit?: string; dirty: string[] }> => {
+const pathsInRepository = (root: string, files: readonly string[]): string[] => {
+  const paths = files.flatMap((file) => {
+    let real: string;
+    try {
+      real = realpathSync(file);
+    } catch {
+      real = file;
+    }
+    return [...linksFollowed(file), real];
+  });
+  return [...new Set(paths.filter((path) => isInside(root, path)).map((path) => relative(root, path)))];
+};
+
+/** What a run records about where its runbook files come from. */
+export interface GitOrigin {
+  /** HEAD of the repository; undefined outside git or before the first commit. */
+  commit?: string;
+  /** Files read that the commit does not hold as they are (only with allowDirty), as repository paths. */
+  dirty: string[];
+}
+
+/**
+ * The commit the runbook comes from. Refuses (exit 2) a file the run reads (the runbook, an include,
+ * the environment file, a link on the way to one) that is modified, staged but not committed,
+ * untracked or ignored, and a runbook outside git, unless `allowDirty` (then the commit is recorded
+ * as far as known, with the files that differ from it).
+ */
+export const checkGit = async (plan: Plan, allowDirty: boolean): Promise<GitOrigin> => {
   const files = planFiles(plan);
   const git = simpleGit({ baseDir: dirname(files[0]!) });
   let root: string;
   try {
     root = (await git.revparse(['--show-toplevel'])).trim();
   } catch {
-    if (allowDirty) return { dirty: files };
+    if (allowDirty) return { dirty: files.map((f) => relative(process.cwd(), f) || f) };
     throw new ExitError(
       ExitCode.usage,
       `${plan.file} is not in a git repository: runbooks come from git (pass --allow-dirty to run it anyway)`,
@@ -83,13 +115,17 @@ export const checkGit = async (plan: Plan, allowDirty: boolean): Promise<{ commi
   } catch {
     commit = undefined;
   }
-  const status = await repo.raw(['status', '--porcelain', '--untracked-files=all', '--', ...files.map((f) => relative(root, f))]);
-  const dirty = status
-    .split('\n')
+  const paths = pathsInRepository(root, files);
+  // -z: paths as they are (no quoting); --ignored: a file .gitignore keeps out of every commit is
+  // not described by one either.
+  const status = await repo.raw(['status', '--porcelain', '-z', '--untracked-files=all', '--ignored=matching', '--', ...paths]);
+  const entries = status
+    .split('\0')
     .filter(Boolean)
-    .map((line) => line.slice(3));
+    .map((entry) => ({ path: entry.slice(3), state: describeStatus(entry.slice(0, 2)) }));
+  const dirty = entries.map((entry) => entry.path);
   if ((dirty.length > 0 || !commit) && !allowDirty) {
-    const what = commit ? `uncommitted changes in ${dirty.join(', ')}` : 'no commit yet';
+    const what = commit ? `uncommitted changes in ${entries.map((e) => `${e.path} (${e.state})`).join(', ')}` : 'no commit yet';
     throw new ExitError(ExitCode.usage, `${plan.file}: ${what}; runbooks run from git (commit them, or pass --allow-dirty)`);
   }
   return { commit, dirty };

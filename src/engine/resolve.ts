@@ -2,6 +2,7 @@
 // composed, environment and --var applied, expressions resolved, built-in actions expanded.
 import { definitionsText } from '../actions/library.js';
 import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
 import { ExitError, ExitCode } from '../errors.js';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../runbook/diagnostic.js';
 import { parseDuration } from '../runbook/duration.js';
@@ -89,6 +90,7 @@ export const resolvePlan = (file: string, options: ResolveOptions = {}): Plan =>
     rtoMs: parseDuration(runbook.rto),
     rpoMs: parseDuration(runbook.rpo),
     contentHash: sha256(tree.files.map((f) => `${f.path}\n${f.source.text}`).join('\n\0')),
+    sources: [...tree.files.map((f) => f.path), ...(environment ? [resolve(environment.path)] : [])],
     environment: options.env,
     protectedEnvironment: environment?.protected ?? false,
     vars: rootVars,

@@ -80,7 +80,8 @@ export const openRun = (options: RunOptions): RunContext => {
   const emit = createEmitter(journal, logFd, mask, options);
   const results = new Map([...plan.steps, ...plan.cleanup].map((step) => [step.id, pendingResult(step)]));
   const { processEnv, secrets, stateDir } = options;
-  const baseEnv = createBaseEnvironment({ plan, runId, runDir, stateDir, processEnv, secrets });
+  const { commit, dirty } = options;
+  const baseEnv = createBaseEnvironment({ plan, runId, runDir, stateDir, processEnv, secrets, commit, dirty });
   const providers = findProviders(plan, stepsThatRun(plan, options, processEnv));
   const context = { plan, options, runId, emit, mask, results, outputs: {}, baseEnv, outputsDir, providers, abortedByOperator: false };
   return { ...context, journal, logPath, logFd, started, startedMs };

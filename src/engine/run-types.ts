@@ -43,8 +43,10 @@ export interface RunOptions {
   ask?: (question: string) => Promise<string>;
   /** Receives every event, masked and timed. */
   onEvent?: EventListener | EventListener[];
-  /** Recorded in the journal's run start. */
+  /** Recorded in the journal's run start, and exported to steps as RUNBOOK_COMMIT. */
   commit?: string;
+  /** Files the run read that differ from `commit` (--allow-dirty): recorded in the run start. */
+  dirty?: string[];
   flags?: Record<string, unknown>;
   /** Working directory of the steps. @default process.cwd() */
   cwd?: string;

@@ -18,6 +18,7 @@ const emitRunStart = (run: RunContext) => {
     file: plan.file,
     contentHash: plan.contentHash,
     commit: options.commit,
+    dirty: options.dirty?.length ? options.dirty : undefined,
     environment: plan.environment,
     vars: plan.vars,
     flags: options.flags ?? {},

@@ -11,6 +11,8 @@ export interface RunSummary {
   failedStep?: string;
   environment?: string;
   commit?: string;
+  /** Files the last session read that differ from `commit` (--allow-dirty). */
+  dirty?: string[];
 }
 
 /** The most recent runs in `stateDir`, newest first. */
@@ -38,6 +40,7 @@ export const listRuns = (stateDir: string, limit = 20): RunSummary[] => {
       failedStep: end?.type === 'run-end' ? (end.failedStep as string | undefined) : (failed?.id as string | undefined),
       environment: lastStart.environment as string | undefined,
       commit: lastStart.commit as string | undefined,
+      dirty: lastStart.dirty as string[] | undefined,
     });
   }
   return summaries;

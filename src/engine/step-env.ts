@@ -29,7 +29,18 @@ export interface BaseEnvironmentSource {
   stateDir: string;
   processEnv: Record<string, string | undefined>;
   secrets: Record<string, string>;
+  /** The runbook's commit (exec's git check); undefined outside git. */
+  commit?: string;
+  /** Files read that differ from `commit` (--allow-dirty). */
+  dirty?: readonly string[];
 }
+
+/**
+ * `RUNBOOK_COMMIT` as steps see it (backup manifests record it): the commit, with `-dirty` appended
+ * (as `git describe --dirty` does) when a file the run read differs from it; empty outside git.
+ */
+export const describeCommit = (commit: string | undefined, dirty: readonly string[] = []): string =>
+  commit ? `${commit}${dirty.length > 0 ? '-dirty' : ''}` : '';
 
 /** The environment shared by every step of a run (writes the `runbook` shim into the run folder). */
 export const createBaseEnvironment = (source: BaseEnvironmentSource): Record<string, string> => {
@@ -42,6 +53,7 @@ export const createBaseEnvironment = (source: BaseEnvironmentSource): Record<str
     RUNBOOK_RUN_ID: source.runId,
     RUNBOOK_NAME: source.plan.name,
     RUNBOOK_STATE_DIR: source.stateDir,
+    RUNBOOK_COMMIT: describeCommit(source.commit, source.dirty),
     PATH: `${writeShim(source.runDir)}:${stepPath(inherited.PATH)}`,
   };
 };

@@ -46,7 +46,7 @@ export const renderDrillJunit = (report: DrillReport): string => {
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="runbook drill" tests="${tests}" failures="${failures}" time="${seconds(report.durationMs)}">`,
     `  <testsuite name="${suite}" tests="${tests}" failures="${failures}" errors="0" skipped="${skipped}" time="${seconds(report.durationMs)}" timestamp="${report.startedAt.replace(/\.\d+Z$/, '')}" hostname="${escapeXml(report.host ?? '')}">`,
-    `    <properties>\n      <property name="environment" value="${escapeXml(report.environment ?? '')}"/>\n      <property name="commit" value="${escapeXml(report.commit ?? '')}"/>\n      <property name="run_id" value="${escapeXml(report.runId)}"/>\n    </properties>`,
+    `    <properties>\n      <property name="environment" value="${escapeXml(report.environment ?? '')}"/>\n      <property name="commit" value="${escapeXml(report.commit ? `${report.commit}${report.dirty ? '-dirty' : ''}` : '')}"/>\n      <property name="run_id" value="${escapeXml(report.runId)}"/>\n    </properties>`,
     ...cases,
     '  </testsuite>',
     '</testsuites>',

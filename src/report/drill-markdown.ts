@@ -59,7 +59,11 @@ export const renderDrillMarkdown = (report: DrillReport): string => {
   ];
   const facts: [string, string][] = [
     ['Runbook', `\`${report.file}\` (${report.runbook}, ${report.kind})`],
-    ['Commit', report.commit ? `\`${report.commit}\`` : 'not in git (--allow-dirty)'],
+    [
+      'Commit',
+      (report.commit ? `\`${report.commit}\`` : 'not in git (--allow-dirty)') +
+        (report.dirty ? `, with uncommitted changes in ${report.dirty.map((f) => `\`${f}\``).join(', ')} (--allow-dirty)` : ''),
+    ],
     ['Environment', report.environment ?? '-'],
     ['Run by', `${report.user ?? '?'} on ${report.host ?? '?'}`],
     ['Run id', `\`${report.runId}\`${report.sessions > 1 ? ` (resumed: ${report.sessions} sessions)` : ''}`],

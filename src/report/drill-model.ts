@@ -61,6 +61,8 @@ export interface DrillReport {
   file: string;
   kind: Plan['kind'];
   commit?: string;
+  /** Files the drill read that differ from `commit` (--allow-dirty), over all its sessions. */
+  dirty?: string[];
   environment?: string;
   user?: string;
   host?: string;
@@ -204,6 +206,7 @@ export const buildDrillReport = ({ plan, records, journal, log }: BuildDrillRepo
     file: plan.file,
     kind: plan.kind,
     commit: first.commit as string | undefined,
+    dirty: dirtyFiles(starts),
     environment: first.environment as string | undefined,
     user: first.user as string | undefined,
     host: first.host as string | undefined,
@@ -236,3 +239,9 @@ export const buildDrillReport = ({ plan, records, journal, log }: BuildDrillRepo
 
 /** Whether the drill passed: every step succeeded and the RTO (when set) was met. */
 export const drillPassed = (report: DrillReport): boolean => report.outcome === 'success' && report.rto?.met !== false;
+
+/** The files any session of the run read with uncommitted changes; undefined when none did. */
+const dirtyFiles = (starts: readonly JournalRecord[]): string[] | undefined => {
+  const files = [...new Set(starts.flatMap((start) => (Array.isArray(start.dirty) ? (start.dirty as string[]) : [])))];
+  return files.length > 0 ? files : undefined;
+};
