@@ -1,5 +1,6 @@
 // The event stream of a run. The engine only emits these; renderers, the journal and the log
 // subscribe, so the core knows nothing of terminals.
+import type { RecordedInputs } from './run-inputs.js';
 
 /** How a run ended. */
 export type RunOutcome = 'success' | 'failed' | 'interrupted' | 'aborted';
@@ -31,6 +32,8 @@ export interface RunStartEvent {
   environment?: string;
   /** Resolved vars, secrets masked. */
   vars: Record<string, unknown>;
+  /** Environment, vars, env file and secrets set, as salted digests (run-inputs.ts). */
+  inputs?: RecordedInputs;
   flags: Record<string, unknown>;
   pid: number;
   host: string;

@@ -22,7 +22,8 @@ import {
 } from './preflight.js';
 import { checkBackupLocations } from './backup-locations.js';
 import { readEnvFile } from './env-file.js';
-import { loadResume } from './resume.js';
+import { loadResume, type CurrentInputs } from './resume.js';
+import { collectRunInputs, recordInputs } from './run-inputs.js';
 import { runPlan, type ResumeState, type RunResult } from './run.js';
 import { doneEarlier, selectSteps, stepsRunAgain, stepsThatRun } from './scheduler.js';
 import { stepPath } from './step-env.js';
@@ -87,14 +88,21 @@ export const exitCodeOf = (result: RunResult, signal?: AbortSignal): number => {
 };
 
 /** Lint, resolve and every preflight check that needs neither the lock nor git. */
-const preflight = async (options: ExecOptions, processEnv: Record<string, string | undefined>) => {
+const preflight = async (options: ExecOptions, processEnv: Record<string, string | undefined>, envFileValues: Record<string, string>) => {
   // Preflight begins with lint: a runbook that CI would reject never starts (shellcheck is CI's job).
   // Lint and resolve read the same files: parse and validate them once.
   const sources: SourceCache = new Map();
   const lint = await lintPaths([options.file], { shellcheck: false, sources });
   const lintErrors = lint.diagnostics.filter((d) => d.severity === 'error');
   if (lintErrors.length) throw new ExitError(ExitCode.usage, lintErrors.map(formatDiagnostic).join('\n'));
-  const plan = options.resolvePlan(options.file, { env: options.env, vars: options.vars, envFile: options.envFile, processEnv, sources });
+  const plan = options.resolvePlan(options.file, {
+    env: options.env,
+    vars: options.vars,
+    envFile: options.envFile,
+    envFileValues,
+    processEnv,
+    sources,
+  });
   if (options.concurrency !== undefined && (!Number.isInteger(options.concurrency) || options.concurrency < 1)) {
     throw new ExitError(ExitCode.usage, `--concurrency must be a whole number of at least 1, got ${options.concurrency}`);
   }
@@ -108,12 +116,20 @@ const preflight = async (options: ExecOptions, processEnv: Record<string, string
 };
 
 /** What `--resume` continues, with warnings about what it had to change. */
-const prepareResume = (options: ExecOptions, stateDir: string, plan: Plan, lock: HeldLock, warnings: string[]): ResumeState | undefined => {
+const prepareResume = (
+  options: ExecOptions,
+  stateDir: string,
+  plan: Plan,
+  lock: HeldLock,
+  warnings: string[],
+  current: CurrentInputs,
+): ResumeState | undefined => {
   if (!options.resume) return undefined;
   // `--from ID` runs ID and what follows again: a change to those steps is no reason to refuse.
-  const check = loadResume(stateDir, plan, options.force ?? false, stepsRunAgain(plan, options.from));
+  const check = loadResume(stateDir, plan, options.force ?? false, stepsRunAgain(plan, options.from), current);
   lock.setRunId(check.state.runId);
   if (check.droppedTorn) warnings.push(`dropped the torn last journal record at ${check.droppedTorn} (--force)`);
+  if (check.inputsDiffer.length > 0) warnings.push(`resuming with other inputs (--force): ${check.inputsDiffer.join('; ')}`);
   if (check.changed.length > 0)
     warnings.push(`step(s) changed since the journal recorded them, they run again: ${check.changed.join(', ')}`);
   return check.state;
@@ -185,7 +201,7 @@ export const executeRunbook = async (options: ExecOptions): Promise<RunResult | 
   const fileEnv = options.envFile ? readEnvFile(options.envFile) : {};
   const processEnv = { ...(options.processEnv ?? process.env), ...fileEnv };
   const stateDir = resolve(options.stateDir ?? defaultStateDir(processEnv));
-  const { plan, secrets } = await preflight(options, processEnv);
+  const { plan, secrets } = await preflight(options, processEnv, fileEnv);
   if (options.dryRun) {
     return { dryRun: true, plan, selected: [...selectSteps(plan, options.from, options.only)], mask: createMasker(Object.values(secrets)) };
   }
@@ -197,8 +213,9 @@ export const executeRunbook = async (options: ExecOptions): Promise<RunResult | 
     warnings.push(
       `took over a stale lock of pid ${lock.tookOver.pid} (started ${lock.tookOver.startedAt}, run ${lock.tookOver.runId}): that process is gone`,
     );
+  const inputs = collectRunInputs({ environment: plan.environment, vars: plan.vars, envFile: fileEnv, secrets: plan.secrets, processEnv });
   try {
-    const resume = prepareResume(options, stateDir, plan, lock, warnings);
+    const resume = prepareResume(options, stateDir, plan, lock, warnings, { inputs, secretValues: secrets });
     await endCrashedRuns([resume?.runId, lock.tookOver?.runId], options.graceMs ?? 5000, warnings);
     const { yes, interactive, from, only } = options;
     checkConfirmations(plan, { yes, interactive, from, only, skip: doneEarlier(plan, resume, from) });
@@ -226,6 +243,7 @@ export const executeRunbook = async (options: ExecOptions): Promise<RunResult | 
       ask: options.interactive ? options.ask : undefined,
       commit,
       dirty,
+      inputs: recordInputs(inputs, secrets),
       flags: recordedFlags(options),
       onEvent: withWarnings([options.onEvent ?? []].flat(), warnings),
     });

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { ExitError, ExitCode } from '../errors.js';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../runbook/diagnostic.js';
 import { parseDuration } from '../runbook/duration.js';
-import { ExpressionError, findExpressions, interpolate, isTrue, parseExpression, type Scope } from '../runbook/expression.js';
+import { ExpressionError, findExpressions, interpolate, isTrue, parseExpression, referencesOf, type Scope } from '../runbook/expression.js';
 import { positionOf } from '../runbook/load.js';
 import { tabulatePositions } from '../runbook/positions.js';
 import { loadTree, type LoadedRunbook, type SourceCache } from '../runbook/project.js';
@@ -14,6 +14,7 @@ import type { Runbook, Step } from '../runbook/schema.generated.js';
 import { compose, diagnosticAt, type StepContext } from './compose.js';
 import type { Plan, PlannedStep, StepDefinition, StepShell } from './plan-types.js';
 import { expandStep, placeholderOutputs, refersToOutputs } from './step-shell.js';
+import { collectRunInputs, secretIsSet, secretValuesOf, withoutSecretValues, type RunInputs } from './run-inputs.js';
 import { loadEnvironment, resolveRootVars } from './vars.js';
 
 // report/docs.ts reads `when` through here (its import stays while that file is being rewritten).
@@ -28,6 +29,8 @@ export interface ResolveOptions {
   processEnv?: Record<string, string | undefined>;
   /** Files lint already parsed and validated (exec lints first). @default a fresh cache */
   sources?: SourceCache;
+  /** `--env-file` values (already in `processEnv`): steps read them, so they enter step identities. @default none */
+  envFileValues?: Record<string, string>;
 }
 
 const fail = (diagnostics: Diagnostic[]): never => {
@@ -50,6 +53,15 @@ interface PlanningContext {
   /** Commands the plan's steps call; planning a step adds its action's. */
   requires: Set<string>;
   diagnostics: Diagnostic[];
+  identity: IdentityContext;
+}
+
+/** What every step's identity covers besides the step itself. */
+interface IdentityContext {
+  inputs: RunInputs;
+  /** Replaced by their names before hashing. */
+  secretValues: Record<string, string>;
+  processEnv: Record<string, string | undefined>;
 }
 
 /** Builds the plan, or throws ExitError(2) naming every problem with file:line:col. */
@@ -64,6 +76,13 @@ export const resolvePlan = (file: string, options: ResolveOptions = {}): Plan =>
   const secretValues = Object.fromEntries(
     secretNames.filter((name) => processEnv[name] !== undefined).map((name) => [name, processEnv[name]!]),
   );
+  const inputs = collectRunInputs({
+    environment: options.env,
+    vars: rootVars,
+    envFile: options.envFileValues,
+    secrets: secretNames,
+    processEnv,
+  });
 
   const composition = compose(tree.root, rootVars);
   const context: PlanningContext = {
@@ -73,6 +92,7 @@ export const resolvePlan = (file: string, options: ResolveOptions = {}): Plan =>
     needs: composition.needs,
     requires: new Set<string>(['bash', ...collectFromTree(tree.files, (r) => r.requires)]),
     diagnostics: [...composition.diagnostics],
+    identity: { inputs, secretValues: secretValuesOf(secretNames, processEnv), processEnv },
   };
   const planAll = (contexts: StepContext[], cleanup: boolean) =>
     contexts.map((c) => planStep(context, c, cleanup)).filter((s): s is PlannedStep => s !== undefined);
@@ -151,7 +171,7 @@ const planStep = (context: PlanningContext, stepContext: StepContext, cleanup: b
     cleanup,
     requires: [...new Set(requires)],
     provides: step.provides ?? [],
-    hash: stepHash(stepContext, shell),
+    hash: stepHash(stepContext, shell, context.identity),
     deferred,
     definition,
   };
@@ -168,21 +188,47 @@ const checkWhen = (context: PlanningContext, { step, loaded, at }: StepContext, 
 };
 
 /**
- * Covers the definition, the text it resolved to and the shell-library files that text runs with,
- * but not secret values: resume compares it.
+ * A step's identity, which resume compares: its definition, the text it resolved to (its `env`
+ * values included), the shell-library files that text runs with, the vars it sees, every input of
+ * the run (environment name, vars, env file, which secrets are set) and the values of the
+ * `${{ env.X }}` it reads. Secret values are replaced by their names before hashing.
  */
-const stepHash = ({ step, prefix, vars }: StepContext, shell: StepShell): string =>
+const stepHash = ({ step, prefix, vars }: StepContext, shell: StepShell, identity: IdentityContext): string =>
   sha256(
-    JSON.stringify({
-      step,
-      prefix,
-      run: shell.run,
-      verify: shell.verify,
-      envKeys: Object.keys(shell.env),
-      vars: refersToVars(step) ? vars : undefined,
-      library: definitionsText([shell.run ?? '', shell.verify.run]) || undefined,
-    }),
+    withoutSecretValues(
+      JSON.stringify({
+        step,
+        prefix,
+        run: shell.run,
+        verify: shell.verify,
+        env: shell.env,
+        vars,
+        inputs: identity.inputs,
+        envRead: environmentRead(step, identity),
+        library: definitionsText([shell.run ?? '', shell.verify.run]) || undefined,
+      }),
+      identity.secretValues,
+    ),
   );
+
+/** The process environment's values a step's expressions read (`${{ env.X }}`); a secret's as whether it is set. */
+const environmentRead = (step: Step, { processEnv, secretValues }: IdentityContext): Record<string, string | null> => {
+  const names = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (typeof value === 'string') {
+      if (!value.includes('${{')) return;
+      try {
+        for (const found of findExpressions(value))
+          for (const ref of referencesOf(parseExpression(found.source))) if (ref.root === 'env' && ref.path[0]) names.add(ref.path[0]);
+      } catch {
+        // A broken expression is reported where it is resolved; it reads nothing here.
+      }
+    } else if (Array.isArray(value)) value.forEach(visit);
+    else if (value !== null && typeof value === 'object') Object.values(value).forEach(visit);
+  };
+  visit(step);
+  return Object.fromEntries([...names].sort().map((name) => [name, name in secretValues ? secretIsSet : (processEnv[name] ?? null)]));
+};
 
 /** Notification targets with their expressions resolved; an empty URL means none. */
 const resolveNotify = (notify: NonNullable<Runbook['notify']>, scope: Scope): Plan['notify'] => {
@@ -203,5 +249,3 @@ const skippedShell = (step: Step): StepShell => {
   const note = `# skipped: \`when: ${step.when}\` is false in this environment`;
   return { run: note, verify: { run: note, retries: 0, intervalMs: 1000 }, env: {} };
 };
-
-const refersToVars = (step: Step): boolean => /\$\{\{[^}]*\bvars\./.test(JSON.stringify(step));

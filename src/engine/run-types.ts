@@ -1,6 +1,7 @@
 // The shapes of a run: what runPlan is given and what it returns, shared by the modules of a run.
 import type { EventListener, RunOutcome, StepStatus } from './events.js';
 import type { Plan } from './plan-types.js';
+import type { RecordedInputs } from './run-inputs.js';
 
 /** Outputs of finished steps, by full step id. */
 export type StepOutputs = Record<string, Record<string, string>>;
@@ -47,6 +48,8 @@ export interface RunOptions {
   commit?: string;
   /** Files the run read that differ from `commit` (--allow-dirty): recorded in the run start. */
   dirty?: string[];
+  /** The run's inputs as digests (run-inputs.ts): recorded in the run start, compared by `--resume`. */
+  inputs?: RecordedInputs;
   flags?: Record<string, unknown>;
   /** Working directory of the steps. @default process.cwd() */
   cwd?: string;

@@ -21,6 +21,7 @@ const emitRunStart = (run: RunContext) => {
     dirty: options.dirty?.length ? options.dirty : undefined,
     environment: plan.environment,
     vars: plan.vars,
+    inputs: options.inputs,
     flags: options.flags ?? {},
     pid: process.pid,
     host: hostname(),

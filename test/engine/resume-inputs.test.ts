@@ -116,7 +116,7 @@ describe('exec --resume: a step is skipped only when nothing it reads changed', 
   });
 
   it('counts a step changed when a `${{ env.X }}` value of its `env` changed', async () => {
-    setup({ 'rb.yaml': twoSteps('$ZONE', '\n    env:\n      ZONE: ${{ env.REGION }}') });
+    setup({ 'rb.yaml': twoSteps('${ZONE:-}', '\n    env:\n      ZONE: ${{ env.REGION }}') });
     expect((await exec([], { REGION: 'eu-west' })).code).toBe(1);
     go();
     const refused = await exec(['--resume'], { REGION: 'us-east' });
