@@ -176,4 +176,33 @@ describe('exec --resume: a step is skipped only when nothing it reads changed', 
     expect(Object.keys((start.inputs as { vars: object }).vars)).toContain('target');
     expect(Object.keys((start.inputs as { envFile: object }).envFile)).toEqual(['MODE']);
   });
+
+  it('runs a done step again when a step whose outputs it reads runs again (--force after an edit)', async () => {
+    const outputs = (token: string) => `runbook: 1
+name: outs
+steps:
+  - id: s1
+    run: |
+      echo x >> "$WORK/s1"
+      echo token=${token} >> "$RUNBOOK_OUTPUT"
+    verify: test -s "$WORK/s1"
+  - id: s2
+    env:
+      TOKEN: \${{ steps.s1.outputs.token }}
+    run: echo "$TOKEN" >> "$WORK/s2"
+    verify: test -s "$WORK/s2"
+  - id: s3
+    run: echo x >> "$WORK/s3"
+    verify: test -e "$WORK/go"
+`;
+    setup({ 'rb.yaml': outputs('v1') });
+    expect((await exec([])).code).toBe(1);
+    repo.write({ 'rb.yaml': outputs('v2') });
+    repo.commit('s1 publishes v2');
+    go();
+    expect((await exec(['--resume'])).code).toBe(2);
+    expect((await exec(['--resume', '--force'])).code).toBe(0);
+    expect(lines('s1')).toEqual(['x', 'x']);
+    expect(lines('s2')).toEqual(['v1', 'v2']);
+  });
 });
