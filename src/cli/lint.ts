@@ -41,7 +41,8 @@ export const formatPretty = (diagnostics: readonly Diagnostic[], paint: Paint = 
   diagnostics
     .map((d) => {
       const head = `${paint.bold(`${d.file}:${d.line}:${d.col}:`)} ${d.severity === 'warning' ? paint.yellow('warning: ') : ''}${d.message} ${paint.dim(`[${d.rule}]`)}`;
-      const text = lineOf(d.file, d.line);
+      // A file refused for leading outside the repository is not read, not even to show a line.
+      const text = d.rule === 'outside-repository' ? undefined : lineOf(d.file, d.line);
       // Long or binary-looking lines say nothing useful under a caret.
       if (text === undefined || text.length > 400) return head;
       const gutter = String(d.line);

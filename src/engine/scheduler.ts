@@ -7,6 +7,7 @@ import { executeStep } from './run-step.js';
 import type { ResumeState } from './run-types.js';
 import { skipStep } from './step-end.js';
 import { decideWhenUpFront } from './step-shell.js';
+import { findExpressions, parseExpression, referencesOf } from '../runbook/expression.js';
 
 /** The ids `--from`/`--only` select (all steps when neither is given). */
 export const selectSteps = (plan: Plan, from?: string, only?: string[]): Set<string> => {
@@ -29,14 +30,50 @@ export const selectSteps = (plan: Plan, from?: string, only?: string[]): Set<str
 /** The steps `--resume --from ID` runs again even when its journal counts them done: ID and after. */
 export const stepsRunAgain = (plan: Plan, from?: string): Set<string> => (from === undefined ? new Set() : selectSteps(plan, from));
 
+/** Full ids of the steps whose outputs `step` reads (`\${{ steps.ID.outputs.KEY }}` in its with, env or when). */
+const outputsRead = (step: PlannedStep): string[] => {
+  const definition = step.definition;
+  if (!definition) return [];
+  const ids = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (typeof value === 'string') {
+      if (!value.includes('steps.')) return;
+      try {
+        for (const found of findExpressions(value))
+          for (const ref of referencesOf(parseExpression(found.source))) if (ref.root === 'steps') ids.add(definition.prefix + ref.path[0]);
+      } catch {
+        // A broken expression fails the step where it is resolved.
+      }
+    } else if (Array.isArray(value)) value.forEach(visit);
+    else if (value !== null && typeof value === 'object') Object.values(value).forEach(visit);
+  };
+  visit([definition.step.with, definition.step.env, definition.step.when]);
+  return [...ids];
+};
+
 /**
- * Steps a resumed run counts as done: verified in its journal and unchanged since. `--from` runs its
- * steps again even when they are done.
+ * Steps a resumed run counts as done: verified in its journal and unchanged since, and every step
+ * whose outputs they read done too (outputs of a step that runs again are new inputs). `--from`
+ * runs its steps again even when they are done.
  */
 export const doneEarlier = (plan: Plan, resume: ResumeState | undefined, from?: string): Set<string> => {
   if (!resume) return new Set();
   const rerun = stepsRunAgain(plan, from);
-  return new Set(plan.steps.filter((step) => resume.done.get(step.id)?.hash === step.hash && !rerun.has(step.id)).map((step) => step.id));
+  const known = new Set(plan.steps.map((step) => step.id));
+  const done = new Set(
+    plan.steps.filter((step) => resume.done.get(step.id)?.hash === step.hash && !rerun.has(step.id)).map((step) => step.id),
+  );
+  // Until nothing changes: a step may read the outputs of one defined after it (`needs`).
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const step of plan.steps) {
+      if (done.has(step.id) && outputsRead(step).some((id) => known.has(id) && !done.has(id))) {
+        done.delete(step.id);
+        changed = true;
+      }
+    }
+  }
+  return done;
 };
 
 /** Which steps a run selects, and what it continues. */
