@@ -12,7 +12,7 @@ export interface RunInputs {
   /** `--env NAME`; null without one. */
   environment: string | null;
   vars: Record<string, unknown>;
-  /** `--env-file` values by name; a declared secret's value is replaced by {@link secretIsSet}. */
+  /** `--env-file` values by name, but declared secrets' (`secrets` says whether those are set, wherever from). */
   envFile: Record<string, string>;
   /** Declared secrets that are set, sorted. */
   secrets: string[];
@@ -43,9 +43,7 @@ export const collectRunInputs = (sources: RunInputSources): RunInputs => {
   return {
     environment: sources.environment ?? null,
     vars: Object.fromEntries(sortedEntries(sources.vars)),
-    envFile: Object.fromEntries(
-      sortedEntries(sources.envFile ?? {}).map(([name, value]) => [name, declared.has(name) ? secretIsSet : value]),
-    ),
+    envFile: Object.fromEntries(sortedEntries(sources.envFile ?? {}).filter(([name]) => !declared.has(name))),
     secrets: Object.keys(secretValuesOf(sources.secrets, sources.processEnv)).sort(),
   };
 };

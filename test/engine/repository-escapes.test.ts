@@ -122,4 +122,15 @@ describe('files read through symbolic links must stay inside the repository', ()
     expect(existsSync(marker())).toBe(true);
     expect((await lint('.')).code).toBe(0);
   });
+
+  it('runs a repository reached as a whole through a link (its real location is the boundary)', async () => {
+    setup({ 'rb.yaml': including('lib.yaml'), 'lib.yaml': included(), 'environments/staging.yaml': 'target: fine\n' }, {});
+    symlinkSync(repo.dir, join(outside, 'checkout'));
+    const run = await runCli(
+      ['exec', join(outside, 'checkout', 'rb.yaml'), '--env', 'staging', '--state-dir', join(repo.dir, '.state'), '--output', 'plain'],
+      { cwd: join(outside, 'checkout'), env: cliEnv({ MARK: marker() }) },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(existsSync(marker())).toBe(true);
+  });
 });

@@ -165,6 +165,16 @@ describe('exec --resume: a step is skipped only when nothing it reads changed', 
     expect(text).not.toContain(createHash('sha256').update(secret).digest('hex'));
   });
 
+  it('resumes when a declared secret moved from the environment into the --env-file (it is set either way)', async () => {
+    setup({ 'rb.yaml': twoSteps('$target').replace('vars:', 'secrets: [DB_PASSWORD]\nvars:') });
+    writeFileSync(join(repo.dir, 'work', 'secret.env'), 'DB_PASSWORD=pa55-word-of-the-day\n');
+    expect((await exec([], { DB_PASSWORD: 'pa55-word-of-the-day' })).code).toBe(1);
+    go();
+    const resumed = await exec(['--resume', '--env-file', 'work/secret.env'], { DB_PASSWORD: '' });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(lines('s1')).toEqual(['none']);
+  });
+
   it('records the inputs of the run in run-start, without values of secrets', async () => {
     setup({ 'rb.yaml': twoSteps(), 'environments/staging.yaml': 'target: staging\n' });
     writeFileSync(join(repo.dir, 'work', 'one.env'), 'MODE=one\n');
