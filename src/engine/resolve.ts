@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { ExitError, ExitCode } from '../errors.js';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../runbook/diagnostic.js';
 import { parseDuration } from '../runbook/duration.js';
-import { ExpressionError, findExpressions, interpolate, isTrue, parseExpression, referencesOf, type Scope } from '../runbook/expression.js';
+import { ExpressionError, findExpressions, interpolate, isTrue, parseExpression, referencesIn, type Scope } from '../runbook/expression.js';
 import { positionOf } from '../runbook/load.js';
 import { tabulatePositions } from '../runbook/positions.js';
 import { loadTree, type LoadedRunbook, type SourceCache } from '../runbook/project.js';
@@ -213,20 +213,7 @@ const stepHash = ({ step, prefix, vars }: StepContext, shell: StepShell, identit
 
 /** The process environment's values a step's expressions read (`${{ env.X }}`); a secret's as whether it is set. */
 const environmentRead = (step: Step, { processEnv, secretValues }: IdentityContext): Record<string, string | null> => {
-  const names = new Set<string>();
-  const visit = (value: unknown): void => {
-    if (typeof value === 'string') {
-      if (!value.includes('${{')) return;
-      try {
-        for (const found of findExpressions(value))
-          for (const ref of referencesOf(parseExpression(found.source))) if (ref.root === 'env' && ref.path[0]) names.add(ref.path[0]);
-      } catch {
-        // A broken expression is reported where it is resolved; it reads nothing here.
-      }
-    } else if (Array.isArray(value)) value.forEach(visit);
-    else if (value !== null && typeof value === 'object') Object.values(value).forEach(visit);
-  };
-  visit(step);
+  const names = new Set(referencesIn(step).flatMap((ref) => (ref.root === 'env' && ref.path[0] ? [ref.path[0]] : [])));
   return Object.fromEntries([...names].sort().map((name) => [name, name in secretValues ? secretIsSet : (processEnv[name] ?? null)]));
 };
 

@@ -7,7 +7,7 @@ import { executeStep } from './run-step.js';
 import type { ResumeState } from './run-types.js';
 import { skipStep } from './step-end.js';
 import { decideWhenUpFront } from './step-shell.js';
-import { findExpressions, parseExpression, referencesOf } from '../runbook/expression.js';
+import { referencesIn } from '../runbook/expression.js';
 
 /** The ids `--from`/`--only` select (all steps when neither is given). */
 export const selectSteps = (plan: Plan, from?: string, only?: string[]): Set<string> => {
@@ -30,25 +30,12 @@ export const selectSteps = (plan: Plan, from?: string, only?: string[]): Set<str
 /** The steps `--resume --from ID` runs again even when its journal counts them done: ID and after. */
 export const stepsRunAgain = (plan: Plan, from?: string): Set<string> => (from === undefined ? new Set() : selectSteps(plan, from));
 
-/** Full ids of the steps whose outputs `step` reads (`\${{ steps.ID.outputs.KEY }}` in its with, env or when). */
+/** Full ids of the steps whose outputs `step` reads (`${{ steps.ID.outputs.KEY }}` in its with, env or when). */
 const outputsRead = (step: PlannedStep): string[] => {
   const definition = step.definition;
   if (!definition) return [];
-  const ids = new Set<string>();
-  const visit = (value: unknown): void => {
-    if (typeof value === 'string') {
-      if (!value.includes('steps.')) return;
-      try {
-        for (const found of findExpressions(value))
-          for (const ref of referencesOf(parseExpression(found.source))) if (ref.root === 'steps') ids.add(definition.prefix + ref.path[0]);
-      } catch {
-        // A broken expression fails the step where it is resolved.
-      }
-    } else if (Array.isArray(value)) value.forEach(visit);
-    else if (value !== null && typeof value === 'object') Object.values(value).forEach(visit);
-  };
-  visit([definition.step.with, definition.step.env, definition.step.when]);
-  return [...ids];
+  const { with: input, env, when } = definition.step;
+  return referencesIn([input, env, when]).flatMap((ref) => (ref.root === 'steps' && ref.path[0] ? [definition.prefix + ref.path[0]] : []));
 };
 
 /**

@@ -199,6 +199,25 @@ export const referencesOf = (node: ExpressionNode): Extract<ExpressionNode, { ty
   }
 };
 
+/**
+ * Every reference in the `${{ … }}` of a value's strings, nested lists and maps included. A broken
+ * expression adds none: it is reported where it is resolved.
+ */
+export const referencesIn = (value: unknown): Extract<ExpressionNode, { type: 'ref' }>[] => {
+  if (typeof value === 'string') {
+    if (!value.includes('${{')) return [];
+    try {
+      return findExpressions(value).flatMap((found) => referencesOf(parseExpression(found.source)));
+    } catch (error) {
+      if (error instanceof ExpressionError) return [];
+      throw error;
+    }
+  }
+  if (Array.isArray(value)) return value.flatMap(referencesIn);
+  if (value !== null && typeof value === 'object') return Object.values(value).flatMap(referencesIn);
+  return [];
+};
+
 const lookup = (node: Extract<ExpressionNode, { type: 'ref' }>, scope: Scope): unknown => {
   const [name, ...rest] = node.path as [string, ...string[]];
   const missing = (what: string) => new ExpressionError(`${what} is not defined`, node.offset);
