@@ -158,7 +158,15 @@ const structuralKeys = new Set([
   'from',
   'only',
   'env',
+  'steps',
+  'secrets',
+  'requires',
+  'provides',
 ]);
+
+/** A value that names or counts rather than tells: a string, a number, or a list of them. */
+const isAtom = (value: unknown): boolean =>
+  typeof value !== 'object' || value === null || (Array.isArray(value) && value.every((item) => typeof item !== 'object' || item === null));
 
 /** Objects whose keys are names (outputs, vars): the keys stay, the values are text. */
 const namedValues = new Set(['outputs', 'vars']);
@@ -173,7 +181,7 @@ export const maskRecord = <T>(value: T, mask: Masker): T => {
   if (value && typeof value === 'object') {
     return Object.fromEntries(
       Object.entries(value).map(([key, item]) => {
-        if (structuralKeys.has(key) && (typeof item !== 'object' || Array.isArray(item))) return [key, item];
+        if (structuralKeys.has(key) && isAtom(item)) return [key, item];
         if (namedValues.has(key) && item && typeof item === 'object' && !Array.isArray(item))
           return [key, Object.fromEntries(Object.entries(item).map(([name, text]) => [name, maskRecord(text, mask)]))];
         return [key, maskRecord(item, mask)];

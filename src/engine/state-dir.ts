@@ -48,8 +48,7 @@ export const prepareStateDir = (stateDir: string): string[] => {
     try {
       mode = modeOf(path);
     } catch {
-      makePrivateDir(path);
-      continue;
+      continue; // made private when first needed: a run refused before it starts leaves no runs/
     }
     if (mode !== privateDir) widened.push(name);
     // Only an older version's folder is walked: a private one holds only private files.

@@ -4,7 +4,7 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMasker } from '../../src/engine/mask.js';
+import { createMasker, maskRecord } from '../../src/engine/mask.js';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.js';
 import { bash, leaksIn } from './helpers/leak-forms.js';
 import { cliEnv, expectBuilt, runCli, type CliOutcome } from '../helpers/cli.js';
@@ -103,6 +103,14 @@ describe.concurrent('a secret cut by a truncation', () => {
     expectNoLeak(repo, outcome);
   });
 
+  it('is masked in a long step output value and in the drill report that quotes it', async () => {
+    const repo = newRepo(oneStep('true', `printf 'long=%s%s\\n' "$(head -c 4090 /dev/zero | tr '\\0' y)" "$TOK" >> "$RUNBOOK_OUTPUT"`));
+    const outcome = await run(repo, ['drill', '--report-dir', 'drills']);
+    expect(outcome.code, outcome.stdout + outcome.stderr).toBe(0);
+    expect(everything(repo, outcome)).toMatch(/y{4090}\*\*\*/);
+    expectNoLeak(repo, outcome);
+  });
+
   it('is masked when a step prints it in two chunks (log.txt is written from streamed output)', async () => {
     const repo = newRepo(oneStep('true', `printf 'a %s' "\${TOK:0:14}"; sleep 0.2; printf '%s b\\n' "\${TOK:14}"`));
     const outcome = await run(repo, ['exec']);
@@ -163,6 +171,28 @@ describe.concurrent('a secret quoted by the shell', () => {
         const printed = bash(`echo "\${S@Q}"; printf '%q\\n' "$S"; declare -p S; set -x; : "$S"`, { S: value }, locale);
         expect(leaksIn(mask(printed), value), printed).toEqual([]);
       }
+  });
+});
+
+describe('masking a record', () => {
+  it('masks its text and keeps its ids, types, hashes and names', () => {
+    const mask = createMasker(['done', 'migrate', 'result']);
+    const record = {
+      type: 'step-done',
+      id: 'migrate',
+      hash: 'h',
+      outputs: { result: 'result: migrate done' },
+      verify: { reason: 'migrate done', output: 'done' },
+      steps: [{ id: 'migrate', name: 'migrate it' }],
+    };
+    expect(maskRecord(record, mask)).toEqual({
+      type: 'step-done',
+      id: 'migrate',
+      hash: 'h',
+      outputs: { result: '***: *** ***' },
+      verify: { reason: '*** ***', output: '***' },
+      steps: [{ id: 'migrate', name: '*** it' }],
+    });
   });
 });
 
