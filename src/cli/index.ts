@@ -2,6 +2,7 @@
 // `runbook lint` does not pay for the engine's imports. Only this file calls process.exit.
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, ExitError } from '../errors.js';
+import { maskKnown } from '../engine/mask.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -137,10 +138,10 @@ export const main = async (argv: string[]): Promise<void> => {
       // Help and version exit 0; every other commander complaint is a usage error.
       process.exitCode = error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     } else if (error instanceof ExitError) {
-      if (error.message) process.stderr.write(`runbook: ${error.message}\n`);
+      if (error.message) process.stderr.write(`runbook: ${maskKnown(error.message)}\n`);
       process.exitCode = error.code;
     } else {
-      process.stderr.write(`runbook: internal error — please report it:\n${(error as Error)?.stack ?? String(error)}\n`);
+      process.stderr.write(`runbook: internal error — please report it:\n${maskKnown((error as Error)?.stack ?? String(error))}\n`);
       process.exitCode = 70;
     }
   }

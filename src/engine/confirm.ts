@@ -8,7 +8,7 @@ export const confirmStep = async (run: RunContext, step: PlannedStep, question: 
   const { yes, ask } = run.options;
   let answer: 'yes' | 'no' | 'assumed-yes';
   if (yes) answer = 'assumed-yes';
-  else if (ask) answer = /^\s*y(es)?\s*$/i.test(await ask(`${question} [y/N] `)) ? 'yes' : 'no';
+  else if (ask) answer = /^\s*y(es)?\s*$/i.test(await ask(`${run.mask(question)} [y/N] `)) ? 'yes' : 'no';
   else answer = 'no';
   run.emit({ type: 'confirm', id: step.id, question, answer });
   if (answer !== 'no') return true;

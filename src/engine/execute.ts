@@ -15,6 +15,7 @@ import {
   checkConfirmations,
   checkEnvironment,
   checkGit,
+  secretsInRunbookText,
   checkRequires,
   checkSelection,
   checkShellSyntax,
@@ -28,8 +29,9 @@ import { runPlan, type ResumeState, type RunResult } from './run.js';
 import { doneEarlier, selectSteps, stepsRunAgain, stepsThatRun } from './scheduler.js';
 import { stepPath } from './step-env.js';
 import type { EventListener } from './events.js';
-import { createMasker } from './mask.js';
+import { createMasker, maskRecord } from './mask.js';
 import { notify, type NotifyEvent } from './notify.js';
+import { prepareStateDir } from './state-dir.js';
 
 export interface ExecOptions {
   file: string;
@@ -164,7 +166,7 @@ const createRunNotifier =
       durationMs: result?.durationMs ?? 0,
       host: hostname(),
     };
-    const sent = await notify(plan.notify, event, JSON.parse(mask(JSON.stringify(summary))) as typeof summary);
+    const sent = await notify(plan.notify, event, maskRecord(summary, mask));
     for (const error of sent.errors)
       for (const listener of [onEvent ?? []].flat())
         listener({ type: 'warning', message: `notification failed: ${mask(error)}`, t: new Date().toISOString() } as never);
@@ -207,8 +209,8 @@ export const executeRunbook = async (options: ExecOptions): Promise<RunResult | 
   }
   const { commit, dirty } = await checkGit(plan, options.allowDirty ?? false);
   const runId = createRunId();
+  const warnings = [...prepareStateDir(stateDir), ...secretsInRunbookText(plan, secrets)];
   const lock = acquireLock(stateDir, plan.name, runId, hostname());
-  const warnings: string[] = [];
   if (lock.tookOver)
     warnings.push(
       `took over a stale lock of pid ${lock.tookOver.pid} (started ${lock.tookOver.startedAt}, run ${lock.tookOver.runId}): that process is gone`,

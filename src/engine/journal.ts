@@ -28,7 +28,7 @@ export const journalPath = (stateDir: string, runId: string): string => join(run
 
 /** Opens (creating) a run's journal for appending; `nextSeq` continues a resumed run. */
 export const openJournal = (path: string, nextSeq = 1): Journal => {
-  mkdirSync(join(path, '..'), { recursive: true });
+  mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
   const fd = openSync(path, 'a', 0o600);
   let seq = nextSeq;
   return {

@@ -1,9 +1,10 @@
 // One run at a time per state dir and runbook: a lock file created with O_EXCL. A lock left by a
 // dead process on this host is taken over; one from another host is never broken automatically.
-import { writeFileSync, closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync, fsyncSync, constants } from 'node:fs';
+import { writeFileSync, closeSync, openSync, readFileSync, unlinkSync, writeSync, fsyncSync, constants } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode, ExitError } from '../errors.js';
+import { makePrivateDir, privateFile } from './state-dir.js';
 
 export interface LockInfo {
   pid: number;
@@ -44,7 +45,7 @@ const readLock = (path: string): LockInfo | undefined => {
 const tryCreate = (path: string, info: LockInfo): boolean => {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
+    fd = openSync(path, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, privateFile);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
@@ -61,7 +62,7 @@ const tryCreate = (path: string, info: LockInfo): boolean => {
 /** Takes the lock of `runbook` in `stateDir`, or throws ExitError(4) naming its holder. */
 export const acquireLock = (stateDir: string, runbook: string, runId: string, host = hostname()): HeldLock => {
   const path = lockPath(stateDir, runbook);
-  mkdirSync(join(stateDir, 'locks'), { recursive: true });
+  makePrivateDir(join(stateDir, 'locks'));
   const info: LockInfo = { pid: process.pid, host, startedAt: new Date().toISOString(), runId };
   let tookOver: LockInfo | undefined;
   if (!tryCreate(path, info)) {

@@ -1,6 +1,8 @@
 // Secret masking: every string the engine writes anywhere passes through one masker, so a secret
 // reaches neither the terminal, nor log.txt, nor the journal, nor an error message — neither as
-// itself nor in the encodings a command is likely to print it in (base64, URL, JSON, hex).
+// itself nor in the encodings a command is likely to print it in (base64, URL, JSON, hex, and the
+// shell's own quoting: `set -x`, `${S@Q}`, `printf %q`, `declare -p`). Text is masked whole before
+// anything cuts it, so no cut can leave part of a secret behind.
 
 /** Secrets shorter than this are refused: masking them would shred ordinary output. */
 export const minSecretLength = 4;
@@ -32,6 +34,48 @@ const embeddedBase64 = (bytes: Buffer): string[] => {
   return forms;
 };
 
+/** Escapes of bash's `$'…'` quoting (ansic_quote): what `${S@Q}`, `printf %q` and `declare -p` use for control characters. */
+const ansiCEscapes: Record<string, string> = {
+  '\x07': '\\a',
+  '\b': '\\b',
+  '\x1b': '\\E',
+  '\f': '\\f',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\v': '\\v',
+  '\\': '\\\\',
+  "'": "\\'",
+};
+
+const octal = (byte: number): string => `\\${byte.toString(8).padStart(3, '0')}`;
+
+/** The inside of `$'…'`; outside a UTF-8 locale bash writes each non-ASCII byte in octal. */
+const ansiCQuoted = (value: string, octalNonAscii: boolean): string => {
+  let out = '';
+  for (const char of value) {
+    const code = char.codePointAt(0)!;
+    if (ansiCEscapes[char] !== undefined) out += ansiCEscapes[char];
+    else if (code < 0x20 || code === 0x7f) out += octal(code);
+    else if (code > 0x7f && octalNonAscii) out += [...Buffer.from(char)].map(octal).join('');
+    else out += char;
+  }
+  return out;
+};
+
+/**
+ * How bash prints `value` quoted: inside '…' as `set -x` and `${S@Q}` do (`'` as `'\''`), inside
+ * `$'…'` (control characters, or any `'` under `@Q` of such a value), with `printf %q`'s backslashes,
+ * and inside "…" as `declare -p` and `export -p` do (`\"` `\$` `\\` and a backquote escaped).
+ */
+const shellQuotedForms = (value: string): string[] => [
+  value.replace(/'/g, "'\\''"),
+  ansiCQuoted(value, false),
+  ansiCQuoted(value, true),
+  value.replace(/[ !"$&'()*,;<>?[\\\]^`{|}]/g, '\\$&'),
+  value.replace(/["$\\`]/g, '\\$&'),
+];
+
 /** The forms a command may print `value` in, besides itself. */
 const encodedForms = (value: string): string[] => {
   const forms: string[] = [];
@@ -59,6 +103,7 @@ const encodedForms = (value: string): string[] => {
     json.replace(/\//g, '\\/'),
   );
   forms.push(bytes.toString('hex'));
+  forms.push(...shellQuotedForms(value));
   return forms.filter((form) => form.length >= minEncodedLength && form !== value);
 };
 
@@ -84,12 +129,81 @@ export const createMasker = (values: readonly string[]): Masker => {
   return (text) => text.replace(pattern, '***');
 };
 
-/** Masks every string inside a JSON-like value (keys included). */
-export const maskDeep = <T>(value: T, mask: Masker): T => {
+/**
+ * Fields that identify rather than describe: record types, ids, run ids, hashes, times, the
+ * runbook's name, states. A secret that happens to equal one of them must not rewrite it, or a
+ * journal no longer says which step was done (preflight warns about such a secret instead).
+ */
+const structuralKeys = new Set([
+  'type',
+  'id',
+  'runId',
+  'runbook',
+  'file',
+  'contentHash',
+  'hash',
+  'commit',
+  'sha256',
+  'seq',
+  't',
+  'phase',
+  'stream',
+  'status',
+  'answer',
+  'outcome',
+  'failedStep',
+  'signal',
+  'environment',
+  'needs',
+  'from',
+  'only',
+  'env',
+  'steps',
+  'secrets',
+  'requires',
+  'provides',
+]);
+
+/** A value that names or counts rather than tells: a string, a number, or a list of them. */
+const isAtom = (value: unknown): boolean =>
+  typeof value !== 'object' || value === null || (Array.isArray(value) && value.every((item) => typeof item !== 'object' || item === null));
+
+/** Objects whose keys are names (outputs, vars): the keys stay, the values are text. */
+const namedValues = new Set(['outputs', 'vars']);
+
+/**
+ * Masks the text of a record (an event, a journal record, a plan as JSON): every string except the
+ * structural fields above and the keys of objects, which are names the runbook itself chose.
+ */
+export const maskRecord = <T>(value: T, mask: Masker): T => {
   if (typeof value === 'string') return mask(value) as T;
-  if (Array.isArray(value)) return value.map((item) => maskDeep(item, mask)) as T;
+  if (Array.isArray(value)) return value.map((item) => maskRecord(item, mask)) as T;
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [mask(key), maskDeep(item, mask)])) as T;
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => {
+        if (structuralKeys.has(key) && isAtom(item)) return [key, item];
+        if (namedValues.has(key) && item && typeof item === 'object' && !Array.isArray(item))
+          return [key, Object.fromEntries(Object.entries(item).map(([name, text]) => [name, maskRecord(text, mask)]))];
+        return [key, maskRecord(item, mask)];
+      }),
+    ) as T;
   }
   return value;
 };
+
+let processMasker: Masker = (text) => text;
+const known: string[] = [];
+
+/**
+ * Registers the secret values this process knows of, for text that leaves it outside a run's own
+ * masker: a usage error quoting a resolved value, say. Later calls add to earlier ones.
+ */
+export const registerSecrets = (values: readonly string[]): void => {
+  const fresh = values.filter((value) => value.length >= minSecretLength && !known.includes(value));
+  if (fresh.length === 0) return;
+  known.push(...fresh);
+  processMasker = createMasker(known);
+};
+
+/** Masks `text` with every secret registered so far. */
+export const maskKnown: Masker = (text) => processMasker(text);

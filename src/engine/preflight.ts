@@ -28,6 +28,27 @@ export const collectSecrets = (plan: Plan, env: Record<string, string | undefine
   return Object.fromEntries(plan.secrets.map((name) => [name, env[name]!]));
 };
 
+/**
+ * Secrets whose value is also a word of the runbook itself (its name, a step id or name, an output
+ * name): the journal keeps ids and names as they are, so such a value is no secret there. Named,
+ * never shown.
+ */
+export const secretsInRunbookText = (plan: Plan, secrets: Record<string, string>): string[] => {
+  let text: string;
+  try {
+    text = readFileSync(plan.file, 'utf8');
+  } catch {
+    text = '';
+  }
+  const names = [plan.name, ...[...plan.steps, ...plan.cleanup].flatMap((step) => [step.id, step.name])].join('\n');
+  return Object.entries(secrets)
+    .filter(([, value]) => text.includes(value) || names.includes(value))
+    .map(
+      ([name]) =>
+        `secret ${name}'s value also appears in the runbook's own text (${plan.file}: a name, an id or an output name): ids and names are recorded as they are in the journal, so there it is not masked; other text is`,
+    );
+};
+
 /** Checks `--from`/`--only` name existing steps. */
 export const checkSelection = (plan: Plan, from?: string, only?: string[]): void => {
   const ids = plan.steps.map((step) => step.id);
@@ -178,7 +199,7 @@ export const checkShellSyntax = (plan: Plan): void => {
   try {
     const files = [...texts.keys()].map((text, index) => {
       const file = join(dir, String(index));
-      writeFileSync(file, text);
+      writeFileSync(file, text, { mode: 0o600 });
       return file;
     });
     // The checks run side by side: each is a fork and exec of bash, most of it waiting.

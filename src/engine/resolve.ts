@@ -16,6 +16,7 @@ import type { Plan, PlannedStep, StepDefinition, StepShell } from './plan-types.
 import { expandStep, placeholderOutputs, refersToOutputs } from './step-shell.js';
 import { collectRunInputs, secretIsSet, secretValuesOf, withoutSecretValues, type RunInputs } from './run-inputs.js';
 import { loadEnvironment, resolveRootVars } from './vars.js';
+import { registerSecrets } from './mask.js';
 
 // report/docs.ts reads `when` through here (its import stays while that file is being rewritten).
 export { evaluateWhen } from './step-shell.js';
@@ -70,12 +71,14 @@ export const resolvePlan = (file: string, options: ResolveOptions = {}): Plan =>
   const tree = loadTree(file, { sources: options.sources });
   if (hasErrors(tree.diagnostics)) fail(tree.diagnostics);
   const runbook = tree.root.runbook!;
-  const environment = options.env ? loadEnvironment(file, options.env, tree.repositoryRoot) : undefined;
-  const rootVars = resolveRootVars({ file, defaults: runbook.vars ?? {}, files: tree.files, environment, vars: options.vars, processEnv });
   const secretNames = collectFromTree(tree.files, (r) => r.secrets);
   const secretValues = Object.fromEntries(
     secretNames.filter((name) => processEnv[name] !== undefined).map((name) => [name, processEnv[name]!]),
   );
+  // Before anything below can quote a resolved value in an error (masked where it is printed).
+  registerSecrets(Object.values(secretValues));
+  const environment = options.env ? loadEnvironment(file, options.env, tree.repositoryRoot) : undefined;
+  const rootVars = resolveRootVars({ file, defaults: runbook.vars ?? {}, files: tree.files, environment, vars: options.vars, processEnv });
   const inputs = collectRunInputs({
     environment: options.env,
     vars: rootVars,

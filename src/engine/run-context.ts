@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type { EngineEvent, TimedEvent } from './events.js';
 import { isJournaled } from './events.js';
 import { openJournal, runDirectory, type Journal } from './journal.js';
-import { createMasker, maskDeep, type Masker } from './mask.js';
+import { createMasker, maskRecord, type Masker } from './mask.js';
+import { privateDir } from './state-dir.js';
 import type { Plan, PlannedStep } from './plan-types.js';
 import { findProviders } from './provided-commands.js';
 import type { RunOptions, StepOutputs, StepResult } from './run-types.js';
@@ -42,7 +43,8 @@ const createEmitter = (journal: Journal, logFd: number, mask: Masker, options: R
   const listeners = [options.onEvent ?? []].flat();
   const log = (t: string, text: string) => writeSync(logFd, `${t} ${text}\n`);
   return (event: EngineEvent) => {
-    const timed = { ...maskDeep(event, mask), t: new Date().toISOString() } as TimedEvent;
+    // Only text is masked: ids, types and hashes stay what they are, or a journal could not be resumed.
+    const timed = { ...maskRecord(event, mask), t: new Date().toISOString() } as TimedEvent;
     if (isJournaled(timed)) {
       const { t, type, ...rest } = timed;
       journal.append({ t, type, ...rest });
@@ -70,7 +72,8 @@ export const openRun = (options: RunOptions): RunContext => {
   const runId = options.resume?.runId ?? options.runId;
   const runDir = runDirectory(options.stateDir, runId);
   const outputsDir = join(runDir, 'outputs');
-  mkdirSync(outputsDir, { recursive: true });
+  // runs/RUN_ID and its outputs/ private: the outputs files hold what steps wrote, unmasked.
+  mkdirSync(outputsDir, { recursive: true, mode: privateDir });
   const journal = openJournal(join(runDir, 'journal.jsonl'), options.resume?.nextSeq ?? 1);
   const logPath = join(runDir, 'log.txt');
   const logFd = openSync(logPath, 'a', 0o600);

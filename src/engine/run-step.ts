@@ -1,5 +1,6 @@
 // One step from the scheduler's call to its end: `when`, the commands it needs, confirmation, start,
 // its shell resolved with the outputs so far, then the manual or the run-and-verify path.
+import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAttempts } from './attempts.js';
 import { confirmStep } from './confirm.js';
@@ -53,6 +54,8 @@ export const executeStep = async (run: RunContext, step: PlannedStep, signal?: A
     return failStep(run, step, `cannot resolve the step: ${(error as Error).message}`, began);
   }
   const outputFile = join(run.outputsDir, `${step.id}.env`);
+  // Made private before the step writes to it: a `>>` keeps the mode of the file it appends to.
+  closeSync(openSync(outputFile, 'a', 0o600));
   const env = { ...run.baseEnv, ...shell.env, RUNBOOK_STEP: step.id, RUNBOOK_OUTPUT: outputFile };
   const running: RunningStep = { step, began, outputFile, shell, env, signal };
   return step.kind === 'manual' || shell.run === undefined ? runManualStep(run, running) : runAttempts(run, running);

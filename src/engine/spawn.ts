@@ -79,6 +79,18 @@ export const lineSplitter = (emit: (line: string) => void) => {
   };
 };
 
+/**
+ * The last `max` characters of `text`, without the line the cut went through: it may begin with
+ * the end of a secret, which no masker can recognise any more. A tail without a line break stays
+ * whole (the verification output that leaves the engine is far shorter than `max`).
+ */
+export const keepTail = (text: string, max: number): string => {
+  if (text.length <= max) return text;
+  const kept = text.slice(-max);
+  const lineEnd = kept.indexOf('\n');
+  return lineEnd === -1 ? kept : kept.slice(lineEnd + 1);
+};
+
 export const runShell = (options: ShellOptions): Promise<ShellResult> =>
   new Promise((resolve) => {
     const started = performance.now();
@@ -105,7 +117,7 @@ export const runShell = (options: ShellOptions): Promise<ShellResult> =>
     const err = lineSplitter((line) => options.onLine?.('stderr', line));
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
-      if (stdout.length > maxStdout * 2) stdout = stdout.slice(-maxStdout);
+      if (stdout.length > maxStdout * 2) stdout = keepTail(stdout, maxStdout);
       out.push(chunk);
     });
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => err.push(chunk));
@@ -125,7 +137,7 @@ export const runShell = (options: ShellOptions): Promise<ShellResult> =>
         signal: exit?.signal ?? null,
         timedOut,
         aborted,
-        stdout: stdout.length > maxStdout ? stdout.slice(-maxStdout) : stdout,
+        stdout: keepTail(stdout, maxStdout),
         durationMs: performance.now() - started,
       });
     };

@@ -16,8 +16,8 @@ const cliEntry = fileURLToPath(new URL('../../bin/runbook.js', import.meta.url))
 /** A `runbook` command for steps to call (the package's bin is `runbook.js`, npm names it). */
 const writeShim = (runDir: string): string => {
   const dir = join(runDir, 'bin');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'runbook'), `#!/bin/sh\nexec ${shellQuote(process.execPath)} ${shellQuote(cliEntry)} "$@"\n`, { mode: 0o755 });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(join(dir, 'runbook'), `#!/bin/sh\nexec ${shellQuote(process.execPath)} ${shellQuote(cliEntry)} "$@"\n`, { mode: 0o700 });
   return dir;
 };
 

@@ -54,7 +54,8 @@ export const verifyStep = async (
       exitCode: shell.exitCode,
       polls,
       reason,
-      output: run.mask(tail(shell.stdout)),
+      // Masked whole, then cut: a cut through a secret cannot leave part of it unmasked.
+      output: tail(run.mask(shell.stdout)),
       aborted: shell.aborted,
     };
     if (result.passed || shell.aborted || signal?.aborted) return result;

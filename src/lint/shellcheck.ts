@@ -89,7 +89,7 @@ export const shellcheckSites = async (sites: readonly ShellTextSite[]): Promise<
   try {
     const byName = new Map<string, ShellTextSite[]>();
     for (const { name, sites: same } of byText.values()) {
-      writeFileSync(join(dir, name), header + maskExpressions(same[0]!.text) + '\n');
+      writeFileSync(join(dir, name), header + maskExpressions(same[0]!.text) + '\n', { mode: 0o600 });
       byName.set(name, same);
     }
     const names = [...byName.keys()];

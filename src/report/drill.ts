@@ -1,11 +1,12 @@
 // `drill` as a function: exec against a non-protected environment, then the report from the run's
 // journal, compared with the previous drill of the same runbook, written as Markdown, JSON and
 // JUnit XML. Returns data; the CLI prints.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { executeRunbook, type DryRun, type ExecOptions } from '../engine/execute.js';
 import { readJournal } from '../engine/journal.js';
-import { createMasker } from '../engine/mask.js';
+import { createMasker, maskRecord } from '../engine/mask.js';
+import { makePrivateDir, privateFile } from '../engine/state-dir.js';
 import type { Plan } from '../engine/plan-types.js';
 import type { RunResult } from '../engine/run.js';
 import { compareDrills } from './drill-compare.js';
@@ -42,15 +43,17 @@ export const writeDrillReport = (
     .filter((r) => r.report.runId !== report.runId)
     .at(-1);
   if (previous) report.comparison = compareDrills(report, previous.report, previous.file);
-  // The journal is masked already; the verification commands come from the plan, so mask once more.
-  report = JSON.parse(mask(JSON.stringify(report))) as DrillReport;
-  mkdirSync(reportDir, { recursive: true });
+  // The journal is masked already; the verification commands come from the plan, so mask once more
+  // (the text, before it is serialised: JSON would escape a shell-quoted secret past the masker).
+  report = maskRecord(report, mask);
+  // Private like the state folder: the reports quote verification output.
+  makePrivateDir(reportDir);
   const base = nextReportBase(reportDir, plan.name, report.startedAt);
   const files = { markdown: `${base}.md`, json: `${base}.json`, junit: `${base}.xml` };
   // JSON first with `wx`: two drills finishing at once can never write the same name.
-  writeFileSync(files.json, JSON.stringify(report, null, 2) + '\n', { flag: 'wx' });
-  writeFileSync(files.markdown, renderDrillMarkdown(report));
-  writeFileSync(files.junit, renderDrillJunit(report));
+  writeFileSync(files.json, JSON.stringify(report, null, 2) + '\n', { flag: 'wx', mode: privateFile });
+  writeFileSync(files.markdown, renderDrillMarkdown(report), { mode: privateFile });
+  writeFileSync(files.junit, renderDrillJunit(report), { mode: privateFile });
   return { ...files, report };
 };
 

@@ -3,6 +3,7 @@
 // the schemas at run time cost ~165 ms of every `runbook lint`.
 import { readdirSync, readFileSync } from 'node:fs';
 import type { ErrorObject } from 'ajv';
+import { maskKnown } from '../engine/mask.js';
 import type { Diagnostic } from './diagnostic.js';
 import { positionOf, type NodePath, type SourceFile } from './load.js';
 import { positionInTable, type PositionTable } from './positions.js';
@@ -31,8 +32,12 @@ const toPath = (pointer: string): (string | number)[] =>
 const typeName = (value: unknown): string =>
   value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : typeof value;
 
-const show = (value: unknown): string =>
-  typeof value === 'string' ? `'${value.length > 40 ? value.slice(0, 40) + '…' : value}'` : (JSON.stringify(value) ?? String(value));
+/** A value quoted in a message: masked before it is cut, so the cut cannot keep part of a secret. */
+const show = (value: unknown): string => {
+  if (typeof value !== 'string') return JSON.stringify(value) ?? String(value);
+  const text = maskKnown(value);
+  return `'${text.length > 40 ? text.slice(0, 40) + '…' : text}'`;
+};
 
 const valueAt = (data: unknown, path: NodePath): unknown =>
   path.reduce<unknown>((v, k) => (v as Record<string | number, unknown> | undefined)?.[k], data);

@@ -12,6 +12,7 @@ import { createGitRepo, type GitRepo } from '../helpers/git-repo.js';
 import { requireBinaries } from '../backup/shell.js';
 import { cliEnv, exited, expectBuilt, runCli, startCli } from '../helpers/cli.js';
 import { descendants, filesUnder, processes } from './helpers/processes.js';
+import { leaksIn } from './helpers/leak-forms.js';
 
 const pem = [
   '-----BEGIN OPENSSH PRIVATE KEY-----',
@@ -90,6 +91,8 @@ steps:
       jq -n --arg s "$DB_PASSWORD" --arg k "$SSH_KEY" '{password: $s, key: $k}'
       jq -cn --arg k "$SSH_KEY" '{key: $k}' >&2
       printf '%s' "$DB_PASSWORD" | xxd -p
+      echo "\${DB_PASSWORD@Q} \${SSH_KEY@Q}"; printf '%q\\n' "$DB_PASSWORD"; declare -p DB_PASSWORD SSH_KEY
+      (set -x; : "$DB_PASSWORD" "$SSH_KEY")
       echo "pw=$DB_PASSWORD" >> "$RUNBOOK_OUTPUT"
       echo "url=postgresql://app:$(jq -rn --arg s "$DB_PASSWORD" '$s | @uri')@127.0.0.1/app" >> "$RUNBOOK_OUTPUT"
     verify: test -n "$DB_PASSWORD"
@@ -117,6 +120,8 @@ steps:
     for (const form of [...leakForms(password), ...leakForms(pem), Buffer.from(password).toString('hex')]) {
       expect(everything.includes(form), `leaked: ${form}`).toBe(false);
     }
+    // The shell-quoted forms and any 8-character piece of either secret (a cut one) too.
+    expect([...leaksIn(everything, password), ...leaksIn(everything, pem)]).toEqual([]);
   });
 
   it('refuses a one-character secret at preflight (exit 2), running nothing and not printing it', async () => {
