@@ -84,12 +84,13 @@ export const execCommand = async (
 
   const main = new AbortController();
   const cleanup = new AbortController();
+  // The first signal stops the steps (cleanup runs), the second stops cleanup; the run's end is
+  // recorded either way and the exit code is the first signal's.
   const onSignal = (signal: NodeJS.Signals) => {
     if (!main.signal.aborted) main.abort(signal);
     else cleanup.abort(signal);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of stoppingSignals) process.on(signal, onSignal);
 
   // The renderer is chosen once the plan is known: only a run that may prompt (confirm or manual
   // steps, a terminal, no --yes) gives up the task list for plain lines.
@@ -139,12 +140,26 @@ export const execCommand = async (
       return result;
     }
     const code = exitCodeOf(result, main.signal);
-    if (code !== ExitCode.ok) throw new ExitError(code, '');
+    if (code !== ExitCode.ok) throw new ExitError(code, faultMessage(result));
     return result;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of stoppingSignals) process.off(signal, onSignal);
   }
+};
+
+/**
+ * Signals that end a run the way SIGINT does: SIGHUP is a lost SSH session or terminal, SIGQUIT
+ * Ctrl-\. SIGPIPE stays ignored (Node's default): a closed output fails writes, not the run.
+ */
+const stoppingSignals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+
+/** The one line a fault ends with (the stack too with RUNBOOK_DEBUG=1). */
+const faultMessage = (result: RunResult): string => {
+  const { fault } = result;
+  if (!fault) return '';
+  const stack = fault.internal && process.env.RUNBOOK_DEBUG === '1' && fault.stack ? `\n${fault.stack}` : '';
+  const report = fault.internal ? ' — please report it (RUNBOOK_DEBUG=1 prints the stack)' : '';
+  return `${fault.message}${report}${stack}`;
 };
 
 // Whether this run might prompt (then the plain renderer keeps prompts readable).

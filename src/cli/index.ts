@@ -126,8 +126,32 @@ const buildProgram = () => {
   return program;
 };
 
+/**
+ * A terminal that went away (a lost SSH session) or a reader that closed the pipe makes writes to
+ * stdout/stderr fail with EIO or EPIPE, emitted as stream errors that would otherwise end the
+ * process mid-run: output is lost, the run (its journal, its cleanup) goes on.
+ */
+const surviveLostOutput = () => {
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+};
+
+/** The one line of an error nobody expected: system errors are the machine's, anything else a bug (70). */
+const reportUnexpected = (error: unknown) => {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  const message = (error as Error)?.message ?? String(error);
+  const debug = process.env.RUNBOOK_DEBUG === '1' ? `\n${(error as Error)?.stack ?? ''}` : '';
+  if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) {
+    process.stderr.write(`runbook: ${message}${debug}\n`);
+    process.exitCode = ExitCode.failed;
+    return;
+  }
+  process.stderr.write(`runbook: internal error: ${message} — please report it (RUNBOOK_DEBUG=1 prints the stack)${debug}\n`);
+  process.exitCode = ExitCode.internal;
+};
+
 /** Runs the CLI with `argv` (without node and script); exits the process with the outcome's code. */
 export const main = async (argv: string[]): Promise<void> => {
+  surviveLostOutput();
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -139,9 +163,6 @@ export const main = async (argv: string[]): Promise<void> => {
     } else if (error instanceof ExitError) {
       if (error.message) process.stderr.write(`runbook: ${error.message}\n`);
       process.exitCode = error.code;
-    } else {
-      process.stderr.write(`runbook: internal error — please report it:\n${(error as Error)?.stack ?? String(error)}\n`);
-      process.exitCode = 70;
-    }
+    } else reportUnexpected(error);
   }
 };

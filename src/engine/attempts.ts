@@ -22,7 +22,7 @@ export const runAttempts = async (run: RunContext, running: RunningStep): Promis
   let lastError = '';
   for (let attempt = 1; attempt <= step.retries + 1; attempt++) {
     result.attempts = attempt;
-    rmSync(outputFile, { force: true });
+    rmSync(outputFile, { force: true, recursive: true });
     const attemptBegan = performance.now();
     const ran = await runPhase(run, running, 'run', shell.run!, step.timeoutMs);
     result.exitCodes.push(ran.exitCode);

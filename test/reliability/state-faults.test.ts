@@ -46,7 +46,7 @@ steps:
 ${steps}cleanup:
   - id: tidy
     run: |
-      rm -f "$FILL"
+      rm -f "\${FILL:-/nonexistent}"
       touch "$WORK/tidy"
     verify: test -f "$WORK/tidy"
 `,
@@ -201,6 +201,32 @@ describe('the state folder cannot be written', () => {
     expect(result.code, result.output).toBe(2);
     oneLine(result, new RegExp(`cannot write the state folder ${stateDir}.*EACCES.*nothing was run`));
     expect(existsSync(join(dir, 'work', 'first'))).toBe(false);
+  });
+  it('a drill whose report folder is full: one line naming it and the errno (exit 1), no half-written report left', async () => {
+    const disk = mountTmpfs('full-report', 'size=128k');
+    const dir = runbook('full-report', simple);
+    fill(disk);
+    const stateDir = join(dir, 'state');
+    const result = await runCli(
+      [
+        'drill',
+        join(dir, 'rb.yaml'),
+        '--allow-dirty',
+        '--yes',
+        '--output',
+        'plain',
+        '--state-dir',
+        stateDir,
+        '--report-dir',
+        join(disk, 'drills'),
+      ],
+      { env: cliEnv({ WORK: join(dir, 'work') }), timeoutMs: 60_000 },
+    );
+    expect(result.code, result.output).toBe(1);
+    oneLine(result, new RegExp(`cannot write the drill report in ${disk}/drills: ENOSPC`));
+    expect(readdirSync(join(disk, 'drills'))).toEqual([]);
+    expect(journalOf(stateDir).records.at(-1)).toMatchObject({ type: 'run-end', outcome: 'success' });
+    noLock(stateDir);
   });
 });
 
