@@ -127,12 +127,13 @@ const buildProgram = () => {
 };
 
 /**
- * A terminal that went away (a lost SSH session) or a reader that closed the pipe makes writes to
- * stdout/stderr fail with EIO or EPIPE, emitted as stream errors that would otherwise end the
- * process mid-run: output is lost, the run (its journal, its cleanup) goes on.
+ * A terminal that went away (a lost SSH session) or a reader that closed the pipe makes reads and
+ * writes on stdin/stdout/stderr fail with EIO or EPIPE, emitted as stream errors that would
+ * otherwise end the process mid-run: output is lost, a prompt gets no answer, the run (its
+ * journal, its cleanup) goes on.
  */
-const surviveLostOutput = () => {
-  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+const surviveLostTerminal = () => {
+  for (const stream of [process.stdin, process.stdout, process.stderr]) stream.on('error', () => undefined);
 };
 
 /** The one line of an error nobody expected: system errors are the machine's, anything else a bug (70). */
@@ -151,7 +152,7 @@ const reportUnexpected = (error: unknown) => {
 
 /** Runs the CLI with `argv` (without node and script); exits the process with the outcome's code. */
 export const main = async (argv: string[]): Promise<void> => {
-  surviveLostOutput();
+  surviveLostTerminal();
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -101,7 +101,8 @@ const createEmitter = (
  */
 export const faultRun = (run: RunContext, error: unknown): void => {
   if (run.fault) return;
-  const internal = !(error instanceof StateWriteError) && errnoOf(error) === undefined;
+  // Only a failed write of the state folder is the machine's; anything else that reached here is a bug.
+  const internal = !(error instanceof StateWriteError);
   run.fault = internal
     ? { message: run.mask(`internal error: ${(error as Error)?.message ?? String(error)}`), internal, stack: (error as Error)?.stack }
     : { message: run.mask(describeStateFault(run.options.stateDir, undefined, error)), internal };

@@ -77,12 +77,22 @@ const refuseUnrecorded = (run: RunContext): never => {
   throw new ExitError(run.fault!.internal ? 70 : ExitCode.usage, message);
 };
 
+/** readline and the TTY streams throw these from their own callbacks once the terminal hung up. */
+const terminalGone = (error: unknown): boolean => {
+  const { code, syscall } = (error ?? {}) as NodeJS.ErrnoException;
+  return (
+    (code === 'EIO' || code === 'EPIPE' || code === 'ENXIO') && (syscall === 'setRawMode' || syscall === 'write' || syscall === 'read')
+  );
+};
+
 /**
  * While the run goes, an exception nobody caught (a callback's, a promise's) faults the run rather
  * than killing the engine with its steps still running and its lock held.
  */
 const catchStrayErrors = (run: RunContext) => {
-  const onError = (error: unknown) => faultRun(run, error);
+  const onError = (error: unknown) => {
+    if (!terminalGone(error)) faultRun(run, error);
+  };
   process.on('uncaughtException', onError);
   process.on('unhandledRejection', onError);
   return () => {

@@ -2,12 +2,14 @@
 // session) and SIGQUIT are handled like SIGTERM (journal `interrupted`, the step's group ended,
 // cleanup run, lock released, exit 128+N); SIGPIPE is ignored; writes to a terminal that is gone
 // (EPIPE) never crash the engine; a second signal during cleanup stops cleanup, never the record.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readJournal } from '../../src/engine/journal.js';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.js';
-import { cliEnv, exited, expectBuilt, startCli } from '../helpers/cli.js';
+import { cli, cliEnv, exited, expectBuilt, startCli } from '../helpers/cli.js';
 import { descendants, pidAlive, waitUntil } from './helpers/processes.js';
 
 const runbook = (cleanup = '      touch "$WORK/tidy"\n') => `runbook: 1
@@ -111,4 +113,62 @@ describe('signals other than SIGINT and SIGTERM', () => {
     noLock();
     expect(child.output().stderr).toMatch(/cleanup stopped by a second signal \(SIGHUP\)/);
   }, 30_000);
+
+  // On a real terminal: python3's pty module stands in for sshd; closing its side hangs the terminal up.
+  const hangUp = (text: string, waitFor: { file?: string; output?: string }, ...flags: string[]) => {
+    repo = createGitRepo({ 'rb.yaml': text });
+    mkdirSync(work());
+    const wait: Record<string, string> = waitFor.file ? { WAIT_FILE: join(work(), waitFor.file) } : { WAIT_FOR: waitFor.output! };
+    const run = spawnSync(
+      'python3',
+      [
+        fileURLToPath(new URL('./helpers/hang-up.py', import.meta.url)),
+        process.execPath,
+        cli,
+        'exec',
+        'rb.yaml',
+        '--state-dir',
+        stateDir(),
+        '--output',
+        'plain',
+        ...flags,
+      ],
+      { cwd: repo.dir, env: cliEnv({ WORK: work(), RUNBOOK_KILL_GRACE_MS: '300', ...wait }), encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(run.status, `python3 (its pty module) is needed: ${run.error?.message ?? run.stderr}`).toBe(0);
+    return JSON.parse(run.stdout) as { code: number; seen: string };
+  };
+
+  it("a terminal hung up mid-step (its pty closed): exit 129, not an abort in Node's terminal reset; cleanup run, lock released", async () => {
+    const end = hangUp(runbook(), { file: 'started' }, '--yes');
+    expect(end.code, end.seen).toBe(129);
+    expect(stepPids().filter(pidAlive)).toEqual([]);
+    expect(records().find((r) => r.type === 'interrupted')).toMatchObject({ signal: 'SIGHUP', steps: ['long'] });
+    expect(records().at(-1)).toMatchObject({ type: 'run-end', outcome: 'interrupted' });
+    expect(existsSync(join(work(), 'tidy'))).toBe(true);
+    expect(existsSync(join(work(), 'next'))).toBe(false);
+    noLock();
+  }, 60_000);
+
+  it('a terminal hung up at a confirm prompt: the prompt ends, exit 129, cleanup run, lock released', async () => {
+    const prompt = `runbook: 1
+name: hangup
+steps:
+  - id: ask
+    confirm: Really?
+    run: touch "$WORK/asked"
+    verify: test -e "$WORK/asked"
+cleanup:
+  - id: tidy
+    run: touch "$WORK/tidy"
+    verify: test -e "$WORK/tidy"
+`;
+    const end = hangUp(prompt, { output: '[y/N]' });
+    expect(end.code, end.seen).toBe(129);
+    expect(records().find((r) => r.type === 'interrupted')).toMatchObject({ signal: 'SIGHUP' });
+    expect(records().at(-1)).toMatchObject({ type: 'run-end', outcome: 'interrupted' });
+    expect(existsSync(join(work(), 'asked'))).toBe(false);
+    expect(existsSync(join(work(), 'tidy'))).toBe(true);
+    noLock();
+  }, 60_000);
 });
