@@ -150,9 +150,24 @@ const reportUnexpected = (error: unknown) => {
   process.exitCode = ExitCode.internal;
 };
 
+/**
+ * An exception out of a callback or a promise nobody awaited: one line and exit, as for one thrown
+ * from a command. While a run goes, the run's own handler (engine/run.ts) turns it into a fault of
+ * the run instead (record, cleanup, lock), so this one stands back.
+ */
+const exitOnStrayErrors = () => {
+  for (const event of ['uncaughtException', 'unhandledRejection'] as const)
+    process.on(event, (error: unknown) => {
+      if (process.listenerCount(event) > 1) return;
+      reportUnexpected(error);
+      process.exit();
+    });
+};
+
 /** Runs the CLI with `argv` (without node and script); exits the process with the outcome's code. */
 export const main = async (argv: string[]): Promise<void> => {
   surviveLostTerminal();
+  exitOnStrayErrors();
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
