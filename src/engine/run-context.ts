@@ -164,15 +164,16 @@ const openRunFiles = (options: RunOptions): RunContext => {
 
 /** Closes the journal and log, and removes the raw outputs files (the journal keeps masked copies). */
 export const closeRun = (run: RunContext): void => {
-  for (const close of [
-    () => run.journal.close(),
-    () => closeSync(run.logFd),
-    () => rmSync(run.outputsDir, { recursive: true, force: true }),
-  ]) {
+  const closing: [() => void, string][] = [
+    [() => run.journal.close(), run.journal.path],
+    [() => closeSync(run.logFd), run.logPath],
+    [() => rmSync(run.outputsDir, { recursive: true, force: true }), run.outputsDir],
+  ];
+  for (const [close, path] of closing) {
     try {
       close();
     } catch (error) {
-      faultRun(run, error);
+      faultRun(run, new StateWriteError(path, error));
     }
   }
 };

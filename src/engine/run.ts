@@ -74,7 +74,7 @@ const refuseUnrecorded = (run: RunContext): never => {
   const message = `${run.fault!.message}; nothing was run`;
   closeRun(run);
   if (!run.options.resume) rmSync(dirname(run.journal.path), { recursive: true, force: true });
-  throw new ExitError(run.fault!.internal ? 70 : ExitCode.usage, message);
+  throw new ExitError(run.fault!.internal ? ExitCode.internal : ExitCode.usage, message);
 };
 
 /** readline and the TTY streams throw these from their own callbacks once the terminal hung up. */
