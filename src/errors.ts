@@ -7,7 +7,11 @@ export const ExitCode = {
   usage: 2,
   aborted: 3,
   locked: 4,
+  /** An engine bug (EX_SOFTWARE): never a user's mistake nor the machine's state. */
+  internal: 70,
+  hangup: 129,
   interrupted: 130,
+  quit: 131,
   terminated: 143,
 } as const;
 

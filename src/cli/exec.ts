@@ -1,5 +1,7 @@
 // `runbook exec`: flags → executeRunbook → renderer; signals become an AbortSignal for the core.
+import { closeSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
+import { isatty } from 'node:tty';
 import { ExitCode, ExitError, usageError } from '../errors.js';
 import { resolvePlan } from '../engine/resolve.js';
 import { parseVarArguments } from '../engine/vars.js';
@@ -26,12 +28,51 @@ export interface ExecFlags {
   output?: 'auto' | 'tty' | 'plain' | 'json';
 }
 
-const ask = async (question: string): Promise<string> => {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return await rl.question(question);
-  } finally {
-    rl.close();
+/**
+ * A prompt that a signal (a lost SSH session's SIGHUP among them) or a closed terminal ends with no
+ * answer, which is "no": the run then ends on the signal's terms instead of waiting forever.
+ */
+const createAsk =
+  (signal: AbortSignal) =>
+  async (question: string): Promise<string> => {
+    if (signal.aborted) return '';
+    let rl: ReturnType<typeof createInterface> | undefined;
+    // A hung-up terminal can leave readline with no handle and no 'close': without this, Node would
+    // see nothing left to do and exit mid-run, before the SIGHUP that follows a hang-up arrives.
+    const keepAlive = setInterval(() => undefined, 60_000);
+    try {
+      rl = createInterface({ input: process.stdin, output: process.stderr });
+      // A terminal that is gone ends the prompt with no answer, whichever of these comes first.
+      const closed = new Promise<string>((resolve) => {
+        rl!.once('close', () => resolve(''));
+        for (const event of ['end', 'close', 'error']) process.stdin.once(event, () => resolve(''));
+      });
+      return await Promise.race([rl.question(question, { signal }), closed]);
+    } catch {
+      // Aborted, or the terminal is gone (readline's setRawMode fails with EIO).
+      return '';
+    } finally {
+      clearInterval(keepAlive);
+      try {
+        rl?.close();
+      } catch {
+        // the same terminal, gone
+      }
+    }
+  };
+
+/**
+ * Node restores the terminal's modes at exit and aborts (SIGABRT, no exit code) when the terminal
+ * is gone (nodejs/node#51519, fixed after Node 20): after a SIGHUP, the descriptors that were
+ * terminals are closed, which Node's restore skips.
+ */
+const letGoOfLostTerminal = (terminals: number[]) => {
+  for (const fd of terminals) {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
   }
 };
 
@@ -82,14 +123,16 @@ export const execCommand = async (
   // A terminal that reports no width (some CI pseudo-terminals) would wrap the task list per character.
   const useTty = output === 'tty' || (output === 'auto' && Boolean(process.stderr.isTTY) && (process.stderr.columns ?? 0) >= 40);
 
+  const terminals = [0, 1, 2].filter((fd) => isatty(fd));
   const main = new AbortController();
   const cleanup = new AbortController();
+  // The first signal stops the steps (cleanup runs), the second stops cleanup; the run's end is
+  // recorded either way and the exit code is the first signal's.
   const onSignal = (signal: NodeJS.Signals) => {
     if (!main.signal.aborted) main.abort(signal);
     else cleanup.abort(signal);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of stoppingSignals) process.on(signal, onSignal);
 
   // The renderer is chosen once the plan is known: only a run that may prompt (confirm or manual
   // steps, a terminal, no --yes) gives up the task list for plain lines.
@@ -122,7 +165,7 @@ export const execCommand = async (
       allowDirty: flags.allowDirty,
       stateDir: flags.stateDir,
       interactive,
-      ask,
+      ask: createAsk(main.signal),
       signal: main.signal,
       cleanupSignal: cleanup.signal,
       onEvent: listeners,
@@ -139,12 +182,27 @@ export const execCommand = async (
       return result;
     }
     const code = exitCodeOf(result, main.signal);
-    if (code !== ExitCode.ok) throw new ExitError(code, '');
+    if (code !== ExitCode.ok) throw new ExitError(code, faultMessage(result));
     return result;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of stoppingSignals) process.off(signal, onSignal);
+    if (main.signal.reason === 'SIGHUP' || cleanup.signal.reason === 'SIGHUP') letGoOfLostTerminal(terminals);
   }
+};
+
+/**
+ * Signals that end a run the way SIGINT does: SIGHUP is a lost SSH session or terminal, SIGQUIT
+ * Ctrl-\. SIGPIPE stays ignored (Node's default): a closed output fails writes, not the run.
+ */
+const stoppingSignals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+
+/** The one line a fault ends with (the stack too with RUNBOOK_DEBUG=1). */
+const faultMessage = (result: RunResult): string => {
+  const { fault } = result;
+  if (!fault) return '';
+  const stack = fault.internal && process.env.RUNBOOK_DEBUG === '1' && fault.stack ? `\n${fault.stack}` : '';
+  const report = fault.internal ? ' — please report it (RUNBOOK_DEBUG=1 prints the stack)' : '';
+  return `${fault.message}${report}${stack}`;
 };
 
 // Whether this run might prompt (then the plain renderer keeps prompts readable).

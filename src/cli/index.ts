@@ -127,8 +127,48 @@ const buildProgram = () => {
   return program;
 };
 
+/**
+ * A terminal that went away (a lost SSH session) or a reader that closed the pipe makes reads and
+ * writes on stdin/stdout/stderr fail with EIO or EPIPE, emitted as stream errors that would
+ * otherwise end the process mid-run: output is lost, a prompt gets no answer, the run (its
+ * journal, its cleanup) goes on.
+ */
+const surviveLostTerminal = () => {
+  for (const stream of [process.stdin, process.stdout, process.stderr]) stream.on('error', () => undefined);
+};
+
+/** The one line of an error nobody expected: system errors are the machine's, anything else a bug (70). */
+const reportUnexpected = (error: unknown) => {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  const message = maskKnown((error as Error)?.message ?? String(error));
+  const debug = process.env.RUNBOOK_DEBUG === '1' ? `\n${maskKnown((error as Error)?.stack ?? '')}` : '';
+  if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) {
+    process.stderr.write(`runbook: ${message}${debug}\n`);
+    process.exitCode = ExitCode.failed;
+    return;
+  }
+  process.stderr.write(`runbook: internal error: ${message} — please report it (RUNBOOK_DEBUG=1 prints the stack)${debug}\n`);
+  process.exitCode = ExitCode.internal;
+};
+
+/**
+ * An exception out of a callback or a promise nobody awaited: one line and exit, as for one thrown
+ * from a command. While a run goes, the run's own handler (engine/run.ts) turns it into a fault of
+ * the run instead (record, cleanup, lock), so this one stands back.
+ */
+const exitOnStrayErrors = () => {
+  for (const event of ['uncaughtException', 'unhandledRejection'] as const)
+    process.on(event, (error: unknown) => {
+      if (process.listenerCount(event) > 1) return;
+      reportUnexpected(error);
+      process.exit();
+    });
+};
+
 /** Runs the CLI with `argv` (without node and script); exits the process with the outcome's code. */
 export const main = async (argv: string[]): Promise<void> => {
+  surviveLostTerminal();
+  exitOnStrayErrors();
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -140,9 +180,6 @@ export const main = async (argv: string[]): Promise<void> => {
     } else if (error instanceof ExitError) {
       if (error.message) process.stderr.write(`runbook: ${maskKnown(error.message)}\n`);
       process.exitCode = error.code;
-    } else {
-      process.stderr.write(`runbook: internal error — please report it:\n${maskKnown((error as Error)?.stack ?? String(error))}\n`);
-      process.exitCode = 70;
-    }
+    } else reportUnexpected(error);
   }
 };

@@ -1,6 +1,6 @@
 // A `run` step's execution: up to 1 + retries attempts, each the run (killed at its timeout) then,
 // when it exited 0, the verification; outputs count only from the attempt that passed.
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { runPhase } from './phase.js';
 import type { RunContext } from './run-context.js';
 import type { StepEnd } from './run-types.js';
@@ -22,7 +22,9 @@ export const runAttempts = async (run: RunContext, running: RunningStep): Promis
   let lastError = '';
   for (let attempt = 1; attempt <= step.retries + 1; attempt++) {
     result.attempts = attempt;
-    // Emptied for the attempt, and private before the step writes to it (`>>` keeps the mode).
+    // Emptied for the attempt (a folder a step made of it too), and private before the step writes
+    // to it (`>>` keeps the mode).
+    rmSync(outputFile, { force: true, recursive: true });
     writeFileSync(outputFile, '', { mode: 0o600 });
     const attemptBegan = performance.now();
     const ran = await runPhase(run, running, 'run', shell.run!, step.timeoutMs);

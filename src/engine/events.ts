@@ -73,7 +73,7 @@ export type EngineEvent =
   | { type: 'step-skipped'; id: string; reason: string }
   | { type: 'step-failed'; id: string; hash: string; attempts: number; durationMs: number; error: string; tolerated: boolean }
   | { type: 'interrupted'; signal: string; steps: string[] }
-  | { type: 'run-end'; outcome: RunOutcome; durationMs: number; failedStep?: string };
+  | { type: 'run-end'; outcome: RunOutcome; durationMs: number; failedStep?: string; error?: string };
 
 /** An event as delivered: with the time it happened. */
 export type TimedEvent = EngineEvent & { t: string };

@@ -1,6 +1,6 @@
 // `exec` as a function: resolve, preflight, lock, run (or resume), release. Returns data; the CLI
 // and `drill` both build on it.
-import { hostname } from 'node:os';
+import { constants, hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ExitCode, ExitError } from '../errors.js';
 import { formatDiagnostic } from '../runbook/diagnostic.js';
@@ -81,11 +81,18 @@ export interface DryRun {
 export const defaultStateDir = (env: Record<string, string | undefined> = process.env): string =>
   resolve(env.RUNBOOK_STATE_DIR || '.runbook');
 
-/** Maps a run's outcome to the exit code of docs/design.md §4. */
+/** 128 + the signal's number, as a shell reports a process the signal ended: SIGINT 130, SIGHUP 129. */
+export const signalExitCode = (signal: unknown): number => {
+  const number = constants.signals[String(signal) as NodeJS.Signals];
+  return number === undefined ? ExitCode.interrupted : 128 + number;
+};
+
+/** Maps a run's outcome to the exit code of docs/design.md §4 (70 for a run an engine bug stopped). */
 export const exitCodeOf = (result: RunResult, signal?: AbortSignal): number => {
   if (result.outcome === 'success') return ExitCode.ok;
   if (result.outcome === 'aborted') return ExitCode.aborted;
-  if (result.outcome === 'interrupted') return String(signal?.reason) === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
+  if (result.outcome === 'interrupted') return signalExitCode(signal?.reason ?? 'SIGINT');
+  if (result.fault?.internal) return ExitCode.internal;
   return ExitCode.failed;
 };
 
@@ -252,6 +259,9 @@ export const executeRunbook = async (options: ExecOptions): Promise<RunResult | 
     await notifyRun(result.outcome === 'success' ? 'success' : 'failure', result);
     return result;
   } finally {
-    lock.release();
+    const kept = lock.release();
+    if (kept)
+      for (const listener of [options.onEvent ?? []].flat())
+        listener({ type: 'warning', message: `the lock is left in place: ${kept}`, t: new Date().toISOString() });
   }
 };

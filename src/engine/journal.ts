@@ -1,15 +1,30 @@
 // The append-only journal of a run: one JSON record per line, each carrying the sha256 of the
 // rest of itself and fsynced before the engine goes on, so a crash loses at most a torn last line.
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, ftruncateSync, writeSync, existsSync, readdirSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  ftruncateSync,
+  writeSync,
+  existsSync,
+  readdirSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { ExitError, ExitCode } from '../errors.js';
+import { StateWriteError } from './state-fault.js';
 
 export type JournalRecord = { seq: number; t: string; type: string; [key: string]: unknown };
 
 export interface Journal {
   readonly path: string;
-  /** Appends one record and fsyncs it; returns the record as written. */
+  /**
+   * Appends one record and fsyncs it; returns the record as written. Throws StateWriteError when it
+   * cannot: then the journal is as it was before (a partial line is cut off), so it stays readable.
+   */
   append: (record: Omit<JournalRecord, 'seq'>) => JournalRecord;
   close: () => void;
 }
@@ -31,16 +46,39 @@ export const openJournal = (path: string, nextSeq = 1): Journal => {
   mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
   const fd = openSync(path, 'a', 0o600);
   let seq = nextSeq;
+  // Set once a failed write could not be cut back: more records would follow a torn line.
+  let broken: unknown;
   return {
     path,
     append: (partial) => {
-      const record = { seq: seq++, ...partial } as JournalRecord;
-      writeSync(fd, sealRecord(record) + '\n');
-      fsyncSync(fd);
+      if (broken !== undefined) throw new StateWriteError(path, broken);
+      const record = { seq, ...partial } as JournalRecord;
+      appendWhole(fd, path, Buffer.from(sealRecord(record) + '\n'), (error) => (broken = error));
+      seq++;
       return record;
     },
     close: () => closeSync(fd),
   };
+};
+
+/**
+ * Writes all of `bytes` (a full disk can accept part of them) and fsyncs; on failure cuts the file
+ * back to where it was, or reports it `broken` when even that fails.
+ */
+const appendWhole = (fd: number, path: string, bytes: Buffer, onBroken: (error: unknown) => void) => {
+  let size: number | undefined;
+  try {
+    size = fstatSync(fd).size;
+    for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done);
+    fsyncSync(fd);
+  } catch (error) {
+    try {
+      if (size !== undefined) ftruncateSync(fd, size);
+    } catch {
+      onBroken(error);
+    }
+    throw new StateWriteError(path, error);
+  }
 };
 
 export interface ReadJournal {

@@ -1,9 +1,10 @@
 // One run at a time per state dir and runbook: a lock file created with O_EXCL. A lock left by a
 // dead process on this host is taken over; one from another host is never broken automatically.
-import { writeFileSync, closeSync, openSync, readFileSync, unlinkSync, writeSync, fsyncSync, constants } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync, fsyncSync, constants } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode, ExitError } from '../errors.js';
+import { describeStateFault } from './state-fault.js';
 import { makePrivateDir, privateFile } from './state-dir.js';
 
 export interface LockInfo {
@@ -20,7 +21,8 @@ export interface HeldLock {
   tookOver?: LockInfo;
   /** Records the run id once known (a resumed run keeps its old one). */
   setRunId: (runId: string) => void;
-  release: () => void;
+  /** Removes the lock file; why it could not, if it could not (it is then left for a takeover). */
+  release: () => string | undefined;
 }
 
 export const lockPath = (stateDir: string, runbook: string): string => join(stateDir, 'locks', `${runbook}.lock`);
@@ -53,15 +55,33 @@ const tryCreate = (path: string, info: LockInfo): boolean => {
   try {
     writeSync(fd, JSON.stringify(info) + '\n');
     fsyncSync(fd);
-  } finally {
+  } catch (error) {
+    // An empty or half-written lock would refuse every later run as "an unreadable lock file".
     closeSync(fd);
+    rmSync(path, { force: true });
+    throw error;
   }
+  closeSync(fd);
   return true;
+};
+
+/** A state folder that cannot take the lock refuses the run before anything ran (exit 2). */
+const refuseUnwritable = (stateDir: string, path: string, error: unknown): never => {
+  if (error instanceof ExitError) throw error;
+  throw new ExitError(ExitCode.usage, `${describeStateFault(stateDir, path, error)}; nothing was run`);
 };
 
 /** Takes the lock of `runbook` in `stateDir`, or throws ExitError(4) naming its holder. */
 export const acquireLock = (stateDir: string, runbook: string, runId: string, host = hostname()): HeldLock => {
   const path = lockPath(stateDir, runbook);
+  try {
+    return takeLock(stateDir, path, runbook, runId, host);
+  } catch (error) {
+    return refuseUnwritable(stateDir, (error as NodeJS.ErrnoException)?.path ?? path, error);
+  }
+};
+
+const takeLock = (stateDir: string, path: string, runbook: string, runId: string, host: string): HeldLock => {
   makePrivateDir(join(stateDir, 'locks'));
   const info: LockInfo = { pid: process.pid, host, startedAt: new Date().toISOString(), runId };
   let tookOver: LockInfo | undefined;
@@ -89,10 +109,23 @@ export const acquireLock = (stateDir: string, runbook: string, runId: string, ho
     tookOver,
     setRunId: (runId) => {
       info.runId = runId;
-      writeFileSync(path, JSON.stringify(info) + '\n');
+      // Beside it, then renamed: a full disk leaves the old lock whole, never an empty one.
+      const next = `${path}.${process.pid}.tmp`;
+      try {
+        writeFileSync(next, JSON.stringify(info) + '\n');
+        renameSync(next, path);
+      } catch (error) {
+        rmSync(next, { force: true });
+        refuseUnwritable(stateDir, path, error);
+      }
     },
     release: () => {
-      if (readLock(path)?.pid === process.pid) unlinkSync(path);
+      try {
+        if (readLock(path)?.pid === process.pid) unlinkSync(path);
+        return undefined;
+      } catch (error) {
+        return describeStateFault(stateDir, path, error);
+      }
     },
   };
 };

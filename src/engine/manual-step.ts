@@ -1,5 +1,6 @@
 // A `manual` step: a person carries out the instructions and the engine verifies. With a TTY it
 // waits for Enter and verifies (again after each failed check); without one it polls until a deadline.
+import { askUnlessStopped } from './confirm.js';
 import type { RunContext } from './run-context.js';
 import type { StepEnd } from './run-types.js';
 import { endVerified, failStep, interruptStep, type RunningStep } from './step-end.js';
@@ -17,7 +18,7 @@ export const runManualStep = async (run: RunContext, running: RunningStep): Prom
     result.attempts++;
     let verify: VerifyOutcome;
     if (ask) {
-      const answer = await ask('Press Enter once done (or type abort): ');
+      const answer = await askUnlessStopped(ask, 'Press Enter once done (or type abort): ', signal);
       if (/^\s*abort\s*$/i.test(answer)) {
         run.abortedByOperator = true;
         return failStep(run, step, 'aborted by the operator', began);

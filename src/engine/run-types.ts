@@ -83,6 +83,17 @@ export interface RunResult {
   failedStep?: string;
   journal: string;
   log: string;
+  /** What stopped the run besides its steps: the state folder could not be written, or an engine bug. */
+  fault?: RunFault;
+}
+
+/** Why a run had to stop on its own: the first fault wins. */
+export interface RunFault {
+  /** One line: the folder and errno, or the internal error's message. */
+  message: string;
+  /** An engine bug (exit 70), rather than the state folder failing (exit 1). */
+  internal: boolean;
+  stack?: string;
 }
 
 /** How one step's execution ended, as the scheduler sees it. */

@@ -2,10 +2,10 @@
 // --from/--only), then file order or, with --concurrency, every step whose needs succeeded, until a
 // failure, a declined confirmation or a signal stops new starts; cleanup steps last, always.
 import type { Plan, PlannedStep } from './plan-types.js';
-import type { RunContext } from './run-context.js';
+import { faultRun, type RunContext } from './run-context.js';
 import { executeStep } from './run-step.js';
 import type { ResumeState } from './run-types.js';
-import { skipStep } from './step-end.js';
+import { failStep, skipStep } from './step-end.js';
 import { decideWhenUpFront } from './step-shell.js';
 import { referencesIn } from '../runbook/expression.js';
 
@@ -124,8 +124,21 @@ const settleBeforeStart = (run: RunContext): Schedule => {
   return { satisfied, settled, pending, running: new Map(), stopped: false, concurrency, known };
 };
 
+/**
+ * Runs one step; an exception out of it (an engine bug) faults the run and fails the step, so the
+ * run still ends with its record, its cleanup and its lock released.
+ */
+const executeGuarded = async (run: RunContext, step: PlannedStep, signal?: AbortSignal) => {
+  try {
+    return await executeStep(run, step, signal);
+  } catch (error) {
+    faultRun(run, error);
+    return failStep(run, step, run.fault!.message, performance.now());
+  }
+};
+
 const startStep = (run: RunContext, schedule: Schedule, step: PlannedStep) => {
-  const promise = executeStep(run, step, run.options.signal).then((end) => {
+  const promise = executeGuarded(run, step, run.stepSignal).then((end) => {
     schedule.running.delete(step.id);
     schedule.settled.add(step.id);
     if (end === 'done' || (end === 'skipped' && !run.abortedByOperator)) schedule.satisfied.add(step.id);
@@ -163,17 +176,27 @@ const startReady = (run: RunContext, schedule: Schedule) => {
 export const runSteps = async (run: RunContext): Promise<void> => {
   const schedule = settleBeforeStart(run);
   for (;;) {
-    if (run.options.signal?.aborted) schedule.stopped = true;
+    if (run.stepSignal?.aborted) schedule.stopped = true;
     if (!schedule.stopped) startReady(run, schedule);
     if (schedule.running.size === 0) break;
     await Promise.race(schedule.running.values());
   }
 };
 
-/** Cleanup always runs, after failures and interrupts too; only a second signal stops it. */
+/** Cleanup always runs, after failures, faults and interrupts too; only a second signal stops it. */
 export const runCleanup = async (run: RunContext): Promise<void> => {
-  for (const step of run.plan.cleanup) {
-    if (run.options.cleanupSignal?.aborted) break;
-    await executeStep(run, step, run.options.cleanupSignal);
+  const { cleanupSignal } = run.options;
+  for (const [index, step] of run.plan.cleanup.entries()) {
+    if (cleanupSignal?.aborted) {
+      const left = run.plan.cleanup.slice(index).map((s) => s.id);
+      run.emit({
+        type: 'warning',
+        message: `cleanup stopped by a second signal (${String(cleanupSignal.reason)}): not run: ${left.join(', ')}`,
+      });
+      return;
+    }
+    await executeGuarded(run, step, cleanupSignal);
   }
+  if (cleanupSignal?.aborted && run.plan.cleanup.some((step) => run.results.get(step.id)!.status === 'interrupted'))
+    run.emit({ type: 'warning', message: `cleanup stopped by a second signal (${String(cleanupSignal.reason)})` });
 };

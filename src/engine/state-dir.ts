@@ -1,8 +1,9 @@
 // The state folder holds journals, logs and step outputs: masked, but still a run's private record.
 // Every folder the engine makes under it is 0700 and every file 0600, set explicitly rather than
 // through the umask, so the files steps create in the user's own trees keep the user's modes.
-import { chmodSync, lstatSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeDirectories } from './state-fault.js';
 
 export const privateDir = 0o700;
 export const privateFile = 0o600;
@@ -14,7 +15,7 @@ const modeOf = (path: string): number => statSync(path).mode & 0o777;
 
 /** Makes `path` (and its missing parents) a private folder. */
 export const makePrivateDir = (path: string): void => {
-  mkdirSync(path, { recursive: true, mode: privateDir });
+  makeDirectories(path, privateDir);
   if (modeOf(path) !== privateDir) chmodSync(path, privateDir);
 };
 
@@ -39,7 +40,7 @@ const tightenTree = (path: string): void => {
  */
 export const prepareStateDir = (stateDir: string): string[] => {
   const warnings: string[] = [];
-  mkdirSync(stateDir, { recursive: true, mode: privateDir });
+  makeDirectories(stateDir, privateDir);
   const rootMode = modeOf(stateDir);
   const widened: string[] = [];
   for (const name of ownEntries) {

@@ -7,6 +7,7 @@ import type { PlannedStep, StepShell } from './plan-types.js';
 import { whyNotProvided } from './provided-commands.js';
 import type { RunContext } from './run-context.js';
 import type { StepEnd } from './run-types.js';
+import { errnoText } from './state-fault.js';
 
 /** A step that has started: when, and where its `$RUNBOOK_OUTPUT` file is. */
 export interface StartedStep {
@@ -51,8 +52,18 @@ export const failStep = (run: RunContext, step: PlannedStep, error: string, bega
   return 'failed';
 };
 
-/** A signal stopped the step: the run's end records it, the step itself emits nothing. */
+/**
+ * A signal stopped the step: the run's end records it, the step itself emits nothing. Stopped by a
+ * fault of the run instead (no signal), the step failed, and says why.
+ */
 export const interruptStep = (run: RunContext, { step, began }: StartedStep): StepEnd => {
+  if (run.fault && !run.options.signal?.aborted && !step.cleanup)
+    return failStep(
+      run,
+      step,
+      run.fault.internal ? 'stopped by an internal error of the engine' : "stopped: the run's state folder cannot be written",
+      began,
+    );
   const result = run.results.get(step.id)!;
   result.status = 'interrupted';
   result.durationMs = elapsed(began);
@@ -71,11 +82,18 @@ export const succeedStep = (
   exitCode: number | null,
   verify: VerifyResult,
 ): StepEnd => {
+  let outputs: Record<string, string>;
+  try {
+    outputs = readOutputs(outputFile);
+    // The raw file may hold a secret a step printed; the journal keeps the masked copy.
+    rmSync(outputFile, { force: true, recursive: true });
+  } catch (error) {
+    // The step made its $RUNBOOK_OUTPUT something else than a file (a folder, say).
+    return failStep(run, step, `cannot read the step's outputs file ${outputFile}: ${errnoText(error)}`, began);
+  }
   const result = run.results.get(step.id)!;
   result.status = 'done';
-  result.outputs = readOutputs(outputFile);
-  // The raw file may hold a secret a step printed; the journal keeps the masked copy.
-  rmSync(outputFile, { force: true });
+  result.outputs = outputs;
   result.durationMs = elapsed(began);
   run.outputs[step.id] = result.outputs;
   run.emit({

@@ -1,6 +1,6 @@
 // Principle 1 in code: a step is done only when its verification passed. Polls the verification
 // (exit code, then `expect` on stdout) up to 1 + retries times, or until a deadline, `interval` apart.
-import { whyInvalidPattern } from '../lint/rules/invalid-expect.js';
+import { matchExpect } from '../runbook/expect-pattern.js';
 import type { VerifyResult } from './events.js';
 import { runPhase, type StepProcess } from './phase.js';
 import type { ResolvedVerify } from './plan-types.js';
@@ -27,13 +27,15 @@ const tail = (text: string, max = 4096) => (text.length > max ? text.slice(-max)
 const verifyOnce = async (run: RunContext, target: StepProcess, verify: ResolvedVerify) => {
   const shell = await runPhase(run, target, 'verify', verify.run, verify.timeoutMs);
   let reason: string | undefined;
-  // Lint refuses it before a run; a plan that reaches the engine anyway fails here, not with a crash.
-  const invalid = verify.expect === undefined ? undefined : whyInvalidPattern(verify.expect);
   if (shell.timedOut) reason = `verification timed out after ${verify.timeoutMs} ms`;
   else if (shell.exitCode !== 0) reason = `verification exited ${shell.exitCode ?? shell.signal}`;
-  else if (invalid !== undefined) reason = `verify.expect /${verify.expect}/ is no regular expression: ${invalid}`;
-  else if (verify.expect !== undefined && !new RegExp(verify.expect, 'm').test(shell.stdout))
-    reason = `verification output does not match /${verify.expect}/`;
+  else if (verify.expect !== undefined) {
+    // Lint refuses a bad pattern before a run; one that reaches the engine anyway (or that
+    // backtracks on this output) fails the verification, never the engine.
+    const match = matchExpect(verify.expect, shell.stdout);
+    if ('error' in match) reason = match.error;
+    else if (!match.matched) reason = `verification output does not match /${verify.expect}/`;
+  }
   return { shell, reason };
 };
 

@@ -1,7 +1,9 @@
 // `drill` as a function: exec against a non-protected environment, then the report from the run's
 // journal, compared with the previous drill of the same runbook, written as Markdown, JSON and
 // JUnit XML. Returns data; the CLI prints.
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { ExitCode, ExitError } from '../errors.js';
+import { errnoOf, errnoText } from '../engine/state-fault.js';
 import { dirname, join } from 'node:path';
 import { executeRunbook, type DryRun, type ExecOptions } from '../engine/execute.js';
 import { readJournal } from '../engine/journal.js';
@@ -46,14 +48,25 @@ export const writeDrillReport = (
   // The journal is masked already; the verification commands come from the plan, so mask once more
   // (the text, before it is serialised: JSON would escape a shell-quoted secret past the masker).
   report = maskRecord(report, mask);
-  // Private like the state folder: the reports quote verification output.
-  makePrivateDir(reportDir);
-  const base = nextReportBase(reportDir, plan.name, report.startedAt);
-  const files = { markdown: `${base}.md`, json: `${base}.json`, junit: `${base}.xml` };
-  // JSON first with `wx`: two drills finishing at once can never write the same name.
-  writeFileSync(files.json, JSON.stringify(report, null, 2) + '\n', { flag: 'wx', mode: privateFile });
-  writeFileSync(files.markdown, renderDrillMarkdown(report), { mode: privateFile });
-  writeFileSync(files.junit, renderDrillJunit(report), { mode: privateFile });
+  let files: DrillResult['files'] | undefined;
+  try {
+    // Private like the state folder: the reports quote verification output.
+    makePrivateDir(reportDir);
+    const base = nextReportBase(reportDir, plan.name, report.startedAt);
+    files = { markdown: `${base}.md`, json: `${base}.json`, junit: `${base}.xml` };
+    // JSON first with `wx`: two drills finishing at once can never write the same name.
+    writeFileSync(files.json, JSON.stringify(report, null, 2) + '\n', { flag: 'wx', mode: privateFile });
+    writeFileSync(files.markdown, renderDrillMarkdown(report), { mode: privateFile });
+    writeFileSync(files.junit, renderDrillJunit(report), { mode: privateFile });
+  } catch (error) {
+    if (errnoOf(error) === undefined || errnoOf(error) === 'EEXIST') throw error;
+    // A half-written report would be the "previous drill" the next one compares against.
+    for (const file of Object.values(files ?? {})) rmSync(file, { force: true });
+    throw new ExitError(
+      ExitCode.failed,
+      `cannot write the drill report in ${reportDir}: ${errnoText(error)} (the run ended ${report.outcome}; its journal: ${result.journal})`,
+    );
+  }
   return { ...files, report };
 };
 

@@ -1,16 +1,10 @@
 // A `verify.expect` that is no regular expression passed lint and then stopped the run with a crash
-// at the first verification that reached it, after earlier steps had already changed things.
+// at the first verification that reached it, after earlier steps had already changed things. The
+// check is the engine's own (runbook/expect-pattern.ts): what passes here, the engine can match.
+import { whyUnusableExpect } from '../../runbook/expect-pattern.js';
 import { listSteps, type Rule } from '../rule.js';
 
-/** Why `pattern` is no regular expression the engine can match (JavaScript syntax, per line), or undefined. */
-export const whyInvalidPattern = (pattern: string): string | undefined => {
-  try {
-    new RegExp(pattern, 'm');
-    return undefined;
-  } catch (error) {
-    return (error as Error).message.replace(/^Invalid regular expression: \/.*\/m?: /s, '').toLowerCase();
-  }
-};
+export { whyInvalidPattern } from '../../runbook/expect-pattern.js';
 
 export const invalidExpect: Rule = {
   id: 'invalid-expect',
@@ -19,9 +13,8 @@ export const invalidExpect: Rule = {
   check: ({ runbook, report }) => {
     for (const { step, path } of listSteps(runbook)) {
       if (typeof step.verify !== 'object' || step.verify.expect === undefined) continue;
-      const why = whyInvalidPattern(step.verify.expect);
-      if (why)
-        report({ path: [...path, 'verify', 'expect'], message: `verify.expect of step '${step.id}' is no regular expression: ${why}` });
+      const why = whyUnusableExpect(step.verify.expect);
+      if (why) report({ path: [...path, 'verify', 'expect'], message: `verify.expect of step '${step.id}' ${why}` });
     }
   },
 };
