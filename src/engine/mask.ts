@@ -168,6 +168,13 @@ const structuralKeys = new Set([
 const isAtom = (value: unknown): boolean =>
   typeof value !== 'object' || value === null || (Array.isArray(value) && value.every((item) => typeof item !== 'object' || item === null));
 
+/**
+ * Objects made only of names and digests by construction (a run's `inputs`: salted sha256 of the
+ * vars and env-file values, secrets by name): a short hex-like secret must not rewrite a digest, or
+ * a resume would see a change that is none.
+ */
+const opaqueKeys = new Set(['inputs', 'dirty']);
+
 /** Objects whose keys are names (outputs, vars): the keys stay, the values are text. */
 const namedValues = new Set(['outputs', 'vars']);
 
@@ -182,6 +189,7 @@ export const maskRecord = <T>(value: T, mask: Masker): T => {
     return Object.fromEntries(
       Object.entries(value).map(([key, item]) => {
         if (structuralKeys.has(key) && isAtom(item)) return [key, item];
+        if (opaqueKeys.has(key)) return [key, item];
         if (namedValues.has(key) && item && typeof item === 'object' && !Array.isArray(item))
           return [key, Object.fromEntries(Object.entries(item).map(([name, text]) => [name, maskRecord(text, mask)]))];
         return [key, maskRecord(item, mask)];

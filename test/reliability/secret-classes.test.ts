@@ -194,6 +194,16 @@ describe('masking a record', () => {
       steps: [{ id: 'migrate', name: '*** it' }],
     });
   });
+
+  it("never rewrites a run's recorded inputs: digests and names only, which a hex-like secret could hit", () => {
+    const mask = createMasker(['beef', 'cafe0']);
+    const record = {
+      type: 'run-start',
+      inputs: { salt: 'cafe0123', environment: 'staging', vars: { a: 'deadbeef00' }, envFile: { B: '00cafe01' }, secrets: ['S'] },
+      dirty: ['runbooks/beef.yaml'],
+    };
+    expect(maskRecord(record, mask)).toEqual(record);
+  });
 });
 
 describe.concurrent('every command masks what it prints', () => {
