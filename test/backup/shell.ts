@@ -26,7 +26,14 @@ export const requireBinaries = (...names: string[]) => {
 /** `bash -euo pipefail -c TEXT`, its shell-library definitions first as exec does, with `env` over the test's environment (AWS_CA_BUNDLE removed for rclone 1.60). */
 export const runShell = (text: string, env: Record<string, string> = {}): Promise<ShellResult> =>
   new Promise((resolve, reject) => {
-    const merged: NodeJS.ProcessEnv = { ...process.env, RCLONE_CONFIG: '/dev/null', PATH: `${binDir}:${systemPath()}`, ...env };
+    const merged: NodeJS.ProcessEnv = {
+      ...process.env,
+      RCLONE_CONFIG: '/dev/null',
+      PATH: `${binDir}:${systemPath()}`,
+      // What exec exports: the actions call `runbook backups --pick` through it.
+      RUNBOOK_BIN: join(binDir, 'runbook.js'),
+      ...env,
+    };
     delete merged.AWS_CA_BUNDLE;
     const child = spawn('bash', ['-euo', 'pipefail', '-c', scriptFor(text)], { env: merged, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
