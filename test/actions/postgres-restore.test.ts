@@ -24,7 +24,10 @@ describe('postgres.restore', () => {
   const from = () => s3.remotePath('postgres/app');
   const env = () => ({ ...s3.rcloneEnv(), TMPDIR: join(root, 'staging') });
   const restore = (input: Partial<PostgresRestoreInput> = {}) =>
-    postgresRestore.expand({ target: { host: target.host, port: target.port }, database: 'app', from: from(), ...input }, context);
+    postgresRestore.expand(
+      { allow_unsigned: true, target: { host: target.host, port: target.port }, database: 'app', from: from(), ...input },
+      context,
+    );
   const databases = () => databaseNames(target);
 
   beforeAll(async () => {
@@ -303,7 +306,8 @@ describe('postgres.restore', () => {
 
   it('restores into a container target through docker exec, streaming a custom dump whatever jobs says', async () => {
     const containerTarget = { container: 'twenty-db', user: 'postgres', password_secret: 'CRM_DB_PASSWORD' };
-    const step = (database: string, from: string) => postgresRestore.expand({ target: containerTarget, database, from, jobs: 4 }, context);
+    const step = (database: string, from: string) =>
+      postgresRestore.expand({ allow_unsigned: true, target: containerTarget, database, from, jobs: 4 }, context);
     // The text is the inputs and the call: the target, and the password by reference only.
     expect(step('twenty', 'backup:b/crm').run).toBe(
       'PG_CONTAINER=twenty-db\nPG_USER=postgres\nDATABASE=twenty\nLOCATION=backup:b/crm\nBACKUP=latest\nREPLACE=false\nJOBS=4\nROLES=true\nROLES_FILE=roles.sql\nexport PGPASSWORD="${CRM_DB_PASSWORD}"\nrb_postgres_restore_run',

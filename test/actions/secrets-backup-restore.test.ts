@@ -164,7 +164,7 @@ describe('secrets.backup and secrets.restore', () => {
   };
 
   const restoreStep = (from: string, to: string, backup = 'latest') =>
-    secretsRestore.expand({ from, to, backup, key_secret: 'AGE_KEY' }, context);
+    secretsRestore.expand({ allow_unsigned: true, from, to, backup, key_secret: 'AGE_KEY' }, context);
 
   /** A target folder already holding an older .env and a file the backup lacks. */
   const existingTarget = async (name: string) => {
@@ -261,7 +261,7 @@ describe('secrets.backup and secrets.restore', () => {
     expect(restore.run).toBe(`${head}rb_secrets_restore_run`);
     expect(restore.verify.run).toBe(`${head}rb_secrets_restore_verify`);
 
-    expect(() => secretsRestore.expand({ from: 'x:y', to: '/srv', key_secret: 'UNDECLARED' }, context)).toThrow(
+    expect(() => secretsRestore.expand({ allow_unsigned: true, from: 'x:y', to: '/srv', key_secret: 'UNDECLARED' }, context)).toThrow(
       "key_secret 'UNDECLARED' is not a declared secret",
     );
     for (const [path, problem] of [

