@@ -89,7 +89,9 @@ const definitionsBlock = (plan: Plan): string | undefined => {
 
 /** Whether the plan's steps ask this tool which backup is trusted (`runbook backups --pick`, lib/backup.sh). */
 const callsRunbook = (plan: Plan): boolean =>
-  functionsFor(shellTexts([...plan.steps, ...plan.cleanup])).some((name) => name === 'rb_backup_trust_args' || name === 'rb_backup_resolve');
+  functionsFor(shellTexts([...plan.steps, ...plan.cleanup])).some(
+    (name) => name === 'rb_backup_trust_args' || name === 'rb_backup_resolve',
+  );
 
 const heredocDelimiter = (text: string): string => {
   let delimiter = 'RUNBOOK_CHECK';

@@ -162,7 +162,7 @@ describe('lib/backup.sh', () => {
       DIR: dir,
     });
     expect(unsaid.code).toBe(1);
-    expect(unsaid.stderr).toContain('files.restore: nothing to check the backup');
+    expect(unsaid.stderr).toContain('files.restore: nothing to check backup signatures with');
   });
 
   it('fetches only the files the manifest lists', async () => {

@@ -91,7 +91,9 @@ describe('nothing is restored from bad bytes', () => {
     it('a truncated object in the store', async () => {
       await truncate(dataFile, Math.floor(data.length / 2));
       // The listing's size already disagrees: the backup is not trusted, nothing is downloaded.
-      await expectRefused(new RegExp(`"dump\\.sql\\.zst" is ${Math.floor(data.length / 2)} bytes in the store, the manifest says ${data.length}`));
+      await expectRefused(
+        new RegExp(`"dump\\.sql\\.zst" is ${Math.floor(data.length / 2)} bytes in the store, the manifest says ${data.length}`),
+      );
     });
 
     it('a manifest whose sha256 disagrees with the bytes', async () => {

@@ -43,7 +43,7 @@ describe('git.restore', () => {
     const from = copyOf('altered');
     const bundle = join(from, id, 'bundles', `${repo}.git.bundle`);
     const bytes = readFileSync(bundle);
-    bytes[bytes.length - 1] ^= 0xff;
+    bytes[bytes.length - 1] = bytes.at(-1)! ^ 0xff;
     writeFileSync(bundle, bytes);
     const target = join(root, 'altered', 'target');
     const { run } = await restore(from, target);
