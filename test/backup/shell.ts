@@ -44,8 +44,11 @@ export const runShell = (text: string, env: Record<string, string> = {}): Promis
     child.once('close', (code) => resolve({ code, stdout, stderr }));
   });
 
-/** Runs an expansion's run then its verify, sharing one RUNBOOK_OUTPUT file as the engine does; returns both results and the outputs. */
-export const runStep = async (expansion: Expansion, dir: string, env: Record<string, string> = {}) => {
+/**
+ * Runs an expansion's run then its verify, sharing one RUNBOOK_OUTPUT file as the engine does; returns
+ * both results and the outputs. `verify: false` runs the run only (a test about what the run did).
+ */
+export const runStep = async (expansion: Expansion, dir: string, env: Record<string, string> = {}, { verify: withVerify = true } = {}) => {
   const output = join(dir, `output-${Math.random().toString(36).slice(2)}`);
   await writeFile(output, '');
   const stepEnv = {
@@ -57,7 +60,7 @@ export const runStep = async (expansion: Expansion, dir: string, env: Record<str
     ...env,
   };
   const run = await runShell(expansion.run, stepEnv);
-  const verify = run.code === 0 ? await runShell(expansion.verify.run, stepEnv) : undefined;
+  const verify = run.code === 0 && withVerify ? await runShell(expansion.verify.run, stepEnv) : undefined;
   const outputs = Object.fromEntries(
     (await readFile(output, 'utf8'))
       .split('\n')

@@ -46,10 +46,16 @@ const setUp = (name: string, newer: FilesBackupOptions, after?: (dest: string, i
   return { dest, good, newest };
 };
 
-const restore = (name: string, dest: string, input: Record<string, unknown>) => {
+/** files.restore of `latest`; its verification (which checks trust again) only when asked. */
+const restore = (name: string, dest: string, input: Record<string, unknown>, verify = false) => {
   const target = join(root, name, `target-${Math.random().toString(36).slice(2)}`);
   mkdirSync(target, { recursive: true });
-  return runStep(filesRestore.expand({ from: dest, to: target, backup: 'latest', ...input }, context), join(root, name)).then((result) => ({
+  return runStep(
+    filesRestore.expand({ from: dest, to: target, backup: 'latest', ...input }, context),
+    join(root, name),
+    {},
+    { verify },
+  ).then((result) => ({
     ...result,
     files: readdirSync(target),
   }));
@@ -69,8 +75,9 @@ describe.concurrent('signed manifests', () => {
     const { dest, newest } = setUp('signed', { signWith: trusted.key });
     expect(await newestOf(dest)).toBe(newest);
     expect((await pick(dest, '--signers', signers)).stdout.trim()).toBe(newest);
-    const restored = await restore('signed', dest, { signers: readFileSync(signers, 'utf8') });
+    const restored = await restore('signed', dest, { signers: readFileSync(signers, 'utf8') }, true);
     expect(restored.run.code, restored.run.stderr).toBe(0);
+    expect(restored.verify?.code, restored.verify?.stderr).toBe(0);
     expect(restored.files).toEqual([`${newest}.txt`]);
     // --verify re-hashes and checks the signature too.
     const verified = await runCli(['backups', dest, '--verify', '--signers', signers]);
