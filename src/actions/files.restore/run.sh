@@ -1,13 +1,13 @@
 # shellcheck shell=bash
-# files.restore run: copies the files of a complete backup into a directory tree; files there that
+# files.restore run: copies the files of a trusted complete backup into a directory tree; files there that
 # the backup lacks are kept, files in the backup are written over. Then every file and folder the
 # manifest records (folders are created, empty ones too: no rclone remote stores a folder) gets its
 # recorded uid, gid and mode, numeric, as the containers that own them expect. Giving files other
 # owners needs root; a restore that cannot fails rather than leave a tree its services cannot use.
 # A manifest without these fields (an older backup) restores as before: owners are not changed.
 #
-# Symbolic links come back as links with their recorded target (rclone --links turns a stored
-# NAME.rclonelink back into the link NAME) and owner (`chown -h`); a link is never given a mode
+# Symbolic links come back as links with their recorded target (made from the manifest in staging,
+# moved with rclone --links) and owner (`chown -h`); a link is never given a mode
 # (chmod follows links) and never followed: before anything is written, a link already in the tree
 # where the backup has a folder or a file (above or at a restored entry) fails the restore, since
 # rclone, chown and chmod would write through it (files-restore-through.jq). An older backup that
