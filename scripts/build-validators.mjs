@@ -33,7 +33,7 @@ export const renderValidators = async () => {
     ajv.addSchema(schema);
     exports[exportName(name)] = schema.$id;
   }
-  for (const name of ['runbook', 'environment']) {
+  for (const name of ['runbook', 'environment', 'manifest']) {
     const schema = await readJson(`${root}schemas/${name}.schema.json`);
     ajv.addSchema(schema);
     exports[name] = schema.$id;
@@ -58,10 +58,16 @@ const require = createRequire(import.meta.url);
 
 ${code.trim()}
 
-/** Precompiled validators: the runbook, an environment file, and each action's \`with\` by action name. */
-export const validators: { runbook: ValidateFunction; environment: ValidateFunction; actions: Record<string, ValidateFunction> } = {
+/** Precompiled validators: the runbook, an environment file, a backup's manifest.json, and each action's \`with\` by action name. */
+export const validators: {
+  runbook: ValidateFunction;
+  environment: ValidateFunction;
+  manifest: ValidateFunction;
+  actions: Record<string, ValidateFunction>;
+} = {
   runbook: ${fn('runbook')},
   environment: ${fn('environment')},
+  manifest: ${fn('manifest')},
   actions: {
 ${actions.map((name) => `    ${JSON.stringify(name)}: ${fn(exportName(name))},`).join('\n')}
   },

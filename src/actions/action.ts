@@ -46,3 +46,20 @@ export const callShell = (
   values: Record<string, string | number | boolean | undefined>,
   lines: readonly string[] = [],
 ): string => [shellAssignments(values), ...lines, fn].filter(Boolean).join('\n');
+
+/** What every restore action takes to decide whose backups it trusts (the signing contract). */
+export interface TrustInput {
+  /** OpenSSH public key lines whose signatures are trusted. @default none */
+  signers?: string;
+  /** Restore a backup without a (valid) signature check. @default false */
+  allow_unsigned?: boolean;
+}
+
+/** The shell inputs of {@link TrustInput} that rb_backup_pick (lib/backup.sh) reads. */
+export const trustValues = (input: TrustInput): { SIGNERS: string; ALLOW_UNSIGNED: boolean } => ({
+  SIGNERS: input.signers ?? '',
+  ALLOW_UNSIGNED: input.allow_unsigned ?? false,
+});
+
+/** ssh-keygen verifies signatures, when there are signers to verify against. */
+export const trustRequires = (input: TrustInput): string[] => (input.signers ? ['ssh-keygen'] : []);

@@ -1,11 +1,12 @@
-// `runbook backups DEST` as data: the backups under a destination, how fresh they are, what the
-// retention policy keeps and misses, and — when asked — what a prune deletes. The CLI prints it.
-import { listBackups } from './list.js';
+// `runbook backups DEST` as data: the backups under a destination judged by trust.ts, how fresh the
+// newest trusted one is, what the retention policy keeps and misses, and — when asked — what a prune
+// deletes. The CLI prints it.
 import { manifestBytes } from './manifest.js';
-import { formatAge, planRetention, trustedBackups, type Decision } from './plan.js';
+import { formatAge, planRetention, type Decision } from './plan.js';
 import { findGaps, type RetentionPolicy } from './policy.js';
 import { applyRetention, pendingDeletions } from './prune.js';
 import type { RcloneOptions } from './rclone.js';
+import { loadBackups, trustedBackups, type BackupFolder, type SignaturePolicy, type SignatureState } from './trust.js';
 import { verifyBackupData } from './verify.js';
 
 /** Options of {@link inspectBackups}. */
@@ -20,8 +21,10 @@ export interface InspectOptions extends RcloneOptions {
   apply?: boolean;
   /** Fail when anything would be deleted: what remains is not exactly the policy's set. @default false */
   checkPolicy?: boolean;
-  /** Re-hash every complete backup's stored data against its manifest. @default false */
+  /** Re-hash every trusted backup's stored data against its manifest. @default false */
   verify?: boolean;
+  /** Whose signatures make a backup trusted. @default signatures not checked */
+  signatures?: SignaturePolicy;
   /** The current time. @default new Date() */
   now?: Date;
 }
@@ -29,8 +32,8 @@ export interface InspectOptions extends RcloneOptions {
 /** One backup folder as listed. */
 export interface BackupRow {
   id: string;
-  /** `complete`, `incomplete` or `damaged`; `pruning` when an earlier prune marked it. */
-  state: 'complete' | 'incomplete' | 'damaged';
+  /** `complete` (trusted), `incomplete` (no manifest) or `untrusted` (see `verification`). */
+  state: BackupFolder['state'];
   marked: boolean;
   kind?: string;
   /** Bytes of the data files, from the manifest. */
@@ -39,7 +42,8 @@ export interface BackupRow {
   age: string;
   /** Dated beyond now plus clock skew: not trusted. */
   future: boolean;
-  /** `manifest` (present and parsable), `verified` or `FAILED: …` after `--verify`, or the damage. */
+  signature: SignatureState;
+  /** `manifest` (trusted without re-hashing), `verified` after `--verify`, else why it is not trusted. */
   verification: string;
 }
 
@@ -48,7 +52,12 @@ export interface BackupsReport {
   dest: string;
   now: string;
   backups: BackupRow[];
+  /** Folders whose names are not backup ids: never backups, never touched. */
+  ignored: string[];
+  /** The newest trusted complete backup. */
   newest?: string;
+  /** Whether signatures were checked (`--signers`), allowed to be absent, or not checked at all. */
+  signatures: 'checked' | 'checked, unsigned allowed' | 'unsigned allowed' | 'not checked';
   /** Policy periods without a backup (`daily 2026-11-23`); only with a policy. */
   gaps: string[];
   /** Keep/delete decisions; only with a policy. */
@@ -60,52 +69,75 @@ export interface BackupsReport {
   problems: string[];
 }
 
+/** How the signature policy reads in a report. */
+export const describeSignatures = (policy: SignaturePolicy = {}): BackupsReport['signatures'] =>
+  policy.signers?.length
+    ? policy.allowUnsigned
+      ? 'checked, unsigned allowed'
+      : 'checked'
+    : policy.allowUnsigned
+      ? 'unsigned allowed'
+      : 'not checked';
+
+/** With --verify: a trusted backup whose stored bytes do not hash to its manifest's is untrusted too. */
+const rehash = async (dest: string, folders: BackupFolder[], rclone: RcloneOptions): Promise<BackupFolder[]> => {
+  const result: BackupFolder[] = [];
+  for (const folder of folders) {
+    if (folder.state !== 'complete' || !folder.manifest) {
+      result.push(folder);
+      continue;
+    }
+    const differences = await verifyBackupData(dest, folder.id, folder.manifest, rclone);
+    if (!differences.length) result.push(folder);
+    else {
+      const problems = [`data does not match the manifest: ${differences.join('; ')}`];
+      result.push({ ...folder, state: 'untrusted', problems, problem: problems[0] });
+    }
+  }
+  return result;
+};
+
+const rowOf = (folder: BackupFolder, now: Date, verified: boolean): BackupRow => {
+  const ageMs = now.getTime() - folder.time.getTime();
+  return {
+    id: folder.id,
+    state: folder.state,
+    marked: folder.marked,
+    kind: folder.manifest?.kind,
+    bytes: folder.manifest ? manifestBytes(folder.manifest) : undefined,
+    ageMs,
+    age: formatAge(ageMs),
+    future: folder.future,
+    signature: folder.signature,
+    verification:
+      folder.state === 'complete'
+        ? verified
+          ? 'verified'
+          : 'manifest'
+        : folder.state === 'incomplete'
+          ? 'no manifest'
+          : `not trusted: ${folder.problem}`,
+  };
+};
+
 /** Lists, checks and optionally prunes the backups under `dest`; never throws for a finding, only returns it. */
 export const inspectBackups = async (dest: string, options: InspectOptions = {}): Promise<BackupsReport> => {
   const now = options.now ?? new Date();
   const rclone: RcloneOptions = { env: options.env };
-  const folders = await listBackups(dest, rclone);
+  const loaded = await loadBackups(dest, { env: options.env, now, signatures: options.signatures });
   const problems: string[] = [];
-  // With --verify, a backup whose data does not match its manifest is not a good backup: it is
-  // neither the newest nor counted by the policy (kept as damaged, for a person to look at).
-  const failed = new Map<string, string[]>();
-  if (options.verify) {
-    for (const folder of folders) {
-      if (!folder.manifest) continue;
-      const differences = await verifyBackupData(dest, folder.id, folder.manifest, rclone);
-      if (differences.length) failed.set(folder.id, differences);
-    }
-  }
-  const counted = folders.map((folder) =>
-    failed.has(folder.id)
-      ? { ...folder, state: 'damaged' as const, problem: `data does not match the manifest: ${failed.get(folder.id)!.join('; ')}` }
-      : folder,
-  );
-  const plan = planRetention(counted, { policy: options.policy ?? { daily: 1, weekly: 0, monthly: 0 }, now, rpoMs: options.rpoMs });
-  const futureIds = new Set(plan.future.map((folder) => folder.id));
+  const folders = options.verify ? await rehash(dest, loaded.backups, rclone) : loaded.backups;
+  const plan = planRetention(folders, { policy: options.policy ?? { daily: 1, weekly: 0, monthly: 0 }, now, rpoMs: options.rpoMs });
 
-  const backups: BackupRow[] = [];
-  for (const folder of folders) {
-    let verification = folder.state === 'complete' ? 'manifest' : folder.state === 'damaged' ? folder.problem! : 'no manifest';
-    if (options.verify && folder.manifest) {
-      const differences = failed.get(folder.id) ?? [];
-      verification = differences.length ? `FAILED: ${differences.join('; ')}` : 'verified';
-      if (differences.length) problems.push(`${folder.id} does not match its manifest: ${differences.join('; ')}`);
-    }
-    const ageMs = now.getTime() - folder.time.getTime();
-    backups.push({
-      id: folder.id,
-      state: folder.state,
-      marked: folder.marked,
-      kind: folder.manifest?.kind,
-      bytes: folder.manifest ? manifestBytes(folder.manifest) : undefined,
-      ageMs,
-      age: formatAge(ageMs),
-      future: futureIds.has(folder.id),
-      verification,
-    });
+  const backups = folders.map((folder) => rowOf(folder, now, options.verify ?? false));
+  // With --verify, every folder with a manifest that is not trusted fails the check: it claims to
+  // be a backup and is not one. Without, only what the listing alone shows: the future-dated ones.
+  if (options.verify) {
+    for (const folder of folders)
+      if (folder.state === 'untrusted' && !folder.marked) problems.push(`${folder.id} is not trusted: ${folder.problem}`);
+  } else {
+    for (const folder of plan.future) problems.push(`${folder.id} is dated in the future (clock skew?): not trusted`);
   }
-  for (const folder of plan.future) problems.push(`${folder.id} is dated in the future (clock skew?): not trusted`);
   if (plan.refusal) problems.push(plan.refusal.replace(/: refusing to prune$/, options.prune ? ': refusing to prune' : ''));
 
   let gaps: string[] = [];
@@ -114,7 +146,7 @@ export const inspectBackups = async (dest: string, options: InspectOptions = {})
   let applied = false;
   if (options.policy) {
     decisions = plan.decisions.map(({ id, action, reason }) => ({ id, action, reason }));
-    gaps = findGaps(trustedBackups(counted, now, 5 * 60_000), options.policy);
+    gaps = findGaps(trustedBackups(folders), options.policy);
     // Gaps fail the monitor check; a prune or its verification is about deleting, not about a missed night.
     if (!options.prune && !options.checkPolicy) for (const gap of gaps) problems.push(`no backup for ${gap}`);
     if (options.checkPolicy) {
@@ -122,5 +154,17 @@ export const inspectBackups = async (dest: string, options: InspectOptions = {})
     }
     if (options.prune && !plan.refusal) ({ deleted, applied } = await applyRetention(dest, plan, options.apply ?? false, rclone));
   }
-  return { dest, now: now.toISOString(), backups, newest: plan.newest?.id, gaps, decisions, deleted, applied, problems };
+  return {
+    dest,
+    now: now.toISOString(),
+    backups,
+    ignored: loaded.ignored,
+    newest: plan.newest?.id,
+    signatures: describeSignatures(options.signatures),
+    gaps,
+    decisions,
+    deleted,
+    applied,
+    problems,
+  };
 };

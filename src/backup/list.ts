@@ -1,94 +1,88 @@
-// What is under a backup destination: one entry per top-level folder named like a backup id, with
-// its manifest when there is one. Manifests are fetched in one rclone call, never the data.
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+// What is under a backup destination: one entry per top-level folder, with every object below it
+// and its size (one rclone listing), and the exact bytes of its manifest.json and manifest.json.sig
+// (one rclone call for all of them). Nothing here is trusted yet: trust.ts judges each folder.
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBackupId } from './id.js';
 import { RcloneError, runRclone, type RcloneOptions } from './rclone.js';
-import type { BackupManifest } from './manifest.js';
+import { signatureName } from './signature.js';
 
 /** The name of the mark a prune writes into a folder before it starts deleting it. */
 export const pruneMarkName = '.pruning';
 
-/** One top-level folder of a destination whose name is a backup id. */
-export interface BackupFolder {
-  /** The folder name, e.g. `2026-11-25T020000Z`. */
-  id: string;
-  /** The UTC time the id names. */
-  time: Date;
-  /** `complete` (manifest.json parses), `incomplete` (no manifest: running, or died) or `damaged` (a manifest that does not parse). */
-  state: 'complete' | 'incomplete' | 'damaged';
-  /** The parsed manifest of a complete backup. */
-  manifest?: BackupManifest;
-  /** Why a manifest is damaged. */
-  problem?: string;
+/** One top-level folder of a destination, as stored. */
+export interface ListedFolder {
+  /** The folder name: a backup id when it is a backup, but any name here. */
+  name: string;
+  /** Every object below the folder (path relative to it, `.rclonelink` names as stored) and its size. */
+  objects: Map<string, number>;
+  /** The exact bytes of manifest.json, when the folder has one that could be fetched. */
+  manifest?: Buffer;
+  /** Whether manifest.json is listed (it may still not have been fetched: deleted meanwhile). */
+  hasManifest: boolean;
+  /** The exact bytes of manifest.json.sig, when there is one. */
+  signature?: Buffer;
   /** Whether an earlier prune marked the folder for deletion (it may be partly deleted). */
   marked: boolean;
 }
 
 interface ListEntry {
   Path: string;
+  Size: number;
   IsDir: boolean;
 }
 
-const readManifest = async (file: string): Promise<{ manifest?: BackupManifest; problem?: string }> => {
+/** Reads `file`, or undefined when it is not there. */
+const readIfThere = async (file: string): Promise<Buffer | undefined> => {
   try {
-    const value: unknown = JSON.parse(await readFile(file, 'utf8'));
-    if (typeof value !== 'object' || value === null || !Array.isArray((value as { files?: unknown }).files)) {
-      return { problem: 'manifest.json is not a backup manifest (no files list)' };
-    }
-    return { manifest: value as BackupManifest };
-  } catch (error) {
-    return { problem: `manifest.json does not parse: ${(error as Error).message}` };
+    return await readFile(file);
+  } catch {
+    return undefined;
   }
 };
 
-/** Lists the backup folders under `dest`, oldest first; a destination that does not exist has none. */
-export const listBackups = async (dest: string, options: RcloneOptions = {}): Promise<BackupFolder[]> => {
+/** Lists the top-level folders under `dest` by name; a destination that does not exist has none. */
+export const listFolders = async (dest: string, options: RcloneOptions = {}): Promise<ListedFolder[]> => {
   let entries: ListEntry[];
   try {
-    // --fast-list: one recursive listing (filtered to depth 2 afterwards). It costs a listing of every
-    // object on S3, but per-directory listing misses folders that hold only subfolders on some
-    // S3 servers (s3rver), and those are exactly the incomplete backups that must be seen.
-    entries = JSON.parse(await runRclone(['lsjson', '-R', '--fast-list', '--max-depth', '2', dest], options)) as ListEntry[];
+    // --fast-list: one recursive listing of every object with its size (what trust checks against
+    // the manifest without downloading anything). --links: a local destination's symbolic links show
+    // as NAME.rclonelink, as they are stored on S3.
+    entries = JSON.parse(await runRclone(['lsjson', '-R', '--fast-list', '--links', dest], options)) as ListEntry[];
   } catch (error) {
     if (error instanceof RcloneError && error.exitCode === 3) return [];
     throw error;
   }
-  const folders = new Map<string, { hasManifest: boolean; marked: boolean }>();
+  const folders = new Map<string, ListedFolder>();
   for (const entry of entries) {
-    const [top, child, ...rest] = entry.Path.split('/');
-    if (!top || rest.length || !parseBackupId(top)) continue;
-    if (child === undefined && !entry.IsDir) continue;
-    const folder = folders.get(top) ?? { hasManifest: false, marked: false };
-    if (child === 'manifest.json' && !entry.IsDir) folder.hasManifest = true;
-    if (child === pruneMarkName && !entry.IsDir) folder.marked = true;
+    const [top, ...rest] = entry.Path.split('/');
+    if (!top || (!rest.length && !entry.IsDir)) continue;
+    const folder = folders.get(top) ?? { name: top, objects: new Map(), hasManifest: false, marked: false };
     folders.set(top, folder);
+    if (entry.IsDir || !rest.length) continue;
+    const path = rest.join('/');
+    folder.objects.set(path, entry.Size);
+    if (path === 'manifest.json') folder.hasManifest = true;
+    if (path === pruneMarkName) folder.marked = true;
   }
-  const withManifest = [...folders].filter(([, folder]) => folder.hasManifest).map(([id]) => id);
-  const manifests = new Map<string, { manifest?: BackupManifest; problem?: string }>();
+  // Only folders named like backups: their names hold no pattern characters, and nothing else is fetched.
+  const withManifest = [...folders.values()].filter((folder) => folder.hasManifest && parseBackupId(folder.name));
   if (withManifest.length) {
     const scratch = await mkdtemp(join(tmpdir(), 'runbook-manifests-'));
     try {
-      await runRclone(['copy', dest, scratch, '--max-depth', '2', '--include', '/*/manifest.json'], options);
-      for (const id of await readdir(scratch)) manifests.set(id, await readManifest(join(scratch, id, 'manifest.json')));
+      const filter = join(scratch, 'include.txt');
+      await writeFile(filter, withManifest.map(({ name }) => `/${name}/manifest.json\n/${name}/${signatureName}\n`).join(''));
+      await runRclone(['copy', dest, join(scratch, 'fetched'), '--max-depth', '2', '--ignore-checksum', '--include-from', filter], options);
+      const fetched = new Set(await readdir(join(scratch, 'fetched')).catch(() => [] as string[]));
+      for (const folder of withManifest) {
+        if (!fetched.has(folder.name)) continue;
+        folder.manifest = await readIfThere(join(scratch, 'fetched', folder.name, 'manifest.json'));
+        folder.signature = await readIfThere(join(scratch, 'fetched', folder.name, signatureName));
+      }
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
   }
-  return [...folders]
-    .map(([id, folder]): BackupFolder => {
-      const read = manifests.get(id);
-      if (!folder.hasManifest) return { id, time: parseBackupId(id)!, state: 'incomplete', marked: folder.marked };
-      if (read?.manifest) return { id, time: parseBackupId(id)!, state: 'complete', manifest: read.manifest, marked: folder.marked };
-      // Listed but not fetched: deleted between the two calls, or unreadable.
-      return {
-        id,
-        time: parseBackupId(id)!,
-        state: 'damaged',
-        problem: read?.problem ?? 'manifest.json could not be fetched',
-        marked: folder.marked,
-      };
-    })
-    .sort((a, b) => a.time.getTime() - b.time.getTime());
+  return [...folders.values()];
 };

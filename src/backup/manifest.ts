@@ -7,6 +7,8 @@ export interface ManifestFile {
   name: string;
   bytes: number;
   sha256: string;
+  /** `symlink` for a symbolic link of a files backup (stored as NAME.rclonelink). */
+  type?: 'symlink';
 }
 
 /** The parts of manifest.json that listing, retention and `--verify` use. */

@@ -1,8 +1,8 @@
 // Decides, for every backup folder of a destination, whether a prune keeps or deletes it and why.
 // Pure: the folders and the clock come in, decisions come out; nothing is touched here.
 import { formatDuration } from '../runbook/duration.js';
-import type { BackupFolder } from './list.js';
 import { selectRetained, type RetentionPolicy } from './policy.js';
+import { newestTrusted, trustedBackups, type BackupFolder } from './trust.js';
 
 /** Options of {@link planRetention}. */
 export interface PlanOptions {
@@ -11,8 +11,6 @@ export interface PlanOptions {
   now?: Date;
   /** Refuse to prune when the newest complete backup is older than this many milliseconds. @default no limit */
   rpoMs?: number;
-  /** How far in the future a backup id may lie before it is distrusted (clocks drift). @default 5 minutes */
-  skewMs?: number;
   /** Incomplete folders younger than this may be a backup still running and are left alone. @default 1 day */
   incompleteGraceMs?: number;
 }
@@ -44,19 +42,14 @@ export const formatAge = (ms: number): string => {
   return ms < 0 ? `-${text}` : text;
 };
 
-/** Complete backups whose id is not in the future: the ones retention and the RPO count. */
-export const trustedBackups = (folders: readonly BackupFolder[], now: Date, skewMs: number): BackupFolder[] =>
-  folders.filter((folder) => folder.state === 'complete' && folder.time.getTime() <= now.getTime() + skewMs);
-
 /** The decisions a prune acts on; deletions are dropped (and `refusal` set) when the backups are stale. */
 export const planRetention = (folders: readonly BackupFolder[], options: PlanOptions): RetentionPlan => {
   const now = options.now ?? new Date();
-  const skewMs = options.skewMs ?? 5 * 60_000;
   const graceMs = options.incompleteGraceMs ?? 86_400_000;
-  const trusted = trustedBackups(folders, now, skewMs);
-  const retained = selectRetained(trusted, options.policy);
-  const newest = trusted.reduce<BackupFolder | undefined>((best, folder) => (!best || folder.time > best.time ? folder : best), undefined);
-  const future = folders.filter((folder) => folder.time.getTime() > now.getTime() + skewMs);
+  // Only trusted complete backups (trust.ts) are counted, kept by the policy or the newest.
+  const retained = selectRetained(trustedBackups(folders), options.policy);
+  const newest = newestTrusted(folders);
+  const future = folders.filter((folder) => folder.future);
 
   let refusal: string | undefined;
   if (options.rpoMs !== undefined) {
@@ -68,16 +61,20 @@ export const planRetention = (folders: readonly BackupFolder[], options: PlanOpt
 
   const decide = (folder: BackupFolder): Omit<Decision, 'id' | 'folder'> => {
     const age = now.getTime() - folder.time.getTime();
-    if (age < -skewMs) return { action: 'keep', reason: `dated in the future (clock skew?): not trusted, not deleted` };
-    if (folder.state === 'damaged') return { action: 'keep', reason: `damaged (${folder.problem}): left for a person to look at` };
+    if (folder.future) return { action: 'keep', reason: `dated in the future (clock skew?): not trusted, not deleted` };
+    // A prune marked these for deletion (older than a trusted backup then): finished now, as long
+    // as a newer trusted backup exists. A mark on anything newer is not a prune's: kept for a person.
+    if (folder.marked && folder.state === 'incomplete') return { action: 'delete', reason: 'partly deleted by an earlier prune' };
+    if (folder.marked && newest && folder.time < newest.time) return { action: 'delete', reason: 'marked by an earlier prune' };
+    if (folder.marked) return { action: 'keep', reason: 'marked by a prune, but no trusted backup is newer: not trusted, not deleted' };
+    if (folder.state === 'untrusted') return { action: 'keep', reason: `not trusted (${folder.problem}): left for a person to look at` };
     if (folder.state === 'incomplete') {
-      if (folder.marked) return { action: 'delete', reason: 'partly deleted by an earlier prune' };
       if (age < graceMs) return { action: 'keep', reason: `incomplete, younger than ${formatAge(graceMs)} (a backup may be running)` };
       return { action: 'delete', reason: `incomplete (no manifest), older than ${formatAge(graceMs)}` };
     }
     const reasons = retained.get(folder.id);
     if (reasons) return { action: 'keep', reason: reasons.join(', ') };
-    return { action: 'delete', reason: folder.marked ? 'not in policy (marked by an earlier prune)' : 'not in policy' };
+    return { action: 'delete', reason: 'not in policy' };
   };
 
   const decisions = folders.map((folder): Decision => {

@@ -2,6 +2,7 @@
 // reads the hash lines) and compares them with its manifest.
 import type { BackupManifest } from './manifest.js';
 import { joinRemote, runRclone, type RcloneOptions } from './rclone.js';
+import { signatureName } from './signature.js';
 
 /** Differences between a backup's stored files and its manifest; empty when they agree. */
 export const verifyBackupData = async (
@@ -11,7 +12,18 @@ export const verifyBackupData = async (
   options: RcloneOptions = {},
 ): Promise<string[]> => {
   const output = await runRclone(
-    ['hashsum', 'sha256', '--download', '--exclude', '/manifest.json', '--exclude', '/.pruning', joinRemote(dest, id)],
+    [
+      'hashsum',
+      'sha256',
+      '--download',
+      '--exclude',
+      '/manifest.json',
+      '--exclude',
+      `/${signatureName}`,
+      '--exclude',
+      '/.pruning',
+      joinRemote(dest, id),
+    ],
     options,
   );
   const stored = new Map<string, string>();

@@ -1,6 +1,11 @@
-// `runbook backups DEST`: maps flags to options, calls the core, prints a table or JSON.
+// `runbook backups DEST`: maps flags to options, calls the core, prints a table or JSON; with
+// --pick, the backup a restore uses (its id on stdout, its checked manifest into a file).
+import { readFile, writeFile } from 'node:fs/promises';
 import { ExitCode, ExitError, usageError } from '../errors.js';
 import { inspectBackups, type BackupsReport } from '../backup/inspect.js';
+import { pickBackup, type PickedBackup } from '../backup/pick.js';
+import { parseSigners } from '../backup/signature.js';
+import type { SignaturePolicy } from '../backup/trust.js';
 import { defaultPolicy, type RetentionPolicy } from '../backup/policy.js';
 import { parseDuration } from '../runbook/duration.js';
 
@@ -14,6 +19,10 @@ export interface BackupsFlags {
   apply?: boolean;
   checkPolicy?: boolean;
   verify?: boolean;
+  signers?: string;
+  allowUnsigned?: boolean;
+  pick?: string;
+  manifestTo?: string;
   format?: 'text' | 'json';
 }
 
@@ -29,6 +38,38 @@ const policyOf = (flags: BackupsFlags): RetentionPolicy | undefined => {
   const monthly = parseCount('keep-monthly', flags.keepMonthly, 0);
   if (daily === undefined && weekly === undefined && monthly === undefined) return undefined;
   return { daily: daily ?? defaultPolicy.daily, weekly: weekly ?? defaultPolicy.weekly, monthly: monthly ?? defaultPolicy.monthly };
+};
+
+const signaturePolicyOf = async (flags: BackupsFlags): Promise<SignaturePolicy> => {
+  if (flags.signers === undefined) return { allowUnsigned: flags.allowUnsigned ?? false };
+  let text: string;
+  try {
+    text = await readFile(flags.signers, 'utf8');
+  } catch (error) {
+    throw usageError(`--signers: cannot read ${flags.signers}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  return { signers: parseSigners(text, `--signers ${flags.signers}`), allowUnsigned: flags.allowUnsigned ?? false };
+};
+
+/** What a restore is told about the signature of the backup it gets. */
+const signatureWarning = (picked: PickedBackup): string | undefined => {
+  if (picked.folder.signature === 'unsigned')
+    return `WARNING: backup ${picked.id} is UNSIGNED (no manifest.json.sig): nothing proves the server wrote it; used because unsigned backups are allowed`;
+  if (picked.folder.signature === 'not checked')
+    return `WARNING: the signature of backup ${picked.id} was NOT CHECKED (no signers given; unsigned backups allowed)`;
+  return undefined;
+};
+
+const pickCommand = async (dest: string, flags: BackupsFlags, signatures: SignaturePolicy): Promise<PickedBackup> => {
+  if (flags.prune || flags.apply || flags.checkPolicy || flags.verify || flags.rpo)
+    throw usageError('--pick goes alone (with --signers or --allow-unsigned, and --manifest-to)');
+  const picked = await pickBackup(dest, flags.pick!, { signatures });
+  for (const line of picked.skipped) process.stderr.write(`runbook: ${line}\n`);
+  const warning = signatureWarning(picked);
+  if (warning) process.stderr.write(`runbook: ${warning}\n`);
+  if (flags.manifestTo) await writeFile(flags.manifestTo, picked.manifest, { mode: 0o600 });
+  process.stdout.write(`${picked.id}\n`);
+  return picked;
 };
 
 const formatBytes = (bytes: number | undefined): string => {
@@ -48,9 +89,10 @@ const renderText = (report: BackupsReport): string => {
     formatBytes(row.bytes),
     row.kind ?? '-',
     row.marked ? `${row.state}, pruning` : row.state,
+    row.signature,
     row.verification,
   ]);
-  const header = ['BACKUP', 'AGE', 'SIZE', 'KIND', 'STATE', 'VERIFICATION'];
+  const header = ['BACKUP', 'AGE', 'SIZE', 'KIND', 'STATE', 'SIGNATURE', 'VERIFICATION'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   for (const row of [header, ...rows])
     lines.push(
@@ -60,7 +102,10 @@ const renderText = (report: BackupsReport): string => {
         .trimEnd(),
     );
   if (!rows.length) lines.push(`(no backups under ${report.dest})`);
+  for (const name of report.ignored) lines.push(`ignored ${JSON.stringify(name)}: not a backup id`);
   lines.push(report.newest ? `newest complete backup: ${report.newest}` : 'no complete backup');
+  if (report.signatures === 'not checked') lines.push('signatures: not checked (give --signers FILE to check them)');
+  else lines.push(`signatures: ${report.signatures}`);
   for (const decision of report.decisions ?? []) lines.push(`${decision.action} ${decision.id}: ${decision.reason}`);
   if (report.decisions) {
     const deletions = report.decisions.filter((decision) => decision.action === 'delete').length;
@@ -72,8 +117,17 @@ const renderText = (report: BackupsReport): string => {
 };
 
 /** `runbook backups DEST`: exits 1 (after printing) when the report holds problems. */
-export const backupsCommand = async (dest: string, flags: BackupsFlags): Promise<BackupsReport> => {
+export const backupsCommand = async (dest: string, flags: BackupsFlags): Promise<BackupsReport | PickedBackup> => {
   if (flags.apply && !flags.prune) throw usageError('--apply only goes with --prune');
+  if (flags.manifestTo && flags.pick === undefined) throw usageError('--manifest-to only goes with --pick');
+  // What trusts a backup (a restore, a prune, a verification) must say whose signatures count.
+  const needsChoice = flags.pick !== undefined ? '--pick' : flags.verify ? '--verify' : flags.prune ? '--prune' : undefined;
+  if (needsChoice && flags.signers === undefined && !flags.allowUnsigned)
+    throw usageError(
+      `${needsChoice} needs to know whose signatures to trust: --signers FILE (the backup signing public key lines) or --allow-unsigned (trust backups nobody signed)`,
+    );
+  const signatures = await signaturePolicyOf(flags);
+  if (flags.pick !== undefined) return pickCommand(dest, flags, signatures);
   let rpoMs: number | undefined;
   try {
     rpoMs = parseDuration(flags.rpo);
@@ -90,6 +144,7 @@ export const backupsCommand = async (dest: string, flags: BackupsFlags): Promise
     apply: flags.apply,
     checkPolicy: flags.checkPolicy,
     verify: flags.verify,
+    signatures,
   });
   process.stdout.write(flags.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : renderText(report));
   if (report.problems.length)

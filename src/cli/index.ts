@@ -89,7 +89,14 @@ const buildProgram = () => {
     .option('--prune', 'plan a grandfather-father-son prune (dry run unless --apply)')
     .option('--apply', 'with --prune: delete what the plan deletes')
     .option('--check-policy', 'fail when anything is left that the policy would delete')
-    .option('--verify', "re-hash every complete backup's stored data against its manifest")
+    .option('--verify', "re-hash every complete backup's stored data against its manifest (needs --signers or --allow-unsigned)")
+    .option('--signers <file>', 'trust only backups whose manifest.json.sig verifies with one of these OpenSSH public key lines')
+    .option('--allow-unsigned', 'trust backups without a signature (said loudly); without --signers, no signature is checked')
+    .option(
+      '--pick <id>',
+      'print the id of the backup a restore uses: latest (the newest trusted complete one) or an id; exit 1 when not trusted',
+    )
+    .option('--manifest-to <file>', 'with --pick: write the exact manifest.json bytes that were checked into this file')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (dest: string, options) => {
       await (await import('./backups.js')).backupsCommand(dest, options);

@@ -47,6 +47,7 @@ export const createBaseEnvironment = (source: BaseEnvironmentSource): Record<str
   const inherited = Object.fromEntries(
     Object.entries(source.processEnv).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );
+  const shim = writeShim(source.runDir);
   return {
     ...inherited,
     ...stepEnvironment(source.plan, source.secrets),
@@ -54,6 +55,9 @@ export const createBaseEnvironment = (source: BaseEnvironmentSource): Record<str
     RUNBOOK_NAME: source.plan.name,
     RUNBOOK_STATE_DIR: source.stateDir,
     RUNBOOK_COMMIT: describeCommit(source.commit, source.dirty),
-    PATH: `${writeShim(source.runDir)}:${stepPath(inherited.PATH)}`,
+    // The actions' shell calls this package (`runbook backups --pick`) through it, whatever PATH a
+    // step's own `env` sets; by hand it is unset and `runbook` on PATH is used.
+    RUNBOOK_BIN: join(shim, 'runbook'),
+    PATH: `${shim}:${stepPath(inherited.PATH)}`,
   };
 };

@@ -87,6 +87,12 @@ const definitionsBlock = (plan: Plan): string | undefined => {
   return text ? `${text}export -f ${functionsFor(texts).join(' ')}` : undefined;
 };
 
+/** Whether the plan's steps ask this tool which backup is trusted (`runbook backups --pick`, lib/backup.sh). */
+const callsRunbook = (plan: Plan): boolean =>
+  functionsFor(shellTexts([...plan.steps, ...plan.cleanup])).some(
+    (name) => name === 'rb_backup_trust_args' || name === 'rb_backup_resolve',
+  );
+
 const heredocDelimiter = (text: string): string => {
   let delimiter = 'RUNBOOK_CHECK';
   while (text.split('\n').includes(delimiter)) delimiter += '_';
@@ -333,6 +339,9 @@ const renderOne = (plan: Plan, processEnv: Record<string, string | undefined>): 
       ? `- **rclone remote${remotes.length > 1 ? 's' : ''}** ${remotes.map(inline).join(', ')}: configured with ${inline('rclone config')} or ${inline('RCLONE_CONFIG_<REMOTE>_*')} variables ` +
         `(e.g. ${inline(`RCLONE_CONFIG_${remotes[0]!.toUpperCase()}_TYPE=s3`)}). rclone 1.60 fails on S3 with ${inline('LoadCustomCABundleError')} while ${inline('AWS_CA_BUNDLE')} is set: ${inline('unset AWS_CA_BUNDLE')} first.`
       : undefined,
+    callsRunbook(plan)
+      ? `- **This tool**, ${inline('runbook')}, on the PATH, or ${inline('export RUNBOOK_BIN=/opt/runbook/bin/runbook.js')} (its checkout, after ${inline('npm ci')}): the restore and retention steps ask it which backup is the newest trusted complete one (${inline('runbook backups DEST --pick latest')}), the one definition ${inline('runbook exec')} uses, signatures included.`
+      : undefined,
   ].filter(Boolean);
 
   const variables = [
@@ -345,7 +354,8 @@ const renderOne = (plan: Plan, processEnv: Record<string, string | undefined>): 
   ].join('\n');
 
   const definitions = definitionsBlock(plan);
-  const commands = `for command in ${upFront.map(shellQuote).join(' ')}; do\n  command -v "$command" > /dev/null || { echo "missing command: $command" >&2; false; }\ndone`;
+  const checked = [...upFront.map(shellQuote), ...(callsRunbook(plan) ? ['"${RUNBOOK_BIN:-runbook}"'] : [])];
+  const commands = `for command in ${checked.join(' ')}; do\n  command -v "$command" > /dev/null || { echo "missing command: $command" >&2; false; }\ndone`;
 
   const sections = [
     `# ${title}: ${plan.name}`,

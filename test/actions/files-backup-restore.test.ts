@@ -45,7 +45,7 @@ describe('files.backup and files.restore', () => {
     expect(await hashTree(join(to, id, 'files'), { exclude: /^originals\// })).toEqual({});
 
     const target = join(root, 'restored-dam');
-    const restore = await runStep(filesRestore.expand({ from: to, to: target, backup: 'latest' }, context), root);
+    const restore = await runStep(filesRestore.expand({ allow_unsigned: true, from: to, to: target, backup: 'latest' }, context), root);
     expectOk(restore.run, 'restore');
     expectOk(restore.verify, 'restore verify');
     expect(restore.outputs.backup).toBe(id);
@@ -59,7 +59,7 @@ describe('files.backup and files.restore', () => {
     const to = join(root, 'dest-small');
     expectOk((await runStep(filesBackup.expand({ source, to }, context), root)).verify, 'backup verify');
     const target = join(root, 'restored-small');
-    const expansion = filesRestore.expand({ from: to, to: target }, context);
+    const expansion = filesRestore.expand({ allow_unsigned: true, from: to, to: target }, context);
     expectOk((await runStep(expansion, root)).run, 'restore');
     const [victim] = Object.keys(await hashTree(target)).filter(
       (path) => path.endsWith('.txt') || path.endsWith('.bin') || path.endsWith('.pdf'),
@@ -77,11 +77,11 @@ describe('files.backup and files.restore', () => {
     expectOk(first.verify, 'first backup');
     // A newer folder without manifest.json: an interrupted backup, which `latest` must skip.
     await runShell(`mkdir -p "${to}/2999-01-01T000000Z/files" && echo partial > "${to}/2999-01-01T000000Z/files/x"`);
-    const latest = await runStep(filesRestore.expand({ from: to, to: join(root, 'named-latest') }, context), root);
+    const latest = await runStep(filesRestore.expand({ allow_unsigned: true, from: to, to: join(root, 'named-latest') }, context), root);
     expectOk(latest.verify, 'restore latest');
     expect(latest.outputs.backup).toBe(first.outputs.backup);
     const incomplete = await runStep(
-      filesRestore.expand({ from: to, to: join(root, 'named-incomplete'), backup: '2999-01-01T000000Z' }, context),
+      filesRestore.expand({ allow_unsigned: true, from: to, to: join(root, 'named-incomplete'), backup: '2999-01-01T000000Z' }, context),
       root,
     );
     expect(incomplete.run.code).not.toBe(0);
@@ -115,8 +115,8 @@ describe('files.backup and files.restore', () => {
     expect(expansion.verify.run).toBe(
       `SOURCE='${source}'\nTO=${to}\nALLOW_EMPTY=false\nEXCLUDE=('it'\\''s *.tmp' '$(touch pwned).log')\nrb_files_backup_verify`,
     );
-    expect(filesRestore.expand({ from: to, to: source }, context).run).toBe(
-      `FROM=${to}\nTO='${source}'\nBACKUP=latest\nrb_files_restore_run`,
+    expect(filesRestore.expand({ allow_unsigned: true, from: to, to: source }, context).run).toBe(
+      `FROM=${to}\nTO='${source}'\nBACKUP=latest\nSIGNERS=''\nALLOW_UNSIGNED=true\nrb_files_restore_run`,
     );
     // Run by hand (no RUNBOOK_* from exec): the manifest names the runbook and step of the expansion.
     const run = await runShell(expansion.run, { RUNBOOK_OUTPUT: join(root, 'quoted-output') });
@@ -146,7 +146,7 @@ describe('files.backup and files.restore', () => {
       expectOk(backup.run, 'backup');
       expectOk(backup.verify, 'backup verify');
       const target = join(root, 'storage-restored');
-      const restore = await runStep(filesRestore.expand({ from: to, to: target }, context), root, env);
+      const restore = await runStep(filesRestore.expand({ allow_unsigned: true, from: to, to: target }, context), root, env);
       expectOk(restore.run, 'restore');
       expectOk(restore.verify, 'restore verify');
       expect(await hashTree(target)).toEqual(seeded);

@@ -116,7 +116,7 @@ describe('files.backup and files.restore: owners, groups and modes', () => {
   it('restores owners, groups and modes of files and folders, and the empty folder', async () => {
     const { source, to } = await backedUp('local');
     const target = join(root, 'local-restored');
-    const restore = await runStep(filesRestore.expand({ from: to, to: target }, context), root);
+    const restore = await runStep(filesRestore.expand({ allow_unsigned: true, from: to, to: target }, context), root);
     expectOk(restore.run, 'restore');
     expectOk(restore.verify, 'restore verify');
     expect(await statTree(target)).toEqual(await statTree(source));
@@ -129,7 +129,7 @@ describe('files.backup and files.restore: owners, groups and modes', () => {
     await place(target, 'shared/run.sh', 0, 0, 0o644, 'old\n');
     await place(target, 'shared/empty folder/', 0, 0, 0o2777);
     await place(target, 'extra.txt', 0, 0, 0o600);
-    const restore = await runStep(filesRestore.expand({ from: to, to: target }, context), root);
+    const restore = await runStep(filesRestore.expand({ allow_unsigned: true, from: to, to: target }, context), root);
     expectOk(restore.run, 'restore');
     expectOk(restore.verify, 'restore verify');
     const { 'extra.txt': extra, ...restored } = await statTree(target);
@@ -140,7 +140,7 @@ describe('files.backup and files.restore: owners, groups and modes', () => {
   it('restore verification names the files and folders whose owner, group, mode, size or content differ', async () => {
     const { to } = await backedUp('differ');
     const target = join(root, 'differ-restored');
-    const expansion = filesRestore.expand({ from: to, to: target }, context);
+    const expansion = filesRestore.expand({ allow_unsigned: true, from: to, to: target }, context);
     const restore = await runStep(expansion, root);
     expectOk(restore.verify, 'restore verify');
     await chmod(join(target, 'bucket/secret.key'), 0o644);
@@ -167,7 +167,7 @@ describe('files.backup and files.restore: owners, groups and modes', () => {
     const to = join(root, 'many-dest');
     expectOk((await runStep(filesBackup.expand({ source, to }, context), root)).verify, 'backup verify');
     const target = join(root, 'many-restored');
-    const expansion = filesRestore.expand({ from: to, to: target }, context);
+    const expansion = filesRestore.expand({ allow_unsigned: true, from: to, to: target }, context);
     expectOk((await runStep(expansion, root)).verify, 'restore verify');
     await runShell(`find '${target}' -type f -exec chmod 0666 {} +`);
     const verify = await runShell(expansion.verify.run, { RUNBOOK_OUTPUT: '/dev/null' });
@@ -184,7 +184,7 @@ describe('files.backup and files.restore: owners, groups and modes', () => {
     manifest.files = manifest.files.map(({ name, bytes, sha256 }: Record<string, unknown>) => ({ name, bytes, sha256 }));
     await writeFile(manifestPath, JSON.stringify(manifest));
     const target = join(root, 'old-restored');
-    const restore = await runStep(filesRestore.expand({ from: to, to: target }, context), root);
+    const restore = await runStep(filesRestore.expand({ allow_unsigned: true, from: to, to: target }, context), root);
     expectOk(restore.run, 'restore');
     expectOk(restore.verify, 'restore verify');
     const tree = await statTree(target);
@@ -199,7 +199,7 @@ describe('files.backup and files.restore: owners, groups and modes', () => {
     await chown(target, 1000, 1000);
     const home = await mkdtemp(join(tmpdir(), 'files-owners-home-'));
     await chown(home, 1000, 1000);
-    const run = filesRestore.expand({ from: to, to: target }, context).run;
+    const run = filesRestore.expand({ allow_unsigned: true, from: to, to: target }, context).run;
     const result = await runShell('setpriv --reuid=1000 --regid=1000 --clear-groups bash -euo pipefail -c "$SCRIPT"', {
       SCRIPT: scriptFor(run),
       HOME: home,
@@ -238,9 +238,12 @@ describe('files.backup and files.restore: owners, groups and modes', () => {
     const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
     manifest.dirs.push({ name: 'files/../escaped', uid: 999, gid: 999, mode: '0777' });
     await writeFile(manifestPath, JSON.stringify(manifest));
-    const restore = await runStep(filesRestore.expand({ from: to, to: join(root, 'escape-restored') }, context), root);
+    const restore = await runStep(
+      filesRestore.expand({ allow_unsigned: true, from: to, to: join(root, 'escape-restored') }, context),
+      root,
+    );
     expect(restore.run.code).not.toBe(0);
-    expect(restore.run.stderr).toContain("files/../escaped: not a path inside the backup's files/");
+    expect(restore.run.stderr).toContain('unsafe name "files/../escaped" in the manifest');
     expect(await readdir(root)).not.toContain('escaped');
   });
 
@@ -264,7 +267,7 @@ describe('files.backup and files.restore: owners, groups and modes', () => {
       expectOk(backup.run, 'backup');
       expectOk(backup.verify, 'backup verify');
       const target = join(root, 's3-restored');
-      const restore = await runStep(filesRestore.expand({ from: to, to: target }, context), root, env);
+      const restore = await runStep(filesRestore.expand({ allow_unsigned: true, from: to, to: target }, context), root, env);
       expectOk(restore.run, 'restore');
       expectOk(restore.verify, 'restore verify');
       expect(await statTree(target)).toEqual(await statTree(source));
@@ -340,7 +343,10 @@ describe('files.backup and files.restore: no empty backup counts', () => {
     expect(strict.code).not.toBe(0);
     expect(strict.stderr).toContain('lists no files');
 
-    const restore = await runStep(filesRestore.expand({ from: to, to: join(root, 'allowed-restored') }, context), root);
+    const restore = await runStep(
+      filesRestore.expand({ allow_unsigned: true, from: to, to: join(root, 'allowed-restored') }, context),
+      root,
+    );
     expectOk(restore.run, 'restore');
     expect(restore.verify?.code).not.toBe(0);
     expect(restore.verify?.stderr).toContain('lists no files');
@@ -350,10 +356,21 @@ describe('files.backup and files.restore: no empty backup counts', () => {
     const to = join(root, 'handmade');
     const id = '2024-01-01T000000Z';
     await mkdir(join(to, id), { recursive: true });
-    await writeFile(join(to, id, 'manifest.json'), JSON.stringify({ format: 'runbook-backup/1', kind: 'files', id, files: [] }));
+    await writeFile(
+      join(to, id, 'manifest.json'),
+      JSON.stringify({
+        format: 'runbook-backup/1',
+        kind: 'files',
+        id,
+        created: '2024-01-01T00:00:00Z',
+        source: { path: '/srv' },
+        runbook: { name: 'test' },
+        files: [],
+      }),
+    );
     const target = join(root, 'handmade-restored');
     await mkdir(target);
-    const verify = await runShell(filesRestore.expand({ from: to, to: target, backup: id }, context).verify.run, {
+    const verify = await runShell(filesRestore.expand({ allow_unsigned: true, from: to, to: target, backup: id }, context).verify.run, {
       RUNBOOK_OUTPUT: '/dev/null',
     });
     expect(verify.code).not.toBe(0);

@@ -42,7 +42,11 @@ describe('git.backup and git.restore', () => {
       expectOk(backup.verify, 'backup verify');
 
       const target = join(root, `restored-${where}`);
-      const restore = await runStep(gitRestore.expand({ from: to, to: target, backup: 'latest' }, context), root, env);
+      const restore = await runStep(
+        gitRestore.expand({ allow_unsigned: true, from: to, to: target, backup: 'latest' }, context),
+        root,
+        env,
+      );
       expectOk(restore.run, 'restore');
       expectOk(restore.verify, 'restore verify');
       expect(restore.outputs.backup).toBe(backup.outputs.backup);
@@ -57,12 +61,12 @@ describe('git.backup and git.restore', () => {
       expect(config).not.toMatch(/remote|mirror/);
 
       // Re-running over an identical restore is a no-op; over different refs it refuses.
-      expectOk((await runStep(gitRestore.expand({ from: to, to: target }, context), root, env)).run, 'restore again');
+      expectOk((await runStep(gitRestore.expand({ allow_unsigned: true, from: to, to: target }, context), root, env)).run, 'restore again');
       await runCommand('git', ['-C', join(target, `${first}.git`), 'update-ref', '-d', 'refs/heads/feature/2']);
-      const refused = await runStep(gitRestore.expand({ from: to, to: target }, context), root, env);
+      const refused = await runStep(gitRestore.expand({ allow_unsigned: true, from: to, to: target }, context), root, env);
       expect(refused.run.code).not.toBe(0);
       expect(refused.run.stderr).toMatch(/already exists with other refs/);
-      expect((await runShell(gitRestore.expand({ from: to, to: target }, context).verify.run, env)).code).not.toBe(0);
+      expect((await runShell(gitRestore.expand({ allow_unsigned: true, from: to, to: target }, context).verify.run, env)).code).not.toBe(0);
     });
   }
 

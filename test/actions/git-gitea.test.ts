@@ -139,7 +139,7 @@ describe('git.backup and git.restore on a Gitea as root', () => {
     );
 
     const target = join(root, 'restored', 'repositories');
-    const restore = await runStep(gitRestore.expand({ from: to, to: target }, context), root, env);
+    const restore = await runStep(gitRestore.expand({ allow_unsigned: true, from: to, to: target }, context), root, env);
     expectOk(restore.run, 'restore');
     expectOk(restore.verify, 'restore verify');
     for (const [repo, [uid, gid]] of Object.entries(owners)) {
@@ -161,7 +161,7 @@ describe('git.backup and git.restore on a Gitea as root', () => {
     expect((await lstat(join(target, 'alice'))).uid).toBe(1000);
 
     // The verification sees what a bundle cannot carry.
-    const verify = () => runShell(gitRestore.expand({ from: to, to: target }, context).verify.run, env);
+    const verify = () => runShell(gitRestore.expand({ allow_unsigned: true, from: to, to: target }, context).verify.run, env);
     const hook = join(target, 'bob/api.git/hooks/pre-receive');
     await chmod(hook, 0o644);
     const mode = await verify();
@@ -313,7 +313,7 @@ describe('git.backup and git.restore on a Gitea as root', () => {
     await rm(join(to, backup.outputs.backup!, 'metadata'), { recursive: true, force: true });
 
     const target = join(root, 'restored-old-format');
-    const restore = await runStep(gitRestore.expand({ from: to, to: target }, context), root);
+    const restore = await runStep(gitRestore.expand({ allow_unsigned: true, from: to, to: target }, context), root);
     expectOk(restore.run, 'restore');
     expectOk(restore.verify, 'restore verify');
     expect(await refsOf(join(target, 'infra/docs.git'))).toEqual(await refsOf(join(dir, 'infra/docs.git')));

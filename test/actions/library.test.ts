@@ -1,8 +1,9 @@
 // The actions' shell library as real shell: every file passes shellcheck and only defines
+import { createHash } from 'node:crypto';
 // functions, every function a file calls exists, and the shared functions do what their callers
 // rely on, run by a real bash against real folders and a real rclone.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,6 +108,15 @@ rb_fail "broken"`,
 });
 
 describe('lib/backup.sh', () => {
+  const manifestOf = (id: string) => ({
+    format: 'runbook-backup/1',
+    kind: 'files',
+    id,
+    created: '2026-11-20T02:00:00Z',
+    source: { path: '/srv' },
+    runbook: { name: 'test' },
+    files: [{ name: 'data', bytes: `data of ${id}\n`.length, sha256: createHash('sha256').update(`data of ${id}\n`).digest('hex') }],
+  });
   const store = () => {
     const dir = scratch();
     const dest = join(dir, 'dest');
@@ -117,41 +127,56 @@ describe('lib/backup.sh', () => {
     ] as const) {
       mkdirSync(join(dest, id), { recursive: true });
       writeFileSync(join(dest, id, 'data'), `data of ${id}\n`);
-      if (complete) writeFileSync(join(dest, id, 'manifest.json'), JSON.stringify({ id }));
+      writeFileSync(join(dest, id, 'planted'), 'not in the manifest\n');
+      if (complete) writeFileSync(join(dest, id, 'manifest.json'), JSON.stringify(manifestOf(id)));
     }
     mkdirSync(join(dest, 'notes'), { recursive: true });
     writeFileSync(join(dest, 'notes', 'manifest.json'), '{}');
     return { dir, dest };
   };
 
-  it('resolves latest to the newest folder with a manifest, never an incomplete or foreign one', async () => {
+  it('picks latest as the newest trusted folder, never an incomplete or foreign one, and writes the manifest that was checked', async () => {
     requireBinaries('rclone');
-    const { dest } = store();
-    const result = await runShell(`rb_backup_resolve "$DEST" latest; rb_backup_resolve "$DEST" 2026-11-20T020000Z`, { DEST: dest });
-    expect(result.stderr).toBe('');
-    expect(result.stdout).toBe('2026-11-21T020000Z\n2026-11-20T020000Z\n');
+    const { dir, dest } = store();
+    const result = await runShell(
+      `ALLOW_UNSIGNED=true\nrb_backup_pick "$DEST" latest "$DIR/latest.json"; rb_backup_pick "$DEST" 2026-11-20T020000Z "$DIR/named.json"`,
+      { DEST: dest, DIR: dir },
+    );
+    expect(result.stdout, result.stderr).toBe('2026-11-21T020000Z\n2026-11-20T020000Z\n');
+    expect(readFileSync(join(dir, 'latest.json'), 'utf8')).toBe(JSON.stringify(manifestOf('2026-11-21T020000Z')));
+    expect(JSON.parse(readFileSync(join(dir, 'named.json'), 'utf8')).id).toBe('2026-11-20T020000Z');
   });
 
-  it('fails with the location named when there is no complete backup', async () => {
+  it('fails with the location named when there is no trusted complete backup, and without signers or allow_unsigned', async () => {
     const dir = scratch();
     mkdirSync(join(dir, 'empty', '2026-11-22T020000Z'), { recursive: true });
-    const result = await runShell(`RB_ACTION=files.restore\nBACKUP="$(rb_backup_resolve "$DEST" latest)"\necho "not reached"`, {
-      DEST: join(dir, 'empty'),
-    });
+    const result = await runShell(
+      `RB_ACTION=files.restore ALLOW_UNSIGNED=true\nBACKUP="$(rb_backup_pick "$DEST" latest "$DIR/m.json")"\necho "not reached"`,
+      { DEST: join(dir, 'empty'), DIR: dir },
+    );
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toContain(`files.restore: no complete backup (a folder with manifest.json) under ${join(dir, 'empty')}`);
+    expect(result.stderr).toContain(`no trusted complete backup under ${join(dir, 'empty')}`);
+    const unsaid = await runShell(`RB_ACTION=files.restore\nBACKUP="$(rb_backup_pick "$DEST" latest "$DIR/m.json")"\necho "not reached"`, {
+      DEST: join(dir, 'empty'),
+      DIR: dir,
+    });
+    expect(unsaid.code).toBe(1);
+    expect(unsaid.stderr).toContain('files.restore: nothing to check backup signatures with');
   });
 
-  it('fetches a whole backup folder, and refuses one without a manifest', async () => {
+  it('fetches only the files the manifest lists', async () => {
     const { dir, dest } = store();
     const into = join(dir, 'fetched');
-    const fetched = await runShell(`rb_backup_fetch "$DEST" 2026-11-21T020000Z "$INTO"`, { DEST: dest, INTO: into });
+    writeFileSync(join(dir, 'm.json'), JSON.stringify(manifestOf('2026-11-21T020000Z')));
+    const fetched = await runShell(`rb_work fetch\nrb_backup_fetch "$DEST" 2026-11-21T020000Z "$INTO" "$DIR/m.json"`, {
+      DEST: dest,
+      INTO: into,
+      DIR: dir,
+    });
     expect(fetched.code, fetched.stderr).toBe(0);
+    expect(readdirSync(into)).toEqual(['data']);
     expect(readFileSync(join(into, 'data'), 'utf8')).toBe('data of 2026-11-21T020000Z\n');
-    const refused = await runShell(`rb_backup_fetch "$DEST" 2026-11-22T020000Z "$INTO"`, { DEST: dest, INTO: join(dir, 'other') });
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('not found or incomplete (no manifest.json)');
   });
 
   it('uses the backup the run published in its verification, else the fallback', async () => {

@@ -42,7 +42,10 @@ describe('postgres.restore of the database properties and role settings', () => 
   const to = () => join(root, 'backups');
   const env = () => ({ TMPDIR: join(root, 'staging') });
   const restore = (input: Partial<PostgresRestoreInput> = {}) =>
-    postgresRestore.expand({ target: { host: target.host, port: target.port }, database: 'twenty', from: to(), ...input }, context);
+    postgresRestore.expand(
+      { allow_unsigned: true, target: { host: target.host, port: target.port }, database: 'twenty', from: to(), ...input },
+      context,
+    );
   const databases = () => databaseNames(target);
 
   beforeAll(async () => {

@@ -22,7 +22,7 @@ describe('postgres actions wait for a server that is starting', () => {
   const to = () => join(root, 'backups');
   const dump = (port: number) => postgresDump.expand({ target: { host: '127.0.0.1', port }, database: 'app', to: to() }, context);
   const restore = (port: number, database: string) =>
-    postgresRestore.expand({ target: { host: '127.0.0.1', port }, database, from: to() }, context);
+    postgresRestore.expand({ allow_unsigned: true, target: { host: '127.0.0.1', port }, database, from: to() }, context);
   /** Starts the stopped server `ms` after the step began; resolves when it is up. */
   const startLater = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)).then(() => pg.start());
 

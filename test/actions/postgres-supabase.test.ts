@@ -85,7 +85,12 @@ describe('postgres.restore into the database clients connect to by default (supa
   it('refuses the non-empty postgres database without replace, saying how to replace it', async () => {
     const { run } = await runStep(
       postgresRestore.expand(
-        { target: { host: target.host, port: target.port, user: 'supabase_admin' }, database: 'postgres', from: from() },
+        {
+          allow_unsigned: true,
+          target: { host: target.host, port: target.port, user: 'supabase_admin' },
+          database: 'postgres',
+          from: from(),
+        },
         context,
       ),
       root,
@@ -104,7 +109,13 @@ describe('postgres.restore into the database clients connect to by default (supa
       await new Promise((resolve) => setTimeout(resolve, 500));
       const { run, verify } = await runStep(
         postgresRestore.expand(
-          { target: { host: target.host, port: target.port, user: 'supabase_admin' }, database: 'postgres', from: from(), replace: true },
+          {
+            allow_unsigned: true,
+            target: { host: target.host, port: target.port, user: 'supabase_admin' },
+            database: 'postgres',
+            from: from(),
+            replace: true,
+          },
           context,
         ),
         root,
@@ -148,7 +159,13 @@ describe('postgres.restore into the database clients connect to by default (supa
       await new Promise((resolve) => setTimeout(resolve, 500));
       const { run, verify } = await runStep(
         postgresRestore.expand(
-          { target: { host: target.host, port: target.port, user: 'supabase_admin' }, database: 'app', from: from(), replace: true },
+          {
+            allow_unsigned: true,
+            target: { host: target.host, port: target.port, user: 'supabase_admin' },
+            database: 'app',
+            from: from(),
+            replace: true,
+          },
           context,
         ),
         root,

@@ -20,7 +20,12 @@ describe('runbook backups DEST', () => {
       await writeFile(
         join(dest, id, 'manifest.json'),
         JSON.stringify({
+          format: 'runbook-backup/1',
           kind: 'postgres',
+          id,
+          created: '2026-01-01T02:00:00Z',
+          source: { database: 'app' },
+          runbook: { name: 'test' },
           files: [
             {
               name: 'd.bin',
@@ -41,9 +46,12 @@ describe('runbook backups DEST', () => {
   it('prints a table of complete and incomplete backups and exits 0 when fresh', async () => {
     const result = await runCli(['backups', dest, '--rpo', '2h']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^BACKUP\s+AGE\s+SIZE\s+KIND\s+STATE\s+VERIFICATION$/m);
-    expect(result.stdout).toMatch(new RegExp(`^${recent}\\s+1h 00m 0\\ds\\s+2\\.0 KiB\\s+postgres\\s+complete\\s+manifest$`, 'm'));
-    expect(result.stdout).toMatch(/^2026-01-02T020000Z\s+.*\s+-\s+-\s+incomplete\s+no manifest$/m);
+    expect(result.stdout).toMatch(/^BACKUP\s+AGE\s+SIZE\s+KIND\s+STATE\s+SIGNATURE\s+VERIFICATION$/m);
+    expect(result.stdout).toMatch(
+      new RegExp(`^${recent}\\s+1h 00m 0\\ds\\s+2\\.0 KiB\\s+postgres\\s+complete\\s+not checked\\s+manifest$`, 'm'),
+    );
+    expect(result.stdout).toMatch(/^2026-01-02T020000Z\s+.*\s+-\s+-\s+incomplete\s+not checked\s+no manifest$/m);
+    expect(result.stdout).toContain('signatures: not checked (give --signers FILE to check them)');
     expect(result.stdout).toContain(`newest complete backup: ${recent}`);
   });
 
@@ -56,11 +64,11 @@ describe('runbook backups DEST', () => {
   });
 
   it('--verify re-hashes stored data: a match verifies, a mismatch fails; --format json returns the data', async () => {
-    const result = await runCli(['backups', dest, '--verify', '--format', 'json']);
+    const result = await runCli(['backups', dest, '--verify', '--allow-unsigned', '--format', 'json']);
     expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout);
     expect(report.backups.map((b: { id: string; verification: string }) => [b.id, b.verification.slice(0, 6)])).toEqual([
-      ['2026-01-01T020000Z', 'FAILED'],
+      ['2026-01-01T020000Z', 'not tr'],
       ['2026-01-02T020000Z', 'no man'],
       [recent, 'verifi'],
     ]);
@@ -70,5 +78,7 @@ describe('runbook backups DEST', () => {
     expect((await runCli(['backups', dest, '--apply'])).code).toBe(2);
     expect((await runCli(['backups', dest, '--prune'])).code).toBe(2);
     expect((await runCli(['backups', dest, '--rpo', 'soon'])).code).toBe(2);
+    expect((await runCli(['backups', dest, '--verify'])).code).toBe(2);
+    expect((await runCli(['backups', dest, '--manifest-to', 'x'])).code).toBe(2);
   });
 });

@@ -25,6 +25,9 @@ const writeBackup = async (dest: string, id: string, manifest = true) => {
         format: 'runbook-backup/1',
         kind: 'files',
         id,
+        created: '2026-01-01T00:00:00Z',
+        source: { path: '/srv' },
+        runbook: { name: 'test' },
         files: [{ name: 'files/data.txt', bytes: id.length, sha256: '0'.repeat(64) }],
       }),
     );
@@ -162,7 +165,7 @@ describe('retention over a local destination', () => {
     await writeFile(join(dest, '2026-11-21T020000Z', '.pruning'), 'marked');
     await writeFile(join(dest, '2026-11-22T020000Z', '.pruning'), 'marked');
     await rm(join(dest, '2026-11-22T020000Z', 'manifest.json'));
-    // A stray mark on the newest complete backup must not get it deleted.
+    // A stray mark on the newest complete backup makes it untrusted, but must not get it deleted.
     await writeFile(join(dest, '2026-11-25T020000Z', '.pruning'), 'marked');
     const listed = await inspectBackups(dest, { now });
     expect(listed.backups.find((b) => b.id === '2026-11-22T020000Z')).toMatchObject({ state: 'incomplete', marked: true });
@@ -170,12 +173,14 @@ describe('retention over a local destination', () => {
     const policy2 = { daily: 2, weekly: 0, monthly: 0 };
     const plan = await inspectBackups(dest, { policy: policy2, prune: true, now });
     expect(Object.fromEntries(plan.decisions!.map((d) => [d.id, d.reason]))).toMatchObject({
-      '2026-11-21T020000Z': 'not in policy (marked by an earlier prune)',
+      '2026-11-21T020000Z': 'marked by an earlier prune',
       '2026-11-22T020000Z': 'partly deleted by an earlier prune',
-      '2026-11-25T020000Z': 'newest, daily 2026-11-25',
+      '2026-11-24T020000Z': 'newest, daily 2026-11-24',
+      '2026-11-25T020000Z': 'marked by a prune, but no trusted backup is newer: not trusted, not deleted',
     });
+    expect(plan.newest).toBe('2026-11-24T020000Z');
     await inspectBackups(dest, { policy: policy2, prune: true, apply: true, now });
-    expect(await backupsIn(dest)).toEqual(['2026-11-24T020000Z', '2026-11-25T020000Z']);
+    expect(await backupsIn(dest)).toEqual(['2026-11-23T020000Z', '2026-11-24T020000Z', '2026-11-25T020000Z']);
     await access(join(dest, '2026-11-25T020000Z', 'manifest.json'));
     expect((await inspectBackups(dest, { policy: policy2, checkPolicy: true, now })).problems).toEqual([]);
   });
@@ -199,7 +204,7 @@ describe('retention over a local destination', () => {
       });
       expect(report.problems).toEqual([]);
       expect(report.deleted.sort()).toEqual(['2026-11-01T020000Z', '2026-11-23T020000Z']);
-      const after = await inspectBackups(dest, { env, verify: true, now });
+      const after = await inspectBackups(dest, { env, now });
       expect(after.backups.map((b) => [b.id, b.state])).toEqual([
         ['2026-11-24T020000Z', 'complete'],
         ['2026-11-25T020000Z', 'complete'],
@@ -212,12 +217,15 @@ describe('retention over a local destination', () => {
   it('retention.prune expands to its inputs and a call of its function, dry run unless apply', () => {
     const context = { runbook: 'nightly', stepId: 'prune', secrets: [], rpo: '26h' };
     const dry = retentionPrune.expand({ dest: 'backup:backups/postgres/supabase' }, context);
-    const dryInputs = 'DEST=backup:backups/postgres/supabase\nKEEP_DAILY=7\nKEEP_WEEKLY=4\nKEEP_MONTHLY=6\nRPO=26h\nAPPLY=false';
+    const dryInputs =
+      "DEST=backup:backups/postgres/supabase\nKEEP_DAILY=7\nKEEP_WEEKLY=4\nKEEP_MONTHLY=6\nRPO=26h\nAPPLY=false\nSIGNERS=''\nALLOW_UNSIGNED=false";
     expect(dry.run).toBe(`${dryInputs}\nrb_retention_prune_run`);
     expect(dry.verify.run).toBe(`${dryInputs}\nrb_retention_prune_verify`);
     expect(retentionPrune.destructive({ dest: 'x' })).toBe(false);
     const apply = retentionPrune.expand({ dest: 'x y', keep: { daily: 3, weekly: 0 }, apply: true }, { ...context, rpo: undefined });
-    expect(apply.run).toBe(`DEST='x y'\nKEEP_DAILY=3\nKEEP_WEEKLY=0\nKEEP_MONTHLY=6\nRPO=''\nAPPLY=true\nrb_retention_prune_run`);
+    expect(apply.run).toBe(
+      `DEST='x y'\nKEEP_DAILY=3\nKEEP_WEEKLY=0\nKEEP_MONTHLY=6\nRPO=''\nAPPLY=true\nSIGNERS=''\nALLOW_UNSIGNED=false\nrb_retention_prune_run`,
+    );
     expect(apply.verify.run).toMatch(/\nrb_retention_prune_verify$/);
     expect(retentionPrune.destructive({ dest: 'x', apply: true })).toBe(true);
   });
@@ -237,27 +245,27 @@ describe('retention over a local destination', () => {
     await writeFile(join(shim, 'runbook'), `#!/bin/sh\nexec '${process.execPath}' '${cli}' "$@"\n`, { mode: 0o755 });
     const inStep = (text: string) => runShell(text, { PATH: `${shim}:${systemPath()}` });
 
-    const dry = retentionPrune.expand({ dest, keep }, context);
+    const dry = retentionPrune.expand({ dest, keep, allow_unsigned: true }, context);
     const dryRun = await inStep(dry.run);
     expect(dryRun.code, dryRun.stderr).toBe(0);
     expect((await inStep(dry.verify.run)).code).toBe(0);
     expect(await backupsIn(dest)).toEqual([old, newer, newest].sort());
     // --check-policy fails while the backups the policy deletes are still there.
-    expect((await inStep(retentionPrune.expand({ dest, keep, apply: true }, context).verify.run)).code).not.toBe(0);
+    expect((await inStep(retentionPrune.expand({ dest, keep, apply: true, allow_unsigned: true }, context).verify.run)).code).not.toBe(0);
 
-    const apply = retentionPrune.expand({ dest, keep, apply: true }, context);
+    const apply = retentionPrune.expand({ dest, keep, apply: true, allow_unsigned: true }, context);
     const applied = await inStep(apply.run);
     expect(applied.code, applied.stderr).toBe(0);
     expect((await inStep(apply.verify.run)).code).toBe(0);
     expect(await backupsIn(dest)).toEqual([newest]);
 
-    const stale = retentionPrune.expand({ dest, keep, apply: true }, { ...context, rpo: '30m' });
+    const stale = retentionPrune.expand({ dest, keep, apply: true, allow_unsigned: true }, { ...context, rpo: '30m' });
     const refused = await inStep(stale.run);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/refusing to prune/);
     expect((await inStep(stale.verify.run)).code).not.toBe(0);
     expect(await backupsIn(dest)).toEqual([newest]);
     // Without an RPO there is no age to judge: the listing alone passes.
-    expect((await inStep(retentionPrune.expand({ dest }, { ...context, rpo: undefined }).verify.run)).code).toBe(0);
+    expect((await inStep(retentionPrune.expand({ dest, allow_unsigned: true }, { ...context, rpo: undefined }).verify.run)).code).toBe(0);
   });
 });

@@ -55,7 +55,7 @@ const setup = (steps: string) => {
   writeFileSync(join(repo.dir, 'source', 'a.txt'), 'a\n');
 };
 const restoreFrom = (from: string, id = 'restore') =>
-  `  - id: ${id}\n    confirm: Restore?\n    uses: files.restore\n    with: { from: "${from}", to: "$WORK/restored" }\n`.replace(
+  `  - id: ${id}\n    confirm: Restore?\n    uses: files.restore\n    with: { from: "${from}", to: "$WORK/restored", allow_unsigned: true }\n`.replace(
     '$WORK',
     '${{ env.WORK }}',
   );

@@ -26,7 +26,9 @@ const writeBackup = (dest: string, id: string, manifest: 'good' | 'none' | 'corr
     format: 'runbook-backup/1',
     kind: 'files',
     id,
-    created: id,
+    created: '2026-01-01T00:00:00Z',
+    source: { path: '/srv' },
+    runbook: { name: 'test' },
     files: [{ name: 'data.txt', bytes: data.length, sha256 }],
   });
   if (manifest === 'none') return;
@@ -73,7 +75,7 @@ describe('retention never destroys the last good backup', () => {
     writeBackup(dest, idAt(at('2026-11-25T02:00:00Z')), 'wrong-sha');
     const report = await inspectBackups(dest, { policy: { daily: 1, weekly: 0, monthly: 0 }, prune: true, apply: true, verify: true, now });
     expect(report.newest).toBe('2026-11-24T020000Z');
-    expect(report.problems).toContainEqual(expect.stringMatching(/^2026-11-25T020000Z does not match its manifest/));
+    expect(report.problems).toContainEqual(expect.stringMatching(/^2026-11-25T020000Z is not trusted: data does not match the manifest/));
     expect(folders(dest)).toEqual(['2026-11-24T020000Z', '2026-11-25T020000Z']);
   });
 
@@ -95,7 +97,19 @@ describe('retention never destroys the last good backup', () => {
     for (const id of ids) writeBackup(dest, id);
     const newestGood = ids.at(-1)!;
     const keep = ids.slice(-3);
-    const args = ['backups', dest, '--prune', '--apply', '--keep-daily', '3', '--keep-weekly', '0', '--keep-monthly', '0'];
+    const args = [
+      'backups',
+      dest,
+      '--prune',
+      '--apply',
+      '--allow-unsigned',
+      '--keep-daily',
+      '3',
+      '--keep-weekly',
+      '0',
+      '--keep-monthly',
+      '0',
+    ];
     const child = startCli(args, { cwd: root });
     // Deletions go oldest first, after every folder was marked and lost its manifest.
     await waitUntil(() => !existsSync(join(dest, ids[0]!)), 'the first folder to be deleted', 60_000, 5);
@@ -133,7 +147,20 @@ describe('retention never destroys the last good backup', () => {
     }
     const kept = async (tz: string) => {
       const result = await runCli(
-        ['backups', dest, '--prune', '--keep-daily', '5', '--keep-weekly', '4', '--keep-monthly', '3', '--format', 'json'],
+        [
+          'backups',
+          dest,
+          '--prune',
+          '--allow-unsigned',
+          '--keep-daily',
+          '5',
+          '--keep-weekly',
+          '4',
+          '--keep-monthly',
+          '3',
+          '--format',
+          'json',
+        ],
         { cwd: root, env: cliEnv({ TZ: tz }) },
       );
       expect(result.code, result.stderr).toBe(0);

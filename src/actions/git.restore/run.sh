@@ -10,21 +10,18 @@
 # A repository already there is left alone when its refs are the backup's (a re-run after an
 # interruption) and is an error otherwise: nothing is overwritten. Each repository is built as
 # REPO.partial and renamed once complete.
-# Inputs: FROM (the backups' location) TO (the folder of repositories) BACKUP (`latest` or an id).
+# Inputs: FROM (the backups' location) TO (the folder of repositories) BACKUP (`latest` or an id)
+# SIGNERS ALLOW_UNSIGNED (whose backups are trusted: rb_backup_pick).
 rb_git_restore_run() {
   # shellcheck disable=SC2034 # RB_ACTION names the action in the messages of lib/ functions (rb_say)
   local RB_ACTION=git.restore id repo head uid gid metadata
   local -x GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*'
   local -A owners=() archives=()
   rb_work git-restore
-  id="$(rb_backup_resolve "$FROM" "$BACKUP")"
+  # The trusted backup and the exact manifest that was checked; then only the files it lists.
+  id="$(rb_backup_pick "$FROM" "$BACKUP" "$WORK/manifest.json")"
   rb_output backup "$id"
-  rclone copy --fast-list "$FROM/$id" "$WORK/backup"
-  [ -f "$WORK/backup/manifest.json" ] || {
-    echo "$FROM/$id has no manifest.json: not a complete backup" >&2
-    exit 1
-  }
-  cp "$WORK/backup/manifest.json" "$WORK/manifest.json"
+  rb_backup_fetch "$FROM" "$id" "$WORK/backup" "$WORK/manifest.json"
   jq -r "$(rb_jq_git_restore_fields)" "$WORK/manifest.json" > "$WORK/fields"
   sed -n 's/^S //p' "$WORK/fields" > "$WORK/SHA256SUMS"
   sed -n 's/^R //p' "$WORK/fields" > "$WORK/repositories.tsv"

@@ -4,7 +4,8 @@
 # start and one diff for all repositories, not two and one each. Where the manifest records them,
 # its hooks/, config and description equal the manifest's entries (content, type, mode) and every
 # file and folder in it is owned by the recorded uid:gid.
-# Inputs: FROM TO BACKUP (as for the run; BACKUP is used when the run's `backup` output is absent).
+# Inputs: FROM TO BACKUP (as for the run; BACKUP is used when the run's `backup` output is absent)
+# SIGNERS ALLOW_UNSIGNED.
 rb_git_restore_verify() {
   # shellcheck disable=SC2034 # RB_ACTION names the action in the messages of lib/ functions (rb_say)
   local RB_ACTION=git.restore id repo ref oid refs uid gid code failed=false
@@ -12,8 +13,7 @@ rb_git_restore_verify() {
   local -A with_head=()
   rb_work git-restore-verify
   id="$(rb_backup_of_run "$BACKUP")"
-  id="$(rb_backup_resolve "$FROM" "$id")"
-  rclone cat "$FROM/$id/manifest.json" > "$WORK/manifest.json"
+  id="$(rb_backup_pick "$FROM" "$id" "$WORK/manifest.json")"
   jq -r "$(rb_jq_git_restored_refs)" "$WORK/manifest.json" > "$WORK/fields"
   sed -n 's/^R\t//p' "$WORK/fields" > "$WORK/repositories.txt"
   sed -n 's/^E\t//p' "$WORK/fields" | LC_ALL=C sort > "$WORK/expected-refs"

@@ -1,38 +1,51 @@
 # shellcheck shell=bash
 # Finding, fetching and recording backups the same way in every action (docs/design.md §6): each
 # backup is a folder DEST/YYYY-MM-DDTHHMMSSZ/ named for its start in UTC, and it is complete once
-# its manifest.json, written last, exists. Ids sort as times.
+# its manifest.json, written last, exists. Which backups are trusted is decided in one place,
+# src/backup/trust.ts, which the shell reaches through `runbook backups --pick`.
 
-# rb_backup_ids: reads `rclone lsf -R --files-only` lines on stdin, prints the ids of the folders
-# that hold a manifest.json (the complete backups), oldest first. A name that is not a real UTC
-# time (a 30th of February, a 25th hour) is no backup id, as in src/backup/id.ts.
-rb_backup_ids() {
-  sed -n -E 's:^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{6}Z)/manifest\.json$:\1:p' | awk '{
-    y = substr($0, 1, 4) + 0; m = substr($0, 6, 2) + 0; d = substr($0, 9, 2) + 0
-    days = substr("312831303130313130313031", 2 * m - 1, 2) + 0
-    if (m == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) days = 29
-    if (m >= 1 && m <= 12 && d >= 1 && d <= days && substr($0, 12, 2) + 0 < 24 && substr($0, 14, 2) + 0 < 60 && substr($0, 16, 2) + 0 < 60) print
-  }' | sort
+# rb_backup_pick LOCATION BACKUP MANIFEST: the backup a restore uses, by the one definition of a
+# trusted complete backup (src/backup/trust.ts, through `runbook backups --pick`): BACKUP when it is
+# trusted, or for `latest` the newest trusted one; newer folders passed over are named on stderr.
+# Prints its id and writes into MANIFEST the exact manifest bytes that were checked: the restore reads
+# that file, never a second download. Whose signatures count: SIGNERS (OpenSSH public key lines) or
+# ALLOW_UNSIGNED=true; with neither it fails. RUNBOOK_BIN is this tool (exec exports it); by hand,
+# `runbook` on PATH.
+rb_backup_pick() {
+  # Explicit: callers run it in $(…), where bash does not apply set -e.
+  rb_backup_trust_args "$3.signers" || return 1
+  "${RUNBOOK_BIN:-runbook}" backups "$1" --pick "$2" --manifest-to "$3" "${TRUST_ARGS[@]}"
 }
 
-# rb_backup_resolve LOCATION BACKUP: prints BACKUP, or for `latest` the newest complete backup
-# under LOCATION; fails when there is none.
+# rb_backup_trust_args FILE: sets TRUST_ARGS to the `runbook backups` flags that say whose signatures
+# count: --signers FILE (SIGNERS, public key lines, written there) and --allow-unsigned
+# (ALLOW_UNSIGNED=true). Fails, saying what to give, with neither.
+rb_backup_trust_args() {
+  TRUST_ARGS=()
+  if [ -n "${SIGNERS:-}" ]; then
+    printf '%s\n' "$SIGNERS" > "$1"
+    TRUST_ARGS+=(--signers "$1")
+  fi
+  if [ "${ALLOW_UNSIGNED:-false}" = true ]; then TRUST_ARGS+=(--allow-unsigned); fi
+  if [ "${#TRUST_ARGS[@]}" -eq 0 ]; then
+    rb_say "nothing to check backup signatures with: give the step the input signers (the backup signing public key lines, e.g. \${{ vars.backup_public_key }}), or allow_unsigned: true to trust backups nobody can prove the server wrote" >&2
+    return 1
+  fi
+}
+
+# rb_backup_resolve LOCATION BACKUP: for a backup's own verification, BACKUP (the run's id) or for
+# `latest` the newest complete backup, by the same definition as rb_backup_pick with signatures left
+# to the signing side; its messages are shown only when it fails.
 rb_backup_resolve() {
-  local listing newest
-  if [ "$2" != latest ]; then
-    printf '%s\n' "$2"
-    return 0
-  fi
-  if ! listing="$(rclone lsf -R --max-depth 2 --files-only "$1")"; then
-    rb_say "cannot list $1" >&2
+  local err id
+  err="$(mktemp)"
+  if ! id="$("${RUNBOOK_BIN:-runbook}" backups "$1" --pick "$2" --allow-unsigned 2> "$err")"; then
+    cat "$err" >&2
+    rm -f "$err"
     return 1
   fi
-  newest="$(printf '%s\n' "$listing" | rb_backup_ids | tail -n 1)"
-  if [ -z "$newest" ]; then
-    rb_say "no complete backup (a folder with manifest.json) under $1" >&2
-    return 1
-  fi
-  printf '%s\n' "$newest"
+  rm -f "$err"
+  printf '%s\n' "$id"
 }
 
 # rb_backup_of_run FALLBACK: the backup this step's run used (its `backup` output), else FALLBACK.
@@ -53,23 +66,22 @@ rb_backup_manifest() {
   fi
 }
 
-# rb_backup_fetch LOCATION BACKUP FOLDER: downloads the whole backup folder into FOLDER with one
-# rclone start. Nothing in it is trusted yet: the caller checks each file against the manifest.
+# rb_backup_fetch LOCATION BACKUP FOLDER MANIFEST: downloads into FOLDER, with one rclone start, the
+# regular data files MANIFEST lists (symbolic links are the caller's: rclone 1.60 filters skip them),
+# and nothing else: an object the manifest does not list is never downloaded. MANIFEST's names are
+# safe (rb_backup_pick checked them). Nothing downloaded is trusted yet: the caller checks each file.
+# Its filter and errors go to $WORK (rb_work), never beside FOLDER.
 rb_backup_fetch() {
-  local copied=true
+  # An rclone filter per file: anchored, its pattern characters escaped, so it matches that name only.
+  jq -r '.files[] | select(.type != "symlink") | "/" + (.name | gsub("(?<c>[\\\\*?\\[\\]{}])"; "\\\(.c)"))' "$4" > "$WORK/fetch.include"
   # --ignore-checksum: rclone's own md5 check would stop at a damaged object with a transfer error
   # (and retry it), where the caller's sha256 check against the manifest names the file and refuses.
-  rclone copy --fast-list --ignore-checksum "$1/$2" "$3" 2> "$3.err" || copied=false
-  if [ ! -s "$3/manifest.json" ]; then
-    cat "$3.err" >&2
-    rb_say "backup $1/$2 not found or incomplete (no manifest.json)" >&2
-    return 1
-  fi
-  if [ "$copied" != true ]; then
-    cat "$3.err" >&2
+  if ! rclone copy --fast-list --ignore-checksum --include-from "$WORK/fetch.include" "$1/$2" "$3" 2> "$WORK/fetch.err"; then
+    cat "$WORK/fetch.err" >&2
     rb_say "cannot download $1/$2" >&2
     return 1
   fi
+  mkdir -p "$3"
 }
 
 # rb_backup_start: sets NOW (seconds since the epoch, UTC) and ID (the new backup's folder name),

@@ -14,14 +14,15 @@
 # checks stand on their own. Plaintext is only ever written under $WORK (mode 0700, removed on
 # exit), with umask 077.
 
-# rb_secrets_fetch LOCATION ID CONSEQUENCE: downloads backup ID into $WORK/backup and its manifest to
-# $WORK/manifest.json, and proves that it is a secrets backup whose one data file, secrets.tar.age,
-# has exactly the manifest's size and sha256; sets ARCHIVE to that file. Fails, the message ending
-# with CONSEQUENCE, otherwise.
+# rb_secrets_fetch LOCATION ID CONSEQUENCE: downloads the files backup ID's manifest lists into
+# $WORK/backup, and proves that it is a secrets backup whose one data file, secrets.tar.age, has
+# exactly the manifest's size and sha256; sets ARCHIVE to that file. The manifest is
+# $WORK/manifest.json when a restore put the trusted one there (rb_backup_pick), else downloaded.
+# Fails, the message ending with CONSEQUENCE, otherwise.
 rb_secrets_fetch() {
   local kind count name sha256 bytes got_sha256 got_bytes
-  rb_backup_fetch "$1" "$2" "$WORK/backup"
-  mv "$WORK/backup/manifest.json" "$WORK/manifest.json"
+  [ -s "$WORK/manifest.json" ] || rb_backup_manifest "$1" "$2" "$WORK/manifest.json"
+  rb_backup_fetch "$1" "$2" "$WORK/backup" "$WORK/manifest.json"
   jq -r '(.kind, (.files | length), (.files[0] | .name, .sha256, .bytes)) | tostring | gsub("[\n\r]"; " ")' "$WORK/manifest.json" > "$WORK/fields" ||
     rb_fail "the manifest of $1/$2 is no secrets manifest (it does not parse, or lacks files); $3"
   { read -r kind; read -r count; read -r name; read -r sha256; read -r bytes; } < "$WORK/fields"

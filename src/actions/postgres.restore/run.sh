@@ -6,7 +6,7 @@
 # (rb_pg_maintenance_db): the database clients connect to by default can be restored too.
 # Inputs: the target (lib/postgres.sh), DATABASE LOCATION BACKUP (latest or an id) REPLACE (true or
 # false) JOBS (pg_restore jobs for a custom dump on a host target; 1 streams it) ROLES (true or
-# false) ROLES_FILE.
+# false) ROLES_FILE SIGNERS ALLOW_UNSIGNED (whose backups are trusted: rb_backup_pick).
 rb_postgres_restore_run() {
   # shellcheck disable=SC2034 # read by rb_say and rb_fail (lib/step.sh)
   RB_ACTION=postgres.restore
@@ -23,9 +23,9 @@ rb_postgres_restore_run() {
   rb_on_exit rb_postgres_restore_drop_scratch
   rb_pg_wait_ready "$MAINTENANCE_DB"
 
-  BACKUP="$(rb_backup_resolve "$LOCATION" "$BACKUP")"
-  rb_backup_fetch "$LOCATION" "$BACKUP" "$WORK/backup"
-  mv "$WORK/backup/manifest.json" "$WORK/manifest.json"
+  # The trusted backup and the exact manifest that was checked; then only the files it lists.
+  BACKUP="$(rb_backup_pick "$LOCATION" "$BACKUP" "$WORK/manifest.json")"
+  rb_backup_fetch "$LOCATION" "$BACKUP" "$WORK/backup" "$WORK/manifest.json"
   # Every field the run needs from the manifest in one jq start (each costs about 15 ms), one a line.
   jq -r --arg roles "$ROLES_FILE" '(.files[0] | .name, .sha256, .bytes), (.dump.format // "plain"), .created,
     ([.files[1:][] | select(.name == $roles) | "\(.sha256) \(.bytes)"][0] // ""), (.database | tojson)

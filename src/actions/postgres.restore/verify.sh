@@ -3,7 +3,7 @@
 # exact count(*), and the owner, ACL, settings, comment and extension owners the manifest recorded.
 # The database is counted while the manifest downloads: two independent waits, overlapped.
 # Inputs: the target (lib/postgres.sh), DATABASE LOCATION BACKUP (latest or an id; the backup this
-# step's run restored, from its outputs, comes first).
+# step's run restored, from its outputs, comes first) SIGNERS ALLOW_UNSIGNED.
 rb_postgres_restore_verify() {
   # shellcheck disable=SC2034 # read by rb_say and rb_fail (lib/step.sh)
   RB_ACTION=postgres.restore
@@ -15,8 +15,7 @@ rb_postgres_restore_verify() {
   rb_on_exit rb_postgres_restore_stop_count
   rb_pg_count_rows "$DATABASE" > "$WORK/counts" 2> "$WORK/counts.err" &
   COUNT_PID=$!
-  BACKUP="$(rb_backup_resolve "$LOCATION" "$BACKUP")"
-  rb_backup_manifest "$LOCATION" "$BACKUP" "$WORK/manifest.json"
+  BACKUP="$(rb_backup_pick "$LOCATION" "$BACKUP" "$WORK/manifest.json")"
   if ! wait "$COUNT_PID"; then
     COUNT_PID=
     cat "$WORK/counts.err" >&2

@@ -18,13 +18,14 @@
 # files are created as needed (mkdir -p: owned by whoever restores, mode per umask). Files in TO
 # that the backup lacks are left alone.
 # Inputs: FROM (the backups' location) BACKUP (`latest` or an id) KEY_SECRET (the secret's name, for
-# messages) IDENTITY (its value) TO (the folder).
+# messages) IDENTITY (its value) TO (the folder) SIGNERS ALLOW_UNSIGNED (whose backups are trusted:
+# rb_backup_pick).
 rb_secrets_restore_run() {
   # shellcheck disable=SC2034 # RB_ACTION names the action in the messages of lib/ functions (rb_fail)
   local RB_ACTION=secrets.restore id untouched="nothing in $TO was touched"
   rb_work secrets-restore
   rb_secrets_identity
-  id="$(rb_backup_resolve "$FROM" "$BACKUP")"
+  id="$(rb_backup_pick "$FROM" "$BACKUP" "$WORK/manifest.json")"
   rb_output backup "$id"
   rb_secrets_fetch "$FROM" "$id" "$untouched"
   rb_secrets_open "$id" "$untouched"

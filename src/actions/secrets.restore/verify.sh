@@ -4,14 +4,14 @@
 # file in TO with the archive's: a regular file (not a symbolic link), the same sha256, mode and
 # numeric owner. Every difference is reported by path (at most 20 shown), then the step fails.
 # Inputs: FROM BACKUP KEY_SECRET IDENTITY TO (as for the run; BACKUP is used when the run's `backup`
-# output is absent).
+# output is absent) SIGNERS ALLOW_UNSIGNED.
 rb_secrets_restore_verify() {
   # shellcheck disable=SC2034 # RB_ACTION names the action in the messages of lib/ functions (rb_fail)
   local RB_ACTION=secrets.restore id count
   rb_work secrets-restore-verify
   rb_secrets_identity
   id="$(rb_backup_of_run "$BACKUP")"
-  id="$(rb_backup_resolve "$FROM" "$id")"
+  id="$(rb_backup_pick "$FROM" "$id" "$WORK/manifest.json")"
   rb_secrets_fetch "$FROM" "$id" "the restore cannot be verified"
   rb_secrets_open "$id" "the restore cannot be verified"
   rb_secrets_entries > "$WORK/entries.tsv"
