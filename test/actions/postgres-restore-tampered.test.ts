@@ -158,6 +158,19 @@ describe('postgres.restore of a consistently rewritten backup', () => {
     );
   });
 
+  it('refuses a plain dump, changing nothing, when the psql that would restore it has no \\restrict', async () => {
+    const { run } = await runStep(restore({ replace: true, backup: original }), root, {
+      // A psql older than 15.14 (as in an older container image): \restrict is an unknown command.
+      'BASH_FUNC_psql%%':
+        '() { local input; input="$(cat)"; case "$input" in *"\\restrict "*) echo "invalid command \\restrict" >&2; return 1 ;; esac; printf "%s\\n" "$input" | command psql "$@"; }',
+    });
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain('has no \\restrict');
+    expect(run.stderr).toContain('Nothing was changed.');
+    expect(await tableContents(cluster, 'app')).toEqual(before);
+    expect(await databaseNames(cluster)).toBe(databasesBefore);
+  });
+
   it('creates a privileged role that privileged_roles names', async () => {
     const id = await rewritten({ roles: (sql) => `${sql}CREATE ROLE trusted_admin;\nALTER ROLE trusted_admin WITH SUPERUSER NOLOGIN;\n` });
     const { run } = await runStep(

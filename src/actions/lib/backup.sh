@@ -140,8 +140,9 @@ rb_manifest_check_signature() {
   [ -n "${SIGN_WITH:-}" ] || return 0
   public="$(ssh-keygen -y -P '' -f "$SIGN_WITH" < /dev/null)" || rb_fail "cannot read the public half of the signing key $SIGN_WITH"
   printf 'runbook-backup namespaces="runbook-backup" %s\n' "$(cut -d ' ' -f 1,2 <<< "$public")" > "$WORK/allowed_signers"
-  rclone cat "$1/manifest.json.sig" > "$WORK/stored.sig" 2> /dev/null && [ -s "$WORK/stored.sig" ] \
-    || rb_fail "$1 has no manifest.json.sig, though sign_with is set"
+  if ! rclone cat "$1/manifest.json.sig" > "$WORK/stored.sig" 2> /dev/null || [ ! -s "$WORK/stored.sig" ]; then
+    rb_fail "$1 has no manifest.json.sig, though sign_with is set"
+  fi
   if ! ssh-keygen -Y verify -f "$WORK/allowed_signers" -I runbook-backup -n runbook-backup -s "$WORK/stored.sig" < "$2" > "$WORK/signature.out" 2>&1; then
     rb_fail "$1/manifest.json.sig is not a signature of its manifest.json by the key of $SIGN_WITH: $(tr '\n' ' ' < "$WORK/signature.out")"
   fi
