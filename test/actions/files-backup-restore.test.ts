@@ -110,10 +110,10 @@ describe('files.backup and files.restore', () => {
     const to = join(root, 'dest-quoted');
     const expansion = filesBackup.expand({ source, to, exclude: ["it's *.tmp", '$(touch pwned).log'] }, context);
     expect(expansion.run).toBe(
-      `SOURCE='${source}'\nTO=${to}\nALLOW_EMPTY=false\nRB_RUNBOOK=files-test\nRB_STEP=files\nEXCLUDE=('it'\\''s *.tmp' '$(touch pwned).log')\nrb_files_backup_run`,
+      `SOURCE='${source}'\nTO=${to}\nALLOW_EMPTY=false\nSIGN_WITH=''\nRB_RUNBOOK=files-test\nRB_STEP=files\nEXCLUDE=('it'\\''s *.tmp' '$(touch pwned).log')\nrb_files_backup_run`,
     );
     expect(expansion.verify.run).toBe(
-      `SOURCE='${source}'\nTO=${to}\nALLOW_EMPTY=false\nEXCLUDE=('it'\\''s *.tmp' '$(touch pwned).log')\nrb_files_backup_verify`,
+      `SOURCE='${source}'\nTO=${to}\nALLOW_EMPTY=false\nSIGN_WITH=''\nEXCLUDE=('it'\\''s *.tmp' '$(touch pwned).log')\nrb_files_backup_verify`,
     );
     expect(filesRestore.expand({ allow_unsigned: true, from: to, to: source }, context).run).toBe(
       `FROM=${to}\nTO='${source}'\nBACKUP=latest\nSIGNERS=''\nALLOW_UNSIGNED=true\nrb_files_restore_run`,

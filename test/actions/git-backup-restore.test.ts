@@ -73,8 +73,10 @@ describe('git.backup and git.restore', () => {
   it('manifest records every ref and sha per repository, and a corrupted bundle fails verification', async () => {
     const to = join(root, 'dest-corrupt');
     const expansion = gitBackup.expand({ repositories, to }, context);
-    expect(expansion.run).toBe(`REPOSITORIES=${repositories}\nTO=${to}\nRB_RUNBOOK=git-test\nRB_STEP=gitea-repos\nrb_git_backup_run`);
-    expect(expansion.verify.run).toBe(`REPOSITORIES=${repositories}\nTO=${to}\nrb_git_backup_verify`);
+    expect(expansion.run).toBe(
+      `REPOSITORIES=${repositories}\nTO=${to}\nSIGN_WITH=''\nRB_RUNBOOK=git-test\nRB_STEP=gitea-repos\nrb_git_backup_run`,
+    );
+    expect(expansion.verify.run).toBe(`REPOSITORIES=${repositories}\nTO=${to}\nSIGN_WITH=''\nrb_git_backup_verify`);
     const backup = await runStep(expansion, root);
     expectOk(backup.verify, 'backup verify');
     const id = backup.outputs.backup!;

@@ -373,10 +373,10 @@ describe('postgres.dump', () => {
     );
     // The text is the inputs and the call: the target, and the password by reference only.
     expect(step.run).toBe(
-      `PG_CONTAINER=supabase-db\nPG_USER=supabase_admin\nDATABASE=app\nDEST=${to}\nFORMAT=plain\nCOMPRESS=zstd\nLEVEL=3\nROLES_FILE=roles.sql\nSTAGING=''\nexport PGPASSWORD="\${SUPABASE_DB_PASSWORD}"\nrb_postgres_dump_run`,
+      `PG_CONTAINER=supabase-db\nPG_USER=supabase_admin\nDATABASE=app\nDEST=${to}\nFORMAT=plain\nCOMPRESS=zstd\nLEVEL=3\nROLES_FILE=roles.sql\nSTAGING=''\nSIGN_WITH=''\nexport PGPASSWORD="\${SUPABASE_DB_PASSWORD}"\nrb_postgres_dump_run`,
     );
     expect(step.verify.run).toBe(
-      `PG_CONTAINER=supabase-db\nPG_USER=supabase_admin\nDATABASE=app\nLOCATION=${to}\nROLES_FILE=roles.sql\nexport PGPASSWORD="\${SUPABASE_DB_PASSWORD}"\nrb_postgres_dump_verify`,
+      `PG_CONTAINER=supabase-db\nPG_USER=supabase_admin\nDATABASE=app\nLOCATION=${to}\nROLES_FILE=roles.sql\nSIGN_WITH=''\nexport PGPASSWORD="\${SUPABASE_DB_PASSWORD}"\nrb_postgres_dump_verify`,
     );
     // Docker cannot run here: a docker that serves `exec` against the test server runs the words for real.
     const log = join(root, 'docker.log');

@@ -251,10 +251,10 @@ describe('secrets.backup and secrets.restore', () => {
       context,
     );
     expect(backup.run).toBe(
-      `SOURCE='/srv/it'\\''s'\nTO=backup:bucket/secrets\nRB_RUNBOOK=secrets-test\nRB_STEP=secrets\nFILES=(.env 'supabase/$(touch pwned)')\nRECIPIENTS=(${key.recipient})\nrb_secrets_backup_run`,
+      `SOURCE='/srv/it'\\''s'\nTO=backup:bucket/secrets\nSIGN_WITH=''\nRB_RUNBOOK=secrets-test\nRB_STEP=secrets\nFILES=(.env 'supabase/$(touch pwned)')\nRECIPIENTS=(${key.recipient})\nrb_secrets_backup_run`,
     );
     expect(backup.verify.run).toBe(
-      `SOURCE='/srv/it'\\''s'\nTO=backup:bucket/secrets\nFILES=(.env 'supabase/$(touch pwned)')\nRECIPIENTS=(${key.recipient})\nrb_secrets_backup_verify`,
+      `SOURCE='/srv/it'\\''s'\nTO=backup:bucket/secrets\nSIGN_WITH=''\nFILES=(.env 'supabase/$(touch pwned)')\nRECIPIENTS=(${key.recipient})\nrb_secrets_backup_verify`,
     );
     const restore = restoreStep('backup:bucket/secrets', '/srv/stack');
     const head =

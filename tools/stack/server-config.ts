@@ -1,7 +1,8 @@
 // What a server keeps besides its data, and what a new server gets back from the bucket first: the
 // stack's configuration repository checked out (with its secrets in an untracked .env), the runbook
 // repository's checkout, the folder backup-config mirrors both into, and the operator's age key pair
-// (the public half on the server, the private half handed to the recovery as STACK_SECRETS_KEY).
+// (the public half on the server, the private half handed to the recovery as STACK_SECRETS_KEY), and
+// the ed25519 key pair the backups are signed with.
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { hashFile } from './files.js';
@@ -15,6 +16,9 @@ export interface ServerConfig {
   mirrorDir: string;
   /** The age public key the secrets are encrypted to. */
   recipient: string;
+  /** The ed25519 private key the backups are signed with (sign_with), and its public key line. */
+  signingKey: string;
+  publicKey: string;
   /** Variables for the environment files (demo.yaml, demo-docker.yaml) and the key as STACK_SECRETS_KEY. */
   env(): Record<string, string>;
   /** The configuration's commit and every secret file's sha256 and mode. */
@@ -51,16 +55,25 @@ export const prepareServerConfig = async (
   const identity = (await readFile(keyFile, 'utf8')).split('\n').find((line) => line.startsWith('AGE-SECRET-KEY-'))!;
   const recipient = (await runCommand('age-keygen', ['-y', keyFile])).stdout.trim();
   await rm(keyFile);
+  // Outside the checkouts: like the operator's copy kept off the server, it outlives the disaster.
+  const signingKey = join(root, 'backup-signing-key');
+  await rm(signingKey, { force: true });
+  await runCommand('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'runbook-stack', '-f', signingKey]);
+  const publicKey = (await readFile(`${signingKey}.pub`, 'utf8')).trim();
   return {
     configDir,
     runbookDir,
     mirrorDir,
     recipient,
+    signingKey,
+    publicKey,
     env: () => ({
       RUNBOOK_STACK_CONFIG_DIR: configDir,
       RUNBOOK_STACK_RUNBOOK_DIR: runbookDir,
       RUNBOOK_STACK_MIRROR_DIR: mirrorDir,
       RUNBOOK_STACK_AGE_RECIPIENT: recipient,
+      RUNBOOK_STACK_SIGNING_KEY: signingKey,
+      RUNBOOK_STACK_PUBLIC_KEY: publicKey,
       STACK_SECRETS_KEY: identity,
     }),
     snapshot: async () => {

@@ -29,6 +29,7 @@
 rb_files_backup_run() {
   # shellcheck disable=SC2034 # RB_ACTION names the action in the messages of lib/ functions (rb_fail)
   local RB_ACTION=files.backup round dest
+  rb_signing_key_check
   rb_files_backup_filters
   rb_work files-backup
   rb_files_backup_list "$WORK/before.json" "nothing was stored"
@@ -54,7 +55,7 @@ rb_files_backup_run() {
 
   # The manifest goes last: until it exists the folder is an incomplete backup.
   rb_manifest_write files --arg source "$SOURCE" --slurpfile listing "$WORK/after.json" "$(rb_jq_files_backup_manifest)"
-  rclone copyto "$WORK/manifest.json" "$dest/manifest.json"
+  rb_manifest_upload "$dest"
   jq -r --arg dest "$dest" '"backed up \(.files | map(select(.type != "symlink")) | length) files, \(.files | map(select(.type == "symlink")) | length) symbolic links and \(.dirs | length) folders to \($dest)"' "$WORK/manifest.json"
 }
 

@@ -18,6 +18,7 @@ rb_files_backup_verify() {
   id="$(rb_backup_resolve "$TO" "$id")"
   dest="$TO/$id"
   rclone cat "$dest/manifest.json" > "$WORK/manifest.json"
+  rb_manifest_check_signature "$dest" "$WORK/manifest.json"
   rb_files_backup_has_files "$WORK/manifest.json" ||
     rb_fail "backup $id lists no files: its source was empty or not mounted (allow_empty is not set)"
   # Sizes alone prove little: a check that compared no hash fails.

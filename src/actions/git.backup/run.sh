@@ -24,6 +24,7 @@ rb_git_backup_run() {
   # shellcheck disable=SC2034 # RB_ACTION names the action in the messages of lib/ functions (rb_say)
   local RB_ACTION=git.backup dest repo name
   local -x GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*'
+  rb_signing_key_check
   rb_work git-backup
   rb_backup_start
   dest="$TO/$ID"
@@ -48,7 +49,7 @@ rb_git_backup_run() {
   # The manifest goes last: until it exists the folder is an incomplete backup.
   rb_manifest_write git --arg source "$REPOSITORIES" --slurpfile files "$WORK/files.jsonl" --slurpfile repos "$WORK/repositories.jsonl" \
     "$(rb_jq_git_backup_manifest)"
-  rclone copyto "$WORK/manifest.json" "$dest/manifest.json"
+  rb_manifest_upload "$dest"
   echo "backed up $(wc -l < "$WORK/repositories.txt") repositories to $dest"
 }
 

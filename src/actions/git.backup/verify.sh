@@ -14,6 +14,7 @@ rb_git_backup_verify() {
   id="$(rb_backup_resolve "$TO" "$id")"
   rclone copy --fast-list "$TO/$id" "$WORK/backup"
   cp "$WORK/backup/manifest.json" "$WORK/manifest.json"
+  rb_manifest_check_signature "$TO/$id" "$WORK/manifest.json"
   jq -r '.files[] | "\(.sha256)  \(.name)"' "$WORK/manifest.json" > "$WORK/SHA256SUMS"
   if [ -s "$WORK/SHA256SUMS" ]; then (cd "$WORK/backup" && sha256sum --check --quiet --strict "$WORK/SHA256SUMS"); fi
   jq -r "$(rb_jq_git_backup_checks)" "$WORK/manifest.json" > "$WORK/fields"

@@ -107,3 +107,56 @@ rb_manifest_write() {
     '{format: "runbook-backup/1", kind: $kind, id: $id, created: $created, runbook: {name: $runbook, commit: $commit, run_id: $run_id, step: $step}} + '"$extra" \
     > "$WORK/manifest.json"
 }
+
+# Signing (sign_with): whoever can write the bucket can rewrite a backup and its manifest's
+# checksums together, so the manifest is signed with an ed25519 key that stays on the server:
+# manifest.json.sig is `ssh-keygen -Y sign -n runbook-backup` over the manifest's exact bytes,
+# uploaded before manifest.json (which stays the completeness mark). Restores and `runbook backups`
+# check it against the trusted public keys.
+
+# rb_signing_key_check: when SIGN_WITH names a key, fails (before anything is stored) unless it is a
+# readable OpenSSH ed25519 private key without a passphrase (a job at 2 a.m. cannot type one).
+rb_signing_key_check() {
+  local public
+  [ -n "${SIGN_WITH:-}" ] || return 0
+  if [ ! -f "$SIGN_WITH" ] || [ ! -r "$SIGN_WITH" ]; then
+    rb_fail "cannot read the signing key $SIGN_WITH (sign_with): no such file, or not readable by $(id -un). Nothing was stored."
+  fi
+  if ! public="$(ssh-keygen -y -P '' -f "$SIGN_WITH" 2>&1 < /dev/null)"; then
+    case "$public" in
+      *passphrase*) rb_fail "the signing key $SIGN_WITH (sign_with) is protected by a passphrase, which an unattended backup cannot give: make one without (ssh-keygen -t ed25519 -N '' -f KEY). Nothing was stored." ;;
+      *) rb_fail "$SIGN_WITH (sign_with) is not an OpenSSH private key ($public): make one with ssh-keygen -t ed25519 -N '' -f KEY. Nothing was stored." ;;
+    esac
+  fi
+  case "$public" in
+    'ssh-ed25519 '*) ;;
+    *) rb_fail "the signing key $SIGN_WITH (sign_with) is not an ed25519 key (${public%% *}): make one with ssh-keygen -t ed25519 -N '' -f KEY. Nothing was stored." ;;
+  esac
+}
+
+# rb_manifest_upload DEST: uploads $WORK/manifest.json to DEST/manifest.json, last; with SIGN_WITH,
+# its signature DEST/manifest.json.sig first, so a complete backup is never unsigned.
+rb_manifest_upload() {
+  if [ -n "${SIGN_WITH:-}" ]; then
+    ssh-keygen -q -Y sign -f "$SIGN_WITH" -n runbook-backup < "$WORK/manifest.json" > "$WORK/manifest.json.sig" \
+      || rb_fail "cannot sign the manifest with $SIGN_WITH; the backup $1 stays incomplete (no manifest.json)"
+    rclone copyto --checksum "$WORK/manifest.json.sig" "$1/manifest.json.sig"
+  fi
+  rclone copyto --checksum "$WORK/manifest.json" "$1/manifest.json"
+}
+
+# rb_manifest_check_signature DEST MANIFEST: with SIGN_WITH, fails unless DEST/manifest.json.sig, as
+# stored, is a signature of the file MANIFEST (the stored manifest, read back) by SIGN_WITH's key.
+rb_manifest_check_signature() {
+  local public
+  [ -n "${SIGN_WITH:-}" ] || return 0
+  public="$(ssh-keygen -y -P '' -f "$SIGN_WITH" < /dev/null)" || rb_fail "cannot read the public half of the signing key $SIGN_WITH"
+  printf 'runbook-backup namespaces="runbook-backup" %s\n' "$(cut -d ' ' -f 1,2 <<< "$public")" > "$WORK/allowed_signers"
+  if ! rclone cat "$1/manifest.json.sig" > "$WORK/stored.sig" 2> /dev/null || [ ! -s "$WORK/stored.sig" ]; then
+    rb_fail "$1 has no manifest.json.sig, though sign_with is set"
+  fi
+  if ! ssh-keygen -Y verify -f "$WORK/allowed_signers" -I runbook-backup -n runbook-backup -s "$WORK/stored.sig" < "$2" > "$WORK/signature.out" 2>&1; then
+    rb_fail "$1/manifest.json.sig is not a signature of its manifest.json by the key of $SIGN_WITH: $(tr '\n' ' ' < "$WORK/signature.out")"
+  fi
+  echo "verified $1/manifest.json: signature by $(ssh-keygen -l -f "$SIGN_WITH" | cut -d ' ' -f 2)"
+}

@@ -2,6 +2,7 @@
 // manifest goes last so a folder without one is visibly incomplete.
 import { callShell, type Action } from '../action.js';
 import type { PostgresDumpInput } from '../../runbook/schema.generated.js';
+import { signingRequires, signingValues } from '../signing.js';
 import { passwordLines, targetRequires, targetValues } from '../postgres-target.js';
 
 /** The cluster's roles file in a backup folder; the manifest lists it after the dump (postgres.restore reads it). */
@@ -22,6 +23,7 @@ export const postgresDump: Action<PostgresDumpInput> = {
     'sha256sum',
     'rclone',
     'jq',
+    ...signingRequires(input),
   ],
   destructive: () => false,
   expand: (input) => {
@@ -37,12 +39,13 @@ export const postgresDump: Action<PostgresDumpInput> = {
         LEVEL: input.level ?? defaultLevel[compress],
         ROLES_FILE,
         STAGING: input.staging ?? '',
+        ...signingValues(input),
       },
       passwordLines(input.target),
     );
     const verify = callShell(
       'rb_postgres_dump_verify',
-      { ...targetValues(input.target), DATABASE: input.database, LOCATION: input.to, ROLES_FILE },
+      { ...targetValues(input.target), DATABASE: input.database, LOCATION: input.to, ROLES_FILE, ...signingValues(input) },
       passwordLines(input.target),
     );
     return { run, verify: { run: verify, timeout: '2h' } };

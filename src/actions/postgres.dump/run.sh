@@ -15,6 +15,7 @@ rb_postgres_dump_run() {
     custom.gzip) dump_file=dump.custom.gz ;;
     *) rb_fail "unknown format $FORMAT or compressor $COMPRESS" ;;
   esac
+  rb_signing_key_check
   rb_pg_wait_ready "$DATABASE"
   rb_postgres_dump_check_readable
   # The backup's id is its start; it becomes the step's `backup` output only once it is complete.
@@ -100,7 +101,7 @@ rb_postgres_dump_run() {
       files: [{name: $name, bytes: $bytes, sha256: $sha256}, {name: $roles_name, bytes: $roles_bytes, sha256: $roles_sha256}],
       tables: $tables, server_version: $server_version, database: $properties,
       dump: {format: $format, compress: $compress}}'
-  rclone copyto --checksum "$WORK/manifest.json" "$DEST/$ID/manifest.json"
+  rb_manifest_upload "$DEST/$ID"
 
   rb_say "complete backup $DEST/$ID ($(jq 'length' <<< "$tables") tables)"
   rb_output backup "$ID"

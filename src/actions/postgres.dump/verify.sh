@@ -11,6 +11,7 @@ rb_postgres_dump_verify() {
   rb_work pgdump-verify
   BACKUP="$(rb_backup_resolve "$LOCATION" "$(rb_backup_of_run latest)")"
   rb_backup_manifest "$LOCATION" "$BACKUP" "$WORK/manifest.json"
+  rb_manifest_check_signature "$LOCATION/$BACKUP" "$WORK/manifest.json"
   # One jq for the checks and the fields (each jq start costs more than the work). The dump is
   # files[0]; backups older than the roles file have nothing after it.
   jq -er --arg roles "$ROLES_FILE" 'if .format == "runbook-backup/1" and .kind == "postgres"

@@ -32,7 +32,14 @@ export const postgresRestore: Action<PostgresRestoreInput> = {
     const password = passwordLines(input.target);
     const run = callShell(
       'rb_postgres_restore_run',
-      { ...inputs, REPLACE: input.replace ?? false, JOBS: input.jobs ?? 1, ROLES: input.roles ?? true, ROLES_FILE },
+      {
+        ...inputs,
+        REPLACE: input.replace ?? false,
+        JOBS: input.jobs ?? 1,
+        ROLES: input.roles ?? true,
+        ROLES_FILE,
+        PRIVILEGED_ROLES: JSON.stringify(input.privileged_roles ?? []),
+      },
       password,
     );
     return { run, verify: { run: callShell('rb_postgres_restore_verify', inputs, password), timeout: '1h' } };

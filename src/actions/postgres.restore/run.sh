@@ -51,6 +51,10 @@ rb_postgres_restore_run() {
     mv "$WORK/backup/$ROLES_FILE" "$WORK/$ROLES_FILE"
   fi
 
+  if [ "$dump_format" != custom ]; then
+    rb_postgres_restore_check_restrict
+  fi
+
   exists="$(rb_sql_database_exists | rb_psql -At -d "$MAINTENANCE_DB" -v db="$DATABASE")"
   if [ "$exists" = 1 ]; then
     user_tables="$(rb_sql_count_tables | rb_psql -At -d "$DATABASE")"
@@ -63,9 +67,11 @@ rb_postgres_restore_run() {
     # Only CREATE ROLE (with its attributes and settings) for roles the server lacks and the
     # memberships of those: roles that exist keep what they have. One transaction: all the missing
     # roles or none.
-    jq -nRr "$(rb_jq_apply_roles)" < "$WORK/$ROLES_FILE" > "$WORK/roles-apply.sql"
+    if ! jq -nRr --argjson privileged "$PRIVILEGED_ROLES" "$(rb_jq_apply_roles)" < "$WORK/$ROLES_FILE" > "$WORK/roles-apply.sql" 2> "$WORK/roles.err"; then
+      rb_fail "$LOCATION/$BACKUP/$ROLES_FILE: $(sed 's/^jq: error ([^)]*): //' "$WORK/roles.err"). The database was not touched; restore with roles: false to leave roles alone."
+    fi
     if ! created_roles="$(rb_psql -q -At -d "$MAINTENANCE_DB" < "$WORK/roles-apply.sql")"; then
-      rb_fail "cannot create the roles of $LOCATION/$BACKUP/$ROLES_FILE at $(rb_pg_where) (this needs CREATEROLE, and superuser for SUPERUSER, REPLICATION or BYPASSRLS roles); no role was created and the database was not touched. Create them by hand and restore with roles: false."
+      rb_fail "cannot create the roles of $LOCATION/$BACKUP/$ROLES_FILE at $(rb_pg_where) (this needs CREATEROLE, and superuser for SUPERUSER, REPLICATION or BYPASSRLS roles, which privileged_roles must name); no role was created and the database was not touched. Create them by hand and restore with roles: false."
     fi
     rb_say "created roles missing at $(rb_pg_where): ${created_roles:-none}"
   fi
@@ -137,12 +143,44 @@ rb_postgres_restore_swap() {
 # container does not see). Explicit returns: it runs as an if condition, where bash ignores set -e.
 rb_postgres_restore_load() {
   if [ "$3" != custom ]; then
-    "$1" -dc "$2" | rb_psql -q --single-transaction -d "$SCRATCH_DB" > /dev/null
+    "$1" -dc "$2" | rb_postgres_restore_restricted | rb_psql -q --single-transaction -d "$SCRATCH_DB" > /dev/null
   elif [ -z "$PG_CONTAINER" ] && [ "$JOBS" -ge 2 ]; then
     "$1" -dc "$2" > "$WORK/dump.custom" || return 1
     rb_pg pg_restore -w --exit-on-error -j "$JOBS" -d "$SCRATCH_DB" "$WORK/dump.custom"
   else
     "$1" -dc "$2" | rb_pg pg_restore -w --exit-on-error -d "$SCRATCH_DB"
+  fi
+}
+
+# rb_postgres_restore_restricted: the plain dump on stdin, to stdout, inside this restore's own
+# `\restrict KEY` … `\unrestrict KEY` (KEY random, unknown to whoever wrote the dump), so psql
+# refuses every other backslash command in it: `\!`, `\o |cmd`, `\copy … program`, `\gexec`, `\i`
+# would otherwise run as the restoring user (root) from a dump rewritten in the bucket, checksums
+# and all. The dump's own outermost pair (pg_dump 15.14+ writes `\restrict K` before its first
+# statement and `\unrestrict K` as its last line) is removed, since psql cannot nest them; any other
+# \unrestrict fails on the wrong key, which stops the restore (ON_ERROR_STOP).
+rb_postgres_restore_restricted() {
+  local key
+  key="$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')"
+  printf '\\restrict %s\n' "$key"
+  LC_ALL=C awk '
+    !started && /^\\restrict [A-Za-z0-9]+$/ && own == "" { own = substr($0, 11); next }
+    !started && ($0 == "" || /^--/) { print; next }
+    { started = 1 }
+    # The last non-empty line is held back until another follows: it may be the closing \unrestrict.
+    $0 == "" { blanks = blanks "\n"; next }
+    { if (held != "") printf "%s\n%s", held, blanks; else printf "%s", blanks; held = $0; blanks = "" }
+    END { if (held != "" && !(own != "" && held == "\\unrestrict " own)) print held; printf "%s", blanks }'
+  printf '\\unrestrict %s\n' "$key"
+}
+
+# rb_postgres_restore_check_restrict: fails, before anything is changed, when the psql that would
+# restore a plain dump (the container's, for a container target) has no \restrict (psql before
+# 15.14, 16.10, 17.6): it could not refuse the dump's meta-commands, and a plain dump is never
+# restored without that protection.
+rb_postgres_restore_check_restrict() {
+  if ! printf '\\restrict runbookprobe\n\\unrestrict runbookprobe\n' | rb_psql -q -d "$MAINTENANCE_DB" > /dev/null 2> "$WORK/restrict.err"; then
+    rb_fail "the psql at $(rb_pg_where) has no \\restrict ($(tr '\n' ' ' < "$WORK/restrict.err")): without it a plain-format dump rewritten in the bucket could run shell commands through psql meta-commands, so it is not restored. Use psql 15.14, 16.10, 17.6 or later (in the container, for a container target), or backups in format: custom. Nothing was changed."
   fi
 }
 

@@ -6,6 +6,7 @@ import { usageError } from '../../errors.js';
 import type { SecretsBackupInput } from '../../runbook/schema.generated.js';
 import { shellQuote } from '../../shell/quote.js';
 import { callShell, type Action } from '../action.js';
+import { signingRequires, signingValues } from '../signing.js';
 
 /** `NAME=(…)`: values as a bash array, each word quoted. */
 const arrayLine = (name: string, values: readonly string[]): string => `${name}=(${values.map((value) => shellQuote(value)).join(' ')})`;
@@ -52,12 +53,12 @@ export const secretsBackup: Action<SecretsBackupInput> = {
     "Archives the listed secret files under `source` (tar with numeric owners and modes, plus a SHA256SUMS member of their content) and encrypts the archive on the server with age to the `recipients`' public keys, so only their private keys, kept off the server, decrypt it; uploads it as DEST/YYYY-MM-DDTHHMMSSZ/secrets.tar.age and writes manifest.json last: the file's size and sha256, and each secret file's path, mode, uid, gid and size (never a hash of its content). The plaintext is written nowhere but the step's private work folder. A listed file that is missing, unreadable, not a regular file (a symbolic link too) or not a path inside `source` is refused, naming it, and nothing is stored.",
   verifies:
     "secrets.tar.age, read back from the destination, has the manifest's size and sha256 and starts with the age header (age-encryption.org/v1) with exactly one X25519 stanza per recipient; the manifest's entries are exactly the listed files and its recipients the listed keys. (Decrypting needs the private key: secrets.restore proves that.)",
-  requires: () => ['age', 'rclone', 'jq', 'sha256sum', 'tar'],
+  requires: (input) => ['age', 'rclone', 'jq', 'sha256sum', 'tar', ...signingRequires(input)],
   destructive: () => false,
   expand: (input, context) => {
     checkInput(input, context.stepId);
     const arrays = [arrayLine('FILES', input.files), arrayLine('RECIPIENTS', input.recipients)];
-    const inputs = { SOURCE: input.source, TO: input.to };
+    const inputs = { SOURCE: input.source, TO: input.to, ...signingValues(input) };
     return {
       run: callShell('rb_secrets_backup_run', { ...inputs, RB_RUNBOOK: context.runbook, RB_STEP: context.stepId }, arrays),
       verify: { run: callShell('rb_secrets_backup_verify', inputs, arrays) },

@@ -21,6 +21,7 @@ rb_secrets_backup_run() {
   # shellcheck disable=SC2034 # RB_ACTION names the action in the messages of lib/ functions (rb_fail)
   local RB_ACTION=secrets.backup dest recipient sha256 bytes
   local -a keys=()
+  rb_signing_key_check
   rb_work secrets-backup
   rb_secrets_backup_check_inputs
   rb_secrets_backup_archive
@@ -38,7 +39,7 @@ rb_secrets_backup_run() {
   rb_manifest_write secrets --arg source "$SOURCE" --arg sha256 "$sha256" --argjson bytes "$bytes" \
     --slurpfile members "$WORK/members.json" --argjson recipients "$(jq -n -c '$ARGS.positional' --args "${RECIPIENTS[@]}")" \
     "$(rb_jq_secrets_backup_manifest)"
-  rclone copyto "$WORK/manifest.json" "$dest/manifest.json"
+  rb_manifest_upload "$dest"
   jq -r --arg dest "$dest" '"backed up \(.entries | length) secret files of \(.source.path) (\(.entries | map(.path) | join(", "))) to \($dest)/secrets.tar.age (\(.files[0].bytes) bytes), encrypted to \(.recipients | length) age recipient\(if (.recipients | length) == 1 then "" else "s" end)"' "$WORK/manifest.json"
 }
 

@@ -12,6 +12,7 @@ rb_secrets_backup_verify() {
   id="$(rb_backup_of_run latest)"
   id="$(rb_backup_resolve "$TO" "$id")"
   rb_secrets_fetch "$TO" "$id" "the backup cannot be restored"
+  rb_manifest_check_signature "$TO/$id" "$WORK/manifest.json"
   jq -r --argjson files "$(jq -n -c '$ARGS.positional' --args "${FILES[@]}")" \
     --argjson recipients "$(jq -n -c '$ARGS.positional' --args "${RECIPIENTS[@]}")" \
     "$(rb_jq_secrets_backup_checks)[]" "$WORK/manifest.json" > "$WORK/problems"
