@@ -17,6 +17,13 @@ export const signatureName = 'manifest.json.sig';
 const publicKeyLine = /^((?:ssh|ecdsa|sk)-[A-Za-z0-9@.-]+) ([A-Za-z0-9+/]+={0,3})(?:\s.*)?$/;
 
 /**
+ * The public key production.yaml carries as an example for backup_public_key. Nobody has its private
+ * key: restores that trusted it could never accept a backup, so it is refused like the example age
+ * recipient (secrets.backup's EXAMPLE_RECIPIENT).
+ */
+export const EXAMPLE_SIGNER = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILw6Zc0bIoBwurg/S7WdGfq8UZi8DXjQqET1YCAJ3Ack runbook-example';
+
+/**
  * The `TYPE BASE64` keys of a text of public key lines; blank lines and `#` comments are skipped.
  * A line that is no public key, or a text without any, is a usage error naming `source`.
  */
@@ -27,6 +34,10 @@ export const parseSigners = (text: string, source: string): string[] => {
     if (line === '' || line.startsWith('#')) return;
     const match = publicKeyLine.exec(line);
     if (!match) throw usageError(`${source}: line ${index + 1} is not an OpenSSH public key line ('ssh-ed25519 AAAA… comment')`);
+    if (match[2] === EXAMPLE_SIGNER.split(' ')[1])
+      throw usageError(
+        `${source}: line ${index + 1} is the example public key shipped with the runbooks, whose private key nobody has: make your own (ssh-keygen -t ed25519 -N '' -C runbook-backup -f /etc/runbook/backup-signing-key) and put its .pub line in backup_public_key`,
+      );
     keys.push(`${match[1]} ${match[2]}`);
   });
   if (!keys.length) throw usageError(`${source} holds no public key (expected lines like 'ssh-ed25519 AAAA… comment')`);

@@ -90,6 +90,7 @@ const packages: Readonly<Record<string, string>> = {
   sqlite3: 'sqlite3',
   ss: 'iproute2',
   ssh: 'openssh-client',
+  'ssh-keygen': 'openssh-client',
   stat: 'coreutils',
   su: 'util-linux',
   systemctl: 'systemd',

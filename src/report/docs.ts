@@ -252,23 +252,46 @@ const bootstrap = (plan: Plan, exec: string): string[] => {
   const variable = `RCLONE_CONFIG_${name.toUpperCase()}`;
   const packages = [
     ...new Set([
-      ...[...plan.requires, 'rclone', 'git', 'age'].map((command) => debianPackageOf(command) ?? command),
+      ...[...plan.requires, 'rclone', 'git', 'age', 'jq', 'ssh-keygen'].map((command) => debianPackageOf(command) ?? command),
       'ca-certificates',
       'nodejs',
       'npm',
     ]),
   ].sort();
+  const publicKey = typeof plan.vars.backup_public_key === 'string' ? plan.vars.backup_public_key.trim() : '';
+  // Without the tool there is no `runbook backups --pick`: the same rules, newest first, as a loop
+  // (a valid id not dated ahead, a manifest signed by the repository's key that names its folder,
+  // every file as recorded).
   const fetch = [
     `backup_remote=${shellQuote(remote)} runbook_repository=${shellQuote(repository)} runbook_dir=${shellQuote(dir)}`,
-    '# The newest complete backup (a folder with its manifest) of the configuration and runbook repositories.',
-    'id=$(rclone lsf -R --max-depth 2 --files-only "$backup_remote/git/config" | sed -nE \'s|^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{6}Z)/manifest\\.json$|\\1|p\' | sort | tail -n 1)',
-    '[ -n "$id" ] || { echo "no complete backup in $backup_remote/git/config" >&2; false; }',
-    'bundles=$(mktemp -d)',
-    'rclone copy "$backup_remote/git/config/$id" "$bundles"',
-    '# Every file exactly as the backup recorded it, before anything is used.',
-    '(cd "$bundles" && jq -r \'.files[] | "\\(.sha256)  \\(.name)"\' manifest.json | sha256sum -c --quiet)',
+    ...(publicKey
+      ? [
+          "# The backups' public key (backup_public_key of the environment): only what its private key signed is used.",
+          'signers=$(mktemp)',
+          ...publicKey
+            .split('\n')
+            .map((line) => `echo ${shellQuote(`runbook-backup namespaces="runbook-backup" ${line.trim()}`)} >> "$signers"`),
+        ]
+      : []),
+    'bundles=$(mktemp -d) id=',
+    '# The newest trusted complete backup of the configuration and runbook repositories.',
+    'for candidate in $(rclone lsf --dirs-only "$backup_remote/git/config" | sed -nE \'s|^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{6}Z)/$|\\1|p\' | sort -r); do',
+    '  [[ "$candidate" > "$(date -u -d \'+5 minutes\' +%Y-%m-%dT%H%M%SZ)" ]] && continue # dated ahead: a skewed clock, never trusted',
+    '  rm -rf "$bundles" && mkdir "$bundles"',
+    '  rclone copy "$backup_remote/git/config/$candidate" "$bundles" || continue',
+    ...(publicKey
+      ? [
+          '  ssh-keygen -Y verify -f "$signers" -I runbook-backup -n runbook-backup -s "$bundles/manifest.json.sig" < "$bundles/manifest.json" || continue',
+        ]
+      : []),
+    '  [ "$(jq -r .id "$bundles/manifest.json")" = "$candidate" ] || continue',
+    '  # Every file exactly as the backup recorded it, before anything is used.',
+    '  (cd "$bundles" && jq -r \'.files[] | "\\(.sha256)  \\(.name)"\' manifest.json | sha256sum -c --quiet) || continue',
+    '  id=$candidate && break',
+    'done',
+    '[ -n "$id" ] || { echo "no trusted complete backup in $backup_remote/git/config" >&2; false; }',
     'git clone --quiet "$bundles/bundles/$runbook_repository.git.bundle" "$runbook_dir"',
-    'echo "$runbook_dir is at $(git -C "$runbook_dir" rev-parse HEAD)"',
+    'echo "$runbook_dir is at $(git -C "$runbook_dir" rev-parse HEAD), from backup $id"',
     'rm -rf "$bundles"',
   ].join('\n');
   return [
@@ -291,7 +314,7 @@ const bootstrap = (plan: Plan, exec: string): string[] => {
       ].join('\n'),
       'sh',
     ),
-    `3. Fetch the runbook repository from its bundle, its checksum checked first:`,
+    `3. Fetch the runbook repository from its bundle, its signature and checksums checked first:`,
     fence(fetch),
     `4. Export the other secrets of "What to have at hand" (${plan.secrets.map(inline).join(', ')}) the same way, then install the tool and start: ${inline(`cd ${dir} && npm ci && npx ${exec}`)} - or follow this document by hand from here.`,
   ];

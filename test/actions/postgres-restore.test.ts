@@ -307,7 +307,7 @@ describe('postgres.restore', () => {
       postgresRestore.expand({ allow_unsigned: true, target: containerTarget, database, from, jobs: 4 }, context);
     // The text is the inputs and the call: the target, and the password by reference only.
     expect(step('twenty', 'backup:b/crm').run).toBe(
-      'PG_CONTAINER=twenty-db\nPG_USER=postgres\nDATABASE=twenty\nLOCATION=backup:b/crm\nBACKUP=latest\nSIGNERS=\'\'\nALLOW_UNSIGNED=true\nREPLACE=false\nJOBS=4\nROLES=true\nROLES_FILE=roles.sql\nPRIVILEGED_ROLES=\'[]\'\nexport PGPASSWORD="${CRM_DB_PASSWORD}"\nrb_postgres_restore_run',
+      "PG_CONTAINER=twenty-db\nPG_USER=postgres\nDATABASE=twenty\nLOCATION=backup:b/crm\nBACKUP=latest\nSIGNERS=''\nALLOW_UNSIGNED=true\nREPLACE=false\nJOBS=4\nROLES=true\nROLES_FILE=roles.sql\nPRIVILEGED_ROLES='[]'\nexport PGPASSWORD=\"${CRM_DB_PASSWORD}\"\nrb_postgres_restore_run",
     );
     expect(step('twenty', 'backup:b/crm').verify.run).toBe(
       'PG_CONTAINER=twenty-db\nPG_USER=postgres\nDATABASE=twenty\nLOCATION=backup:b/crm\nBACKUP=latest\nSIGNERS=\'\'\nALLOW_UNSIGNED=true\nexport PGPASSWORD="${CRM_DB_PASSWORD}"\nrb_postgres_restore_verify',

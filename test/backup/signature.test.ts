@@ -11,7 +11,7 @@ import { filesRestore } from '../../src/actions/files.restore/index.js';
 import { formatBackupId } from '../../src/backup/id.js';
 import { inspectBackups } from '../../src/backup/inspect.js';
 import { pickBackup } from '../../src/backup/pick.js';
-import { parseSigners } from '../../src/backup/signature.js';
+import { EXAMPLE_SIGNER, parseSigners } from '../../src/backup/signature.js';
 import { expectBuilt, runCli } from '../helpers/cli.js';
 import { requireBinaries, runStep } from './shell.js';
 import { generateKey, writeFilesBackup, type FilesBackupOptions } from './trust-fixture.js';
@@ -146,5 +146,16 @@ describe.concurrent('signed manifests', () => {
     const picked = await pick(dest, '--signers', empty);
     expect(picked.code).toBe(2);
     expect(picked.stderr).toMatch(/no public key/);
+  });
+
+  it("the runbooks' example public key is refused, saying how to make one's own (nobody has its private key)", async () => {
+    const { dest } = setUp('example-key', { signWith: trusted.key });
+    const example = join(root, 'example-key', 'example.pub');
+    writeFileSync(example, `${trusted.publicLine}\n${EXAMPLE_SIGNER}\n`);
+    const picked = await pick(dest, '--signers', example);
+    expect(picked.code).toBe(2);
+    expect(picked.stderr).toMatch(/line 2 is the example public key .*ssh-keygen -t ed25519/);
+    const production = readFileSync(join(import.meta.dirname, '../../runbooks/environments/production.yaml'), 'utf8');
+    expect(production).toContain(EXAMPLE_SIGNER);
   });
 });

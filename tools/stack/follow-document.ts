@@ -53,8 +53,14 @@ export const runBash = (
   cwd: string,
 ): Promise<{ code: number | null; output: string }> =>
   new Promise((done, reject) => {
-    // stdin from /dev/null: Debian's bash reads bash.bashrc when stdin is a socket.
-    const child = spawn('bash', ['-euo', 'pipefail', scriptFile], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // stdin from /dev/null: Debian's bash reads bash.bashrc when stdin is a socket. The document's
+    // restore steps ask the tool which backup is trusted: this checkout's, as `npm ci` in the
+    // bootstrap's runbook checkout gives a reader (RUNBOOK_BIN, as the document says).
+    const child = spawn('bash', ['-euo', 'pipefail', scriptFile], {
+      cwd,
+      env: { RUNBOOK_BIN: join(repository, 'bin', 'runbook.js'), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
