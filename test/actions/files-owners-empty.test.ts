@@ -12,6 +12,7 @@ import { seedFiles } from '../../tools/stack/files.js';
 import { findSystemBinary, systemPath } from '../../tools/stack/run.js';
 import { startS3, type S3Server } from '../../tools/stack/s3.js';
 import { expectOk, requireBinaries, runShell, runStep } from '../backup/shell.js';
+import { handMadeManifest } from '../helpers/manifest.js';
 
 const context = { runbook: 'files-test', stepId: 'files', secrets: [] };
 
@@ -356,18 +357,7 @@ describe('files.backup and files.restore: no empty backup counts', () => {
     const to = join(root, 'handmade');
     const id = '2024-01-01T000000Z';
     await mkdir(join(to, id), { recursive: true });
-    await writeFile(
-      join(to, id, 'manifest.json'),
-      JSON.stringify({
-        format: 'runbook-backup/1',
-        kind: 'files',
-        id,
-        created: '2024-01-01T00:00:00Z',
-        source: { path: '/srv' },
-        runbook: { name: 'test' },
-        files: [],
-      }),
-    );
+    await writeFile(join(to, id, 'manifest.json'), JSON.stringify(handMadeManifest('files', id, { files: [] })));
     const target = join(root, 'handmade-restored');
     await mkdir(target);
     const verify = await runShell(filesRestore.expand({ allow_unsigned: true, from: to, to: target, backup: id }, context).verify.run, {

@@ -13,6 +13,7 @@ import { filesBackup } from '../../src/actions/files.backup/index.js';
 import { filesRestore } from '../../src/actions/files.restore/index.js';
 import { startS3, type S3Server } from '../../tools/stack/s3.js';
 import { expectOk, requireBinaries, runShell, runStep } from '../backup/shell.js';
+import { fileEntry, handMadeManifest } from '../helpers/manifest.js';
 
 const context = { runbook: 'files-test', stepId: 'files', secrets: [] };
 
@@ -304,15 +305,7 @@ describe('files.backup and files.restore: symbolic links', () => {
     const id = '2024-01-01T000000Z';
     await mkdir(join(to, id, 'files'), { recursive: true });
     await writeFile(join(to, id, 'files/x.rclonelink'), 'real\n');
-    const manifest = {
-      format: 'runbook-backup/1',
-      kind: 'files',
-      id,
-      created: '2024-01-01T00:00:00Z',
-      source: { path: '/srv' },
-      runbook: { name: 'test' },
-      files: [{ name: 'files/x.rclonelink', bytes: 5, sha256: sha256('real\n') }],
-    };
+    const manifest = handMadeManifest('files', id, { files: [fileEntry('files/x.rclonelink', 'real\n')] });
     await writeFile(join(to, id, 'manifest.json'), JSON.stringify(manifest));
     const target = join(root, 'older-restored');
     const restore = await runStep(filesRestore.expand({ allow_unsigned: true, from: to, to: target }, context), root);

@@ -1,5 +1,4 @@
 // The actions' shell library as real shell: every file passes shellcheck and only defines
-import { createHash } from 'node:crypto';
 // functions, every function a file calls exists, and the shared functions do what their callers
 // rely on, run by a real bash against real folders and a real rclone.
 import { execFileSync } from 'node:child_process';
@@ -13,6 +12,7 @@ import { startPostgres, type PgCluster } from '../../tools/stack/postgres.js';
 import { systemPath } from '../../tools/stack/run.js';
 import { requireBinaries, runShell } from '../backup/shell.js';
 import { writeDockerExec } from './postgres-fixture.js';
+import { fileEntry, handMadeManifest } from '../helpers/manifest.js';
 
 const library = loadLibrary();
 const defined = new Set(library.flatMap((unit) => unit.functions));
@@ -108,15 +108,8 @@ rb_fail "broken"`,
 });
 
 describe('lib/backup.sh', () => {
-  const manifestOf = (id: string) => ({
-    format: 'runbook-backup/1',
-    kind: 'files',
-    id,
-    created: '2026-11-20T02:00:00Z',
-    source: { path: '/srv' },
-    runbook: { name: 'test' },
-    files: [{ name: 'data', bytes: `data of ${id}\n`.length, sha256: createHash('sha256').update(`data of ${id}\n`).digest('hex') }],
-  });
+  const manifestOf = (id: string) =>
+    handMadeManifest('files', id, { created: '2026-11-20T02:00:00Z', files: [fileEntry('data', `data of ${id}\n`)] });
   const store = () => {
     const dir = scratch();
     const dest = join(dir, 'dest');

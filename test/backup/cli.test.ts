@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatBackupId } from '../../src/backup/id.js';
 import { expectBuilt, runCli } from '../helpers/cli.js';
 import { requireBinaries } from './shell.js';
+import { handMadeManifest } from '../helpers/manifest.js';
 
 describe('runbook backups DEST', () => {
   let dest: string;
@@ -19,21 +20,19 @@ describe('runbook backups DEST', () => {
       await writeFile(join(dest, id, 'd.bin'), 'x'.repeat(2048));
       await writeFile(
         join(dest, id, 'manifest.json'),
-        JSON.stringify({
-          format: 'runbook-backup/1',
-          kind: 'postgres',
-          id,
-          created: '2026-01-01T02:00:00Z',
-          source: { database: 'app' },
-          runbook: { name: 'test' },
-          files: [
-            {
-              name: 'd.bin',
-              bytes: 2048,
-              sha256: id === recent ? createHash('sha256').update('x'.repeat(2048)).digest('hex') : 'a'.repeat(64),
-            },
-          ],
-        }),
+        JSON.stringify(
+          handMadeManifest('postgres', id, {
+            created: '2026-01-01T02:00:00Z',
+            source: { database: 'app' },
+            files: [
+              {
+                name: 'd.bin',
+                bytes: 2048,
+                sha256: id === recent ? createHash('sha256').update('x'.repeat(2048)).digest('hex') : 'a'.repeat(64),
+              },
+            ],
+          }),
+        ),
       );
     }
     await mkdir(join(dest, '2026-01-02T020000Z'));

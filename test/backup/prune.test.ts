@@ -9,6 +9,7 @@ import { retentionPrune } from '../../src/actions/retention.prune/index.js';
 import { startS3 } from '../../tools/stack/s3.js';
 import { systemPath } from '../../tools/stack/run.js';
 import { requireBinaries, runShell } from './shell.js';
+import { handMadeManifest } from '../helpers/manifest.js';
 
 const now = new Date('2026-11-25T12:00:00Z');
 const policy = { daily: 7, weekly: 4, monthly: 6 };
@@ -21,15 +22,12 @@ const writeBackup = async (dest: string, id: string, manifest = true) => {
   if (manifest)
     await writeFile(
       join(dest, id, 'manifest.json'),
-      JSON.stringify({
-        format: 'runbook-backup/1',
-        kind: 'files',
-        id,
-        created: '2026-01-01T00:00:00Z',
-        source: { path: '/srv' },
-        runbook: { name: 'test' },
-        files: [{ name: 'files/data.txt', bytes: id.length, sha256: '0'.repeat(64) }],
-      }),
+      JSON.stringify(
+        handMadeManifest('files', id, {
+          created: '2026-01-01T00:00:00Z',
+          files: [{ name: 'files/data.txt', bytes: id.length, sha256: '0'.repeat(64) }],
+        }),
+      ),
     );
 };
 

@@ -12,6 +12,7 @@ import { inspectBackups } from '../../src/backup/inspect.js';
 import { requireBinaries } from '../backup/shell.js';
 import { cliEnv, exited, expectBuilt, runCli, startCli } from '../helpers/cli.js';
 import { waitUntil } from './helpers/processes.js';
+import { handMadeManifest } from '../helpers/manifest.js';
 
 const hour = 3_600_000;
 const day = 24 * hour;
@@ -22,15 +23,9 @@ const writeBackup = (dest: string, id: string, manifest: 'good' | 'none' | 'corr
   const data = `data of ${id}\n`;
   writeFileSync(join(dest, id, 'data.txt'), data);
   const sha256 = manifest === 'wrong-sha' ? '0'.repeat(64) : createHash('sha256').update(data).digest('hex');
-  const body = JSON.stringify({
-    format: 'runbook-backup/1',
-    kind: 'files',
-    id,
-    created: '2026-01-01T00:00:00Z',
-    source: { path: '/srv' },
-    runbook: { name: 'test' },
-    files: [{ name: 'data.txt', bytes: data.length, sha256 }],
-  });
+  const body = JSON.stringify(
+    handMadeManifest('files', id, { created: '2026-01-01T00:00:00Z', files: [{ name: 'data.txt', bytes: data.length, sha256 }] }),
+  );
   if (manifest === 'none') return;
   writeFileSync(join(dest, id, 'manifest.json'), manifest === 'corrupt' ? body.slice(0, 30) : body);
 };
