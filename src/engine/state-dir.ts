@@ -3,7 +3,8 @@
 // through the umask, so the files steps create in the user's own trees keep the user's modes.
 import { chmodSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeDirectories } from './state-fault.js';
+import { ExitCode, ExitError } from '../errors.js';
+import { describeStateFault, errnoText, makeDirectories } from './state-fault.js';
 
 export const privateDir = 0o700;
 export const privateFile = 0o600;
@@ -40,7 +41,22 @@ const tightenTree = (path: string): void => {
  */
 export const prepareStateDir = (stateDir: string): string[] => {
   const warnings: string[] = [];
-  makeDirectories(stateDir, privateDir);
+  try {
+    makeDirectories(stateDir, privateDir);
+  } catch (error) {
+    throw new ExitError(ExitCode.usage, `${describeStateFault(stateDir, (error as NodeJS.ErrnoException).path, error)}; nothing was run`);
+  }
+  // Tightening is best effort: a folder of another user cannot be chmod'ed, and whether it can be
+  // written is for the lock to find out (it names the errno and refuses).
+  const tighten = (what: string, change: () => void): boolean => {
+    try {
+      change();
+      return true;
+    } catch (error) {
+      warnings.push(`cannot make ${what} private: ${errnoText(error)}`);
+      return false;
+    }
+  };
   const rootMode = modeOf(stateDir);
   const widened: string[] = [];
   for (const name of ownEntries) {
@@ -51,14 +67,12 @@ export const prepareStateDir = (stateDir: string): string[] => {
     } catch {
       continue; // made private when first needed: a run refused before it starts leaves no runs/
     }
-    if (mode !== privateDir) widened.push(name);
     // Only an older version's folder is walked: a private one holds only private files.
-    if (mode !== privateDir) tightenTree(path);
+    if (mode !== privateDir && tighten(path, () => tightenTree(path))) widened.push(name);
   }
   if (rootMode !== privateDir) {
     if (readdirSync(stateDir).every((entry) => ownEntries.has(entry))) {
-      chmodSync(stateDir, privateDir);
-      widened.unshift('.');
+      if (tighten(stateDir, () => chmodSync(stateDir, privateDir))) widened.unshift('.');
     } else
       warnings.push(
         `state folder ${stateDir} is mode ${rootMode.toString(8)} and holds other files: left as it is; its runs/ and locks/ are private (0700)`,

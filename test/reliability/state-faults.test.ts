@@ -235,7 +235,7 @@ describe('an unexpected exception while a run is going', () => {
     const dir = runbook(
       'outputs-folder',
       `  - id: odd
-    run: mkdir "$RUNBOOK_OUTPUT"
+    run: rm -f "$RUNBOOK_OUTPUT" && mkdir "$RUNBOOK_OUTPUT"
     verify: test -d "$RUNBOOK_OUTPUT"
   - id: after
     run: touch "$WORK/after"
