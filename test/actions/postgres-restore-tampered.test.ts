@@ -34,17 +34,27 @@ describe('postgres.restore of a consistently rewritten backup', () => {
   let serial = 0;
   const marker = () => join(root, 'MARKER');
   const restore = (input: Partial<PostgresRestoreInput> = {}) =>
-    postgresRestore.expand({ target: { host: cluster.host, port: cluster.port }, database: 'app', from: dest, ...input }, context);
+    postgresRestore.expand(
+      // Unsigned on purpose: this is the defence when the signature is not there to help.
+      { target: { host: cluster.host, port: cluster.port }, database: 'app', from: dest, allow_unsigned: true, ...input },
+      context,
+    );
 
-  /** Copies the good backup into a newer folder with its dump and/or roles file edited, the manifest's sha256 and bytes rewritten to match. */
+  /** Copies the good backup into another folder with its dump and/or roles file edited, the manifest's sha256 and bytes rewritten to match. */
   const rewritten = async (edit: { dump?: (sql: string) => string; roles?: (sql: string) => string }): Promise<string> => {
     serial += 1;
-    const id = `2030-01-01T0000${String(serial).padStart(2, '0')}Z`;
+    // An older, valid id with the manifest made to match: the rewrite is consistent, only a
+    // signature could tell (these restores allow unsigned backups).
+    const id = `2020-01-01T0000${String(serial).padStart(2, '0')}Z`;
     const folder = join(dest, id);
     await cp(join(dest, original), folder, { recursive: true });
     const manifest = JSON.parse(await readFile(join(folder, 'manifest.json'), 'utf8')) as {
+      id: string;
+      created: string;
       files: { name: string; bytes: number; sha256: string }[];
     };
+    manifest.id = id;
+    manifest.created = `2020-01-01T00:00:${String(serial).padStart(2, '0')}Z`;
     for (const file of manifest.files) {
       const path = join(folder, file.name);
       let bytes: Buffer;

@@ -12,6 +12,8 @@ const stackEnv = Object.fromEntries(
   ['DAM', 'GITEA_DATA', 'REPOSITORIES', 'SCRATCH', 'STORAGE', 'SUPABASE_DATABASE'].map((name) => [`RUNBOOK_STACK_${name}`, `/srv/${name}`]),
 );
 for (const name of ['DAM', 'DNS', 'GITEA', 'SUPABASE', 'TWENTY']) stackEnv[`RUNBOOK_STACK_${name}_PORT`] = '5432';
+stackEnv.RUNBOOK_STACK_SIGNING_KEY = '/srv/backup-signing-key';
+stackEnv.RUNBOOK_STACK_PUBLIC_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKm7t9WsGjzG1x2bVQ3Zk0o3d9m4r8T6n5y1c2b3a4d5 stack';
 const plan = (name: string, env: string, vars: Record<string, string> = {}) =>
   resolvePlan(join(runbooks, `${name}.yaml`), { env, vars, processEnv: stackEnv });
 
