@@ -88,19 +88,15 @@ describe('files read through symbolic links must stay inside the repository', ()
     expect(existsSync(marker())).toBe(false);
   });
 
-  it('refuses --env NAME when environments/ is a link to a folder outside (exec and lint)', async () => {
-    setup({ 'rb.yaml': usingVar }, { environments: 'OUTSIDE/envs' }, { 'envs/staging.yaml': 'target: evil\n' });
-    const run = await exec('rb.yaml', '--env', 'staging');
-    expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/environments\/staging\.yaml:1:1: .*outside the repository/);
-    expect(existsSync(marker())).toBe(false);
-    const linted = await lint('.');
-    expect(linted.code).toBe(2);
-    expect(linted.stdout + linted.stderr).toMatch(/environments\/staging\.yaml:1:1: .*outside the repository/);
-  });
-
-  it('refuses --env NAME when environments/NAME.yaml is a link to a file outside (exec and lint)', async () => {
-    setup({ 'rb.yaml': usingVar }, { 'environments/staging.yaml': 'OUTSIDE/staging.yaml' }, { 'staging.yaml': 'target: evil\n' });
+  it.each([
+    ['environments/ is a link to a folder outside', { environments: 'OUTSIDE/envs' }, { 'envs/staging.yaml': 'target: evil\n' }],
+    [
+      'environments/NAME.yaml is a link to a file outside',
+      { 'environments/staging.yaml': 'OUTSIDE/staging.yaml' },
+      { 'staging.yaml': 'target: evil\n' },
+    ],
+  ])('refuses --env NAME when %s (exec and lint)', async (_, links: Record<string, string>, outside: Record<string, string>) => {
+    setup({ 'rb.yaml': usingVar }, links, outside);
     const run = await exec('rb.yaml', '--env', 'staging');
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/environments\/staging\.yaml:1:1: .*outside the repository/);
