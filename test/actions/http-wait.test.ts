@@ -68,8 +68,9 @@ describe('http.wait', () => {
 
   it('gives up after its timeout when the body never matches', async () => {
     const service = await startService({ body: '{"status":"degraded"}' });
-    const { run, verify } = expand({ url: service.url, body: '"status": ?"ok"', timeout: '1s', interval: '200ms' });
-    await expect(runShell(run)).rejects.toThrow(/body does not match[\s\S]*gave up: .* was not healthy within 1s/);
+    // 3 s with 100 ms between attempts: more than one attempt even when a loaded machine makes curl's start slow.
+    const { run, verify } = expand({ url: service.url, body: '"status": ?"ok"', timeout: '3s', interval: '100ms' });
+    await expect(runShell(run)).rejects.toThrow(/body does not match[\s\S]*gave up: .* was not healthy within 3s/);
     expect(service.requests).toBeGreaterThan(1);
     await expect(runShell(verify.run)).rejects.toThrow(/the body does not match/);
   });
