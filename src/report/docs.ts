@@ -273,10 +273,10 @@ const bootstrap = (plan: Plan, exec: string): string[] => {
             .map((line) => `echo ${shellQuote(`runbook-backup namespaces="runbook-backup" ${line.trim()}`)} >> "$signers"`),
         ]
       : []),
-    'bundles=$(mktemp -d) id=',
+    "bundles=$(mktemp -d) id= ahead=$(date -u -d '+5 minutes' +%Y-%m-%dT%H%M%SZ)",
     '# The newest trusted complete backup of the configuration and runbook repositories.',
     'for candidate in $(rclone lsf --dirs-only "$backup_remote/git/config" | sed -nE \'s|^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{6}Z)/$|\\1|p\' | sort -r); do',
-    '  [[ "$candidate" > "$(date -u -d \'+5 minutes\' +%Y-%m-%dT%H%M%SZ)" ]] && continue # dated ahead: a skewed clock, never trusted',
+    '  [[ "$candidate" > "$ahead" ]] && continue # dated ahead: a skewed clock, never trusted',
     '  rm -rf "$bundles" && mkdir "$bundles"',
     '  rclone copy "$backup_remote/git/config/$candidate" "$bundles" || continue',
     ...(publicKey
