@@ -1,9 +1,7 @@
 // The built-in actions' shell library: real .sh files (functions only) and .sql/.jq files beside
 // the actions, read once. A step's text calls `rb_*` functions; exec hands bash the definitions
 // that text needs, then the text, and plan and docs print those same definitions (docs/design.md).
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { libraryFiles, type LibraryFile } from '../package/files.js';
 
 /** One file of the library as shell that defines functions. */
 export interface ShellUnit {
@@ -17,14 +15,8 @@ export interface ShellUnit {
   calls: string[];
 }
 
-const actionsFolder = fileURLToPath(new URL('.', import.meta.url));
 const functionWord = /\brb_[a-z0-9_]+\b/g;
 const definition = /^(rb_[a-z0-9_]+)\(\) \{$/gm;
-
-const listFiles = (folder: string): string[] =>
-  readdirSync(folder, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? listFiles(join(folder, entry.name)) : /\.(sh|sql|jq)$/.test(entry.name) ? [join(folder, entry.name)] : [],
-  );
 
 /** The function a .sql or .jq file becomes: `postgres.restore/count-rows.sql` → `rb_sql_count_rows`. */
 export const textFunctionName = (file: string): string => {
@@ -40,9 +32,7 @@ const wrapText = (file: string, content: string): string => {
   return `# ${file}\n${name}() {\n  cat <<'${delimiter}'\n${content.replace(/\n*$/, '\n')}${delimiter}\n}\n`;
 };
 
-const readUnit = (path: string): Omit<ShellUnit, 'calls'> => {
-  const file = relative(actionsFolder, path);
-  const content = readFileSync(path, 'utf8');
+const readUnit = ({ file, text: content }: LibraryFile): Omit<ShellUnit, 'calls'> => {
   if (!file.endsWith('.sh')) return { file, functions: [textFunctionName(file)], text: wrapText(file, content) };
   // The shellcheck directive is for the linter; what a person reads and bash runs starts after it.
   const text = content.replace(/^# shellcheck shell=bash\n/, '').replace(/\n*$/, '\n');
@@ -64,10 +54,10 @@ const ownersOf = (units: readonly Omit<ShellUnit, 'calls'>[]): Map<string, strin
 const callsOf = (text: string, owner: ReadonlyMap<string, string>): string[] =>
   [...text.matchAll(functionWord)].flatMap((m) => (owner.has(m[0]) ? [owner.get(m[0])!] : []));
 
-/** Reads the library from `folder` (default: the actions folder beside this module, in src/ or dist/). */
-export const loadLibrary = (folder = actionsFolder): ShellUnit[] => {
-  const units = listFiles(folder)
-    .sort((a, b) => Number(!a.includes('/lib/')) - Number(!b.includes('/lib/')) || a.localeCompare(b))
+/** The library of these files (default: the package's own, see package/files.ts). */
+export const loadLibrary = (files: readonly LibraryFile[] = libraryFiles()): ShellUnit[] => {
+  const units = [...files]
+    .sort((a, b) => Number(!a.file.startsWith('lib/')) - Number(!b.file.startsWith('lib/')) || a.file.localeCompare(b.file))
     .map(readUnit);
   const owner = ownersOf(units);
   return units.map((unit) => ({

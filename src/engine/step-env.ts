@@ -2,8 +2,8 @@
 // run's own variables, and a PATH whose `runbook` is this package.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { withoutNodeModulesBin } from '../shell/path.js';
+import { selfCommand } from '../package/files.js';
 import { shellQuote } from '../shell/quote.js';
 import type { Plan } from './plan-types.js';
 import { stepEnvironment } from './step-shell.js';
@@ -11,13 +11,11 @@ import { stepEnvironment } from './step-shell.js';
 /** The PATH steps see (and preflight searches): without npm's `node_modules/.bin` shims. */
 export const stepPath = (path: string | undefined): string => withoutNodeModulesBin(path ?? '/usr/local/bin:/usr/bin:/bin');
 
-const cliEntry = fileURLToPath(new URL('../../bin/runbook.js', import.meta.url));
-
-/** A `runbook` command for steps to call (the package's bin is `runbook.js`, npm names it). */
+/** A `runbook` command for steps to call: this package, however it runs (node and its bin, or the executable). */
 const writeShim = (runDir: string): string => {
   const dir = join(runDir, 'bin');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  writeFileSync(join(dir, 'runbook'), `#!/bin/sh\nexec ${shellQuote(process.execPath)} ${shellQuote(cliEntry)} "$@"\n`, { mode: 0o700 });
+  writeFileSync(join(dir, 'runbook'), `#!/bin/sh\nexec ${selfCommand().map(shellQuote).join(' ')} "$@"\n`, { mode: 0o700 });
   return dir;
 };
 

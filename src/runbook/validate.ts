@@ -1,17 +1,15 @@
 // Schema validation with ajv, with each failure turned into one positioned sentence instead of
 // ajv's raw dump. The validators are compiled at build time (scripts/build-validators.mjs): compiling
 // the schemas at run time cost ~165 ms of every `runbook lint`.
-import { readdirSync, readFileSync } from 'node:fs';
 import type { ErrorObject } from 'ajv';
 import { maskKnown } from '../engine/mask.js';
+import { actionSchemaNames, schemaText } from '../package/files.js';
 import type { Diagnostic } from './diagnostic.js';
 import { positionOf, type NodePath, type SourceFile } from './load.js';
 import { positionInTable, type PositionTable } from './positions.js';
 import { validators } from './validators.generated.js';
 
-export const schemaDir = new URL('../../schemas/', import.meta.url);
-
-const readSchema = (relative: string) => JSON.parse(readFileSync(new URL(relative, schemaDir), 'utf8')) as Record<string, unknown>;
+const readSchema = (relative: string) => JSON.parse(schemaText(relative)) as Record<string, unknown>;
 
 /** `steps[2].verify.retries`, the way a person names a place in the file. */
 export const describePath = (path: NodePath): string =>
@@ -236,10 +234,7 @@ export const validateActionInput = (
 /** The schema as `runbook schema` prints it: self-contained, action inputs inlined under $defs. */
 export const bundledSchema = (): Record<string, unknown> => {
   const bundle = readSchema('runbook.schema.json') as { $defs: Record<string, unknown> };
-  const actions = readdirSync(new URL('actions/', schemaDir))
-    .filter((f) => f.endsWith('.schema.json'))
-    .sort();
-  for (const file of actions) {
+  for (const file of actionSchemaNames()) {
     const { $schema: _s, $id: _i, ...rest } = readSchema(`actions/${file}`);
     bundle.$defs[`action:${file.replace('.schema.json', '')}`] = rest;
   }
