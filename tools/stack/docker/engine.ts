@@ -3,7 +3,7 @@
 // use --network none, so nothing listens beyond loopback) and stopped by its PID.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { repository } from '../repository.js';
@@ -88,10 +88,28 @@ export const postgresImageTag = (): string => {
 export const imageCacheDir = (): string => process.env.RUNBOOK_TEST_IMAGE_CACHE ?? join(homedir(), '.cache', 'runbook', 'images');
 
 /**
- * The PostgreSQL 15 image of the test stack, built from Debian packages (postgres-image.sh, about
- * 100 s with debootstrap, root only) unless the engine has it or the cache holds its root filesystem.
- * Resolves with its tag.
+ * The root filesystem of the test stack's PostgreSQL 15 image as a tar in the cache, built from
+ * Debian packages (postgres-image.sh, about 100 s with debootstrap, root only) unless the cache
+ * holds it. Two test files may ask at once (the Docker stack and the single executable's chroot):
+ * flock makes the second wait for the first's build instead of building it again.
  */
+export const ensureImageRootfs = async (log: (line: string) => void = () => {}): Promise<string> => {
+  const tag = postgresImageTag();
+  const tarball = join(imageCacheDir(), `${tag.replace(/[/:]/g, '-')}.tar`);
+  if (existsSync(tarball)) return tarball;
+  findSystemBinary('debootstrap', 'debootstrap');
+  findSystemBinary('flock', 'util-linux');
+  if (process.getuid?.() !== 0) throw new Error('building the test image needs root (debootstrap, chroot)');
+  mkdirSync(dirname(tarball), { recursive: true });
+  log(`building ${tag} from Debian packages (debootstrap; about 100 s, once per machine)`);
+  const started = Date.now();
+  const build = 'test -e "$2" || { bash "$1" "$2.building" && mv "$2.building" "$2"; }';
+  await runCommand('flock', [`${tarball}.lock`, 'bash', '-c', build, 'build', imageFiles[0]!, tarball], { timeoutMs: 900_000 });
+  log(`${tag} ready after ${Math.round((Date.now() - started) / 1000)} s`);
+  return tarball;
+};
+
+/** The PostgreSQL 15 image of the test stack: the engine's, or imported from {@link ensureImageRootfs}. Resolves with its tag. */
 export const ensurePostgresImage = async (log: (line: string) => void = () => {}): Promise<string> => {
   const tag = postgresImageTag();
   try {
@@ -100,17 +118,7 @@ export const ensurePostgresImage = async (log: (line: string) => void = () => {}
   } catch {
     // not in the engine yet
   }
-  const tarball = join(imageCacheDir(), `${tag.replace(/[/:]/g, '-')}.tar`);
-  if (!existsSync(tarball)) {
-    findSystemBinary('debootstrap', 'debootstrap');
-    if (process.getuid?.() !== 0) throw new Error('building the test image needs root (debootstrap, chroot)');
-    mkdirSync(dirname(tarball), { recursive: true });
-    log(`building ${tag} from Debian packages (debootstrap; about 100 s, once per machine)`);
-    const started = Date.now();
-    await runCommand('bash', [imageFiles[0]!, `${tarball}.building`], { timeoutMs: 900_000 });
-    renameSync(`${tarball}.building`, tarball);
-    log(`built ${tag} in ${Math.round((Date.now() - started) / 1000)} s`);
-  }
+  const tarball = await ensureImageRootfs(log);
   const changes = [
     'ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     'ENV PGDATA=/var/lib/postgresql/data',
