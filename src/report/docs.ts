@@ -241,71 +241,70 @@ const rcloneRemotes = (plan: Plan): string[] =>
 /**
  * The commands that take a bare Debian server to the first `runbook exec` of a recovery that can
  * start from the bucket alone: a recovery whose vars name the bucket (`backup_remote`) and the runbook
- * repository backup-config bundles (`runbook_repository`, checked out into `runbook_dir`).
+ * repository backup-config bundles (`runbook_repository`, checked out into `runbook_dir`). The tool
+ * comes first, as the single executable backup-config stores beside the bundles, so that everything
+ * after it - which backup is the newest trusted one above all - is the tool's one definition.
  */
 const bootstrap = (plan: Plan, exec: string): string[] => {
   const remote = plan.vars.backup_remote;
   const repository = plan.vars.runbook_repository;
   const dir = plan.vars.runbook_dir ?? '/opt/runbook';
-  if (plan.kind !== 'recovery' || typeof remote !== 'string' || typeof repository !== 'string' || typeof dir !== 'string') return [];
+  const executable = plan.vars.runbook_executable ?? '/usr/local/bin/runbook';
+  if (plan.kind !== 'recovery' || typeof remote !== 'string' || typeof repository !== 'string') return [];
+  if (typeof dir !== 'string' || typeof executable !== 'string') return [];
   const name = /^([A-Za-z0-9_]+):/.exec(remote)?.[1] ?? 'backup';
   const variable = `RCLONE_CONFIG_${name.toUpperCase()}`;
   const packages = [
     ...new Set([
       ...[...plan.requires, 'rclone', 'git', 'age', 'jq', 'ssh-keygen'].map((command) => debianPackageOf(command) ?? command),
       'ca-certificates',
-      'nodejs',
-      'npm',
     ]),
   ].sort();
   const publicKey = typeof plan.vars.backup_public_key === 'string' ? plan.vars.backup_public_key.trim() : '';
-  // Without the tool there is no `runbook backups --pick`: the same rules, newest first, as a loop
-  // (a valid id not dated ahead, a manifest signed by the repository's key that names its folder,
-  // every file as recorded).
-  const fetch = [
-    `backup_remote=${shellQuote(remote)} runbook_repository=${shellQuote(repository)} runbook_dir=${shellQuote(dir)}`,
+  const keyLines = publicKey.split('\n').map((line) => line.trim());
+  const variables = [
+    `backup_remote=${shellQuote(remote)} runbook_repository=${shellQuote(repository)} runbook_dir=${shellQuote(dir)} runbook_executable=${shellQuote(executable)}`,
     ...(publicKey
       ? [
           "# The backups' public key (backup_public_key of the environment): only what its private key signed is used.",
-          'signers=$(mktemp)',
-          ...publicKey
-            .split('\n')
-            .map((line) => `echo ${shellQuote(`runbook-backup namespaces="runbook-backup" ${line.trim()}`)} >> "$signers"`),
+          'keys=$(mktemp) signers=$(mktemp)',
+          ...keyLines.map((line) => `echo ${shellQuote(line)} >> "$keys"`),
+          ...keyLines.map((line) => `echo ${shellQuote(`runbook-backup namespaces="runbook-backup" ${line}`)} >> "$signers"`),
         ]
       : []),
-    "bundles=$(mktemp -d) id= ahead=$(date -u -d '+5 minutes' +%Y-%m-%dT%H%M%SZ)",
-    '# The newest trusted complete backup of the configuration and runbook repositories.',
-    'for candidate in $(rclone lsf --dirs-only "$backup_remote/git/config" | sed -nE \'s|^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{6}Z)/$|\\1|p\' | sort -r); do',
-    '  [[ "$candidate" > "$ahead" ]] && continue # dated ahead: a skewed clock, never trusted',
-    '  rm -rf "$bundles" && mkdir "$bundles"',
-    '  rclone copy "$backup_remote/git/config/$candidate" "$bundles" || continue',
+  ];
+  const fetchTool = [
+    'downloaded=$(mktemp -d)',
+    'rclone copy "$backup_remote/runbook" "$downloaded"',
     ...(publicKey
       ? [
-          '  ssh-keygen -Y verify -f "$signers" -I runbook-backup -n runbook-backup -s "$bundles/manifest.json.sig" < "$bundles/manifest.json" || continue',
+          '(cd "$downloaded" && ssh-keygen -Y verify -f "$signers" -I runbook-backup -n runbook-backup -s runbook-linux-x64.sha256.sig < runbook-linux-x64.sha256 && sha256sum --check --strict runbook-linux-x64.sha256) && install -D -m 755 "$downloaded/runbook-linux-x64" "$runbook_executable"',
         ]
-      : []),
-    '  [ "$(jq -r .id "$bundles/manifest.json")" = "$candidate" ] || continue',
-    '  # Every file exactly as the backup recorded it, before anything is used.',
-    '  (cd "$bundles" && jq -r \'.files[] | "\\(.sha256)  \\(.name)"\' manifest.json | sha256sum -c --quiet) || continue',
-    '  id=$candidate && break',
-    'done',
-    '[ -n "$id" ] || { echo "no trusted complete backup in $backup_remote/git/config" >&2; false; }',
+      : [
+          '(cd "$downloaded" && sha256sum --check --strict runbook-linux-x64.sha256) && install -D -m 755 "$downloaded/runbook-linux-x64" "$runbook_executable"',
+        ]),
+  ];
+  const trust = publicKey ? '--signers "$keys"' : '--allow-unsigned';
+  const fetchRepository = [
+    '# The newest trusted complete backup of the repositories (the same rules as every restore), its manifest as checked.',
+    'bundles=$(mktemp -d)',
+    `id=$("$runbook_executable" backups "$backup_remote/git/config" --pick latest ${trust} --manifest-to "$bundles/manifest.json")`,
+    'rclone copy "$backup_remote/git/config/$id" "$bundles" --exclude manifest.json --exclude manifest.json.sig',
+    '# Every file exactly as the backup recorded it, before anything is used.',
+    '(cd "$bundles" && jq -r \'.files[] | "\\(.sha256)  \\(.name)"\' manifest.json | sha256sum -c --quiet)',
     'git clone --quiet "$bundles/bundles/$runbook_repository.git.bundle" "$runbook_dir"',
     'echo "$runbook_dir is at $(git -C "$runbook_dir" rev-parse HEAD), from backup $id"',
-    'rm -rf "$bundles"',
-  ].join('\n');
+    'rm -rf "$bundles" "$downloaded"',
+  ];
   return [
     '## Before anything: from a bare server to the first command',
     [
       `Keep these off the server (a password manager, a safe): the bucket's endpoint and keys (the rclone remote ${inline(name)}), ` +
         `and every secret of the list below - the age private key that decrypts the stack's secret files among them. Nothing else is needed: ` +
-        `the configuration, the runbooks and the secrets come from the bucket.`,
-      `1. Install the packages (Debian 12), and Node.js 20 for the tool itself (Debian 12's \`nodejs\` is 18; the npm package \`node@20\` brings 20 into /usr/local/bin):`,
+        `the tool, the configuration, the runbooks and the secrets come from the bucket.`,
+      `1. Install the packages (Debian 12; no Node.js - the tool is a single executable):`,
     ].join('\n\n'),
-    fence(
-      [`apt-get update && apt-get install -y ${packages.join(' ')}`, 'npm install -g node@20 && hash -r && node --version'].join('\n'),
-      'sh',
-    ),
+    fence(`apt-get update && apt-get install -y ${packages.join(' ')}`, 'sh'),
     `2. Point rclone at the bucket (your provider's values; the secret key without echoing it):`,
     fence(
       [
@@ -314,9 +313,13 @@ const bootstrap = (plan: Plan, exec: string): string[] => {
       ].join('\n'),
       'sh',
     ),
-    `3. Fetch the runbook repository from its bundle, its signature and checksums checked first:`,
-    fence(fetch),
-    `4. Export the other secrets of "What to have at hand" (${plan.secrets.map(inline).join(', ')}) the same way, then install the tool and start: ${inline(`cd ${dir} && npm ci && npx ${exec}`)} - or follow this document by hand from here.`,
+    `3. The values these commands use${publicKey ? ", and the backups' public key" : ''}:`,
+    fence(variables.join('\n')),
+    `4. Two commands bring the tool: the executable backup-config stored in the bucket with its checksum${publicKey ? ' and their signature' : ''}, then ${publicKey ? 'the signature and ' : ''}the checksum checked before it is installed:`,
+    fence(fetchTool.join('\n')),
+    `5. The runbook repository from its bundle, the backup chosen by the tool:`,
+    fence(fetchRepository.join('\n')),
+    `6. Export the other secrets of "What to have at hand" (${plan.secrets.map(inline).join(', ')}) the same way, then start: ${inline(`cd ${dir} && ${exec}`)} - or follow this document by hand from here.`,
   ];
 };
 
@@ -363,7 +366,7 @@ const renderOne = (plan: Plan, processEnv: Record<string, string | undefined>): 
         `(e.g. ${inline(`RCLONE_CONFIG_${remotes[0]!.toUpperCase()}_TYPE=s3`)}). rclone 1.60 fails on S3 with ${inline('LoadCustomCABundleError')} while ${inline('AWS_CA_BUNDLE')} is set: ${inline('unset AWS_CA_BUNDLE')} first.`
       : undefined,
     callsRunbook(plan)
-      ? `- **This tool**, ${inline('runbook')}, on the PATH, or ${inline('export RUNBOOK_BIN=/opt/runbook/bin/runbook.js')} (its checkout, after ${inline('npm ci')}): the restore and retention steps ask it which backup is the newest trusted complete one (${inline('runbook backups DEST --pick latest')}), the one definition ${inline('runbook exec')} uses, signatures included.`
+      ? `- **This tool**, ${inline('runbook')}, on the PATH (the bootstrap above installs it), or ${inline('export RUNBOOK_BIN=PATH')} naming it: the restore and retention steps ask it which backup is the newest trusted complete one (${inline('runbook backups DEST --pick latest')}), the one definition ${inline('runbook exec')} uses, signatures included.`
       : undefined,
   ].filter(Boolean);
 

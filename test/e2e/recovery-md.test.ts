@@ -3,7 +3,7 @@
 // (the way the document tells a person to), against the local stack — then every table, file,
 // git ref and the DNS record equal the state before the disaster.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareSnapshots, demoEnvironment } from '../../tools/stack/demo.js';
@@ -55,6 +55,12 @@ describe('RECOVERY.md followed by hand', () => {
     const recovered = await runBash(join(work, 'recover.sh'), env, work);
     expect(recovered.code, recovered.output).toBe(0);
     expect(recovered.output).toMatch(/postgres\.restore: \S+ restored from .*row counts equal/);
+    // The tool came from the bucket first: its signature and checksum checked, then installed where
+    // the server had it, and the same bytes as the one backup-config stored.
+    expect(recovered.output).toContain('Good "runbook-backup" signature for runbook-backup');
+    expect(recovered.output).toContain('runbook-linux-x64: OK');
+    const executable = stack.env().RUNBOOK_STACK_EXECUTABLE!;
+    expect(readFileSync(executable).equals(readFileSync(join(repo, 'build', 'runbook-linux-x64')))).toBe(true);
 
     expect(compareSnapshots(before, await stack.snapshot())).toEqual([]);
     expect(await stack.dns!.query('crm')).toEqual(['198.51.100.7']);

@@ -2,7 +2,7 @@
 // document in order, pasted into one strict bash (sh blocks are the ones a reader adapts first and
 // are left out), skipping the steps the document marks as skipped here.
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { resolvePlan } from '../../src/engine/resolve.js';
 import { decideWhen, renderDocs } from '../../src/report/docs.js';
 import { repository } from './repository.js';
@@ -46,6 +46,16 @@ export const followDocument = (
   return { script: blocks.join('\n'), skipped };
 };
 
+/**
+ * The environment a reader's shell has: the stack's server runs the single executable as `runbook`
+ * on its PATH (RUNBOOK_STACK_EXECUTABLE; a recovery's bootstrap installs it there from the bucket).
+ */
+const withExecutableOnPath = (env: Record<string, string | undefined>): Record<string, string | undefined> => {
+  const executable = env.RUNBOOK_STACK_EXECUTABLE;
+  if (!executable) throw new Error('RUNBOOK_STACK_EXECUTABLE is not set: the stack names the executable its documents call');
+  return { ...env, PATH: `${dirname(executable)}:${env.PATH ?? process.env.PATH}` };
+};
+
 /** Runs a script in one `bash -euo pipefail`, as one pasted session; resolves with its exit code and output. */
 export const runBash = (
   scriptFile: string,
@@ -54,11 +64,10 @@ export const runBash = (
 ): Promise<{ code: number | null; output: string }> =>
   new Promise((done, reject) => {
     // stdin from /dev/null: Debian's bash reads bash.bashrc when stdin is a socket. The document's
-    // restore steps ask the tool which backup is trusted: this checkout's, as `npm ci` in the
-    // bootstrap's runbook checkout gives a reader (RUNBOOK_BIN, as the document says).
+    // restore steps ask the tool which backup is trusted: the server's executable, on its PATH.
     const child = spawn('bash', ['-euo', 'pipefail', scriptFile], {
       cwd,
-      env: { RUNBOOK_BIN: join(repository, 'bin', 'runbook.js'), ...env },
+      env: withExecutableOnPath(env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

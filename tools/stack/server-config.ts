@@ -2,8 +2,10 @@
 // stack's configuration repository checked out (with its secrets in an untracked .env), the runbook
 // repository's checkout, the folder backup-config mirrors both into, and the operator's age key pair
 // (the public half on the server, the private half handed to the recovery as STACK_SECRETS_KEY), and
-// the ed25519 key pair the backups are signed with.
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+// the ed25519 key pair the backups are signed with, and the single executable the server runs
+// (backup-config stores it in the bucket; RECOVERY.md's bootstrap brings it back).
+import { existsSync } from 'node:fs';
+import { chmod, copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { hashFile } from './files.js';
 import { git } from './git.js';
@@ -14,6 +16,8 @@ export interface ServerConfig {
   configDir: string;
   runbookDir: string;
   mirrorDir: string;
+  /** The server's runbook executable (runbook_executable): a copy of build/runbook-linux-x64. */
+  executable: string;
   /** The age public key the secrets are encrypted to. */
   recipient: string;
   /** The ed25519 private key the backups are signed with (sign_with), and its public key line. */
@@ -41,6 +45,12 @@ export const prepareServerConfig = async (
   const configDir = join(root, 'stack');
   const runbookDir = join(root, 'runbook');
   const mirrorDir = join(root, 'mirrors');
+  const executable = join(root, 'bin', 'runbook');
+  const built = join(repository, 'build', 'runbook-linux-x64');
+  if (!existsSync(built)) throw new Error(`${built} is missing: run npm run build:binary (npm test and the demos do)`);
+  await mkdir(dirname(executable), { recursive: true });
+  await copyFile(built, executable);
+  await chmod(executable, 0o755);
   for (const [name, text] of Object.entries({ ...files, '.gitignore': '.env\n' })) {
     await mkdir(dirname(join(configDir, name)), { recursive: true });
     await writeFile(join(configDir, name), text);
@@ -64,6 +74,7 @@ export const prepareServerConfig = async (
     configDir,
     runbookDir,
     mirrorDir,
+    executable,
     recipient,
     signingKey,
     publicKey,
@@ -71,6 +82,7 @@ export const prepareServerConfig = async (
       RUNBOOK_STACK_CONFIG_DIR: configDir,
       RUNBOOK_STACK_RUNBOOK_DIR: runbookDir,
       RUNBOOK_STACK_MIRROR_DIR: mirrorDir,
+      RUNBOOK_STACK_EXECUTABLE: executable,
       RUNBOOK_STACK_AGE_RECIPIENT: recipient,
       RUNBOOK_STACK_SIGNING_KEY: signingKey,
       RUNBOOK_STACK_PUBLIC_KEY: publicKey,
@@ -83,7 +95,7 @@ export const prepareServerConfig = async (
       return { commit, secrets: { '.env': `${mode} ${await hashFile(env)}` } };
     },
     destroy: async () => {
-      for (const dir of [configDir, runbookDir, mirrorDir]) await rm(dir, { recursive: true, force: true });
+      for (const path of [configDir, runbookDir, mirrorDir, dirname(executable)]) await rm(path, { recursive: true, force: true });
     },
   };
 };

@@ -145,18 +145,25 @@ rb_manifest_upload() {
   rclone copyto --checksum "$WORK/manifest.json" "$1/manifest.json"
 }
 
-# rb_manifest_check_signature DEST MANIFEST: with SIGN_WITH, fails unless DEST/manifest.json.sig, as
-# stored, is a signature of the file MANIFEST (the stored manifest, read back) by SIGN_WITH's key.
-rb_manifest_check_signature() {
+# rb_signature_check SIG FILE: with SIGN_WITH, fails unless the stored signature SIG (an rclone
+# path) is a signature of the local FILE by SIGN_WITH's key, in the namespace runbook-backup.
+rb_signature_check() {
   local public
   [ -n "${SIGN_WITH:-}" ] || return 0
   public="$(ssh-keygen -y -P '' -f "$SIGN_WITH" < /dev/null)" || rb_fail "cannot read the public half of the signing key $SIGN_WITH"
   printf 'runbook-backup namespaces="runbook-backup" %s\n' "$(cut -d ' ' -f 1,2 <<< "$public")" > "$WORK/allowed_signers"
-  if ! rclone cat "$1/manifest.json.sig" > "$WORK/stored.sig" 2> /dev/null || [ ! -s "$WORK/stored.sig" ]; then
-    rb_fail "$1 has no manifest.json.sig, though sign_with is set"
+  if ! rclone cat "$1" > "$WORK/stored.sig" 2> /dev/null || [ ! -s "$WORK/stored.sig" ]; then
+    rb_fail "$1 is missing, though sign_with is set"
   fi
   if ! ssh-keygen -Y verify -f "$WORK/allowed_signers" -I runbook-backup -n runbook-backup -s "$WORK/stored.sig" < "$2" > "$WORK/signature.out" 2>&1; then
-    rb_fail "$1/manifest.json.sig is not a signature of its manifest.json by the key of $SIGN_WITH: $(tr '\n' ' ' < "$WORK/signature.out")"
+    rb_fail "$1 is not a signature of what it signs by the key of $SIGN_WITH: $(tr '\n' ' ' < "$WORK/signature.out")"
   fi
+}
+
+# rb_manifest_check_signature DEST MANIFEST: with SIGN_WITH, fails unless DEST/manifest.json.sig, as
+# stored, is a signature of the file MANIFEST (the stored manifest, read back) by SIGN_WITH's key.
+rb_manifest_check_signature() {
+  [ -n "${SIGN_WITH:-}" ] || return 0
+  rb_signature_check "$1/manifest.json.sig" "$2"
   echo "verified $1/manifest.json: signature by $(ssh-keygen -l -f "$SIGN_WITH" | cut -d ' ' -f 2)"
 }
