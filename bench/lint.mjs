@@ -44,7 +44,7 @@ const generate = (index, steps) => {
 const hasHyperfine = () => spawnSync('hyperfine', ['--version']).status === 0;
 
 /** Median seconds of `command` (argv), by hyperfine when present, else by repeated timing; the median, not the mean, because other jobs share the machine and their bursts land in single runs. */
-const time = (command, { runs, warmup = 1 }) => {
+export const time = (command, { runs, warmup = 1 }) => {
   if (hasHyperfine()) {
     const out = join(mkdtempSync(join(tmpdir(), 'runbook-bench-')), 'h.json');
     const quoted = command.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
