@@ -152,6 +152,9 @@ describe('the single executable on a Debian root filesystem without Node', () =>
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.stdout).toContain('rb_backup_');
     expect(runbook('schema').stdout).toContain('"files.backup"');
+    const docs = runbook('docs', '/work/files.yaml');
+    expect(docs.code, docs.stderr).toBe(0);
+    expect(docs.stdout).toMatch(/^rb_backup_pick\(\) \{$/m);
   });
 
   it('runs a runbook, is interrupted in its confirmed step, and resumes it to the end', async () => {
@@ -178,6 +181,9 @@ describe('the single executable on a Debian root filesystem without Node', () =>
     expect(resumed.stderr).toContain('[first] skipped: done earlier in this run');
     expect(resumed.stderr).toMatch(/\[second\] done: exit 0, verified/);
     expect(readFileSync(join(root, 'work', 'second.log'), 'utf8')).toBe('started\nstarted\n');
+    const status = runbook('status', '--format', 'json');
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain('"small"');
   }, 90_000);
 
   it('shows the task list on a terminal', () => {
