@@ -3,7 +3,7 @@
 // npm is offline), then `runbook lint` and `runbook plan` from a folder outside the repository.
 // A dependency that needs a download, a second rclone, or an install script fails it.
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -69,23 +69,28 @@ const packagesWithInstallScripts = (root: string): string[] =>
       return scripts.length > 0 ? [`${path}: ${scripts.join(', ')}`] : [];
     });
 
-describe('the packed package, installed globally with install scripts allowed and no registry', () => {
+describe('the packed package (its dependencies bundled), installed globally with install scripts allowed and no registry', () => {
   beforeAll(async () => {
     expectBuilt('cli/index.js');
+    // Through a symlinked node_modules (a git worktree sharing another checkout's), npm pack bundles
+    // only the direct dependencies, and the package fails to load; a clone has its own.
+    expect(lstatSync(join(repository, 'node_modules')).isSymbolicLink(), 'pack from a checkout with its own node_modules (npm ci)').toBe(
+      false,
+    );
     // dist/ is built by `npm test` before the tests; packing with scripts would rebuild it (prepack)
     // under tests running in parallel, so the tarball takes the built one.
     const packed = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', temporary], {
       cwd: repository,
       env: { ...process.env, PATH: systemPath() },
     });
-    const [{ filename }] = JSON.parse(packed.stdout) as { filename: string }[];
+    const [{ filename }] = JSON.parse(packed.stdout) as [{ filename: string }];
     await run('npm', ['install', '--global', '--prefix', prefix, '--no-audit', '--no-fund', join(temporary, filename)], {
       cwd: temporary,
       env: npmEnv(),
     });
     mkdirSync(join(outside, 'environments'), { recursive: true });
     cpSync(join(repository, 'test/fixtures/lint/ok/backup-db.yaml'), join(outside, 'backup-db.yaml'));
-    writeFileSync(join(outside, 'environments', 'elsewhere.yaml'), 'vars:\n  dest: /srv/backups/app\n');
+    writeFileSync(join(outside, 'environments', 'elsewhere.yaml'), 'dest: /srv/backups/app\n');
   }, 120_000);
 
   afterAll(() => rmSync(temporary, { recursive: true, force: true }));

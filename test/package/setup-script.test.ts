@@ -4,7 +4,18 @@
 // one command missing, exactly that command's package — so a command mapped to another's package
 // (the old parallel arrays, 10 packages for 11 commands) fails here.
 import { execFile } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -54,6 +65,7 @@ const stubText: Record<string, string> = {
   dirname: '#!/bin/bash\np=$1; [[ $p == */* ]] && echo "${p%/*}" || echo .\n',
   'apt-get': '#!/bin/bash\necho "$*" >> "$STUB_LOG/apt-get"\n',
   npm: '#!/bin/bash\necho "$*" >> "$STUB_LOG/npm"\n',
+  readlink: '#!/bin/bash\necho elsewhere\n',
 };
 
 const writeStub = (folder: string, name: string, text = '#!/bin/bash\nexit 0\n') => {
@@ -74,14 +86,27 @@ let runs = 0;
  * Runs a copy of setup.sh in a fresh checkout-shaped folder, PATH = stubs of `present` commands
  * (initdb in its own PostgreSQL folder), as `uid`; node_modules is up to date unless `freshClone`.
  */
-const runSetup = ({ present, uid = 0, freshClone = false }: { present: string[]; uid?: number; freshClone?: boolean }) => {
+const runSetup = ({
+  present,
+  uid = 0,
+  freshClone = false,
+  linkedModules = false,
+}: {
+  present: string[];
+  uid?: number;
+  freshClone?: boolean;
+  linkedModules?: boolean;
+}) => {
   const root = join(temporary, `run-${++runs}`);
   const [checkout, stubs, pgBin, log, cache] = ['checkout', 'stubs', 'pg-bin', 'log', 'cache'].map((name) => join(root, name));
   for (const folder of [join(checkout!, 'scripts'), stubs!, pgBin!, log!, join(cache!, 'node-18', 'bin')])
     mkdirSync(folder, { recursive: true });
   copyFileSync(join(repository, 'scripts', 'setup.sh'), join(checkout!, 'scripts', 'setup.sh'));
   writeFileSync(join(checkout!, 'package-lock.json'), '{}\n');
-  if (!freshClone) {
+  if (linkedModules) {
+    mkdirSync(join(root, 'shared-modules'));
+    symlinkSync(join(root, 'shared-modules'), join(checkout!, 'node_modules'));
+  } else if (!freshClone) {
     mkdirSync(join(checkout!, 'node_modules'));
     writeFileSync(join(checkout!, 'node_modules', '.package-lock.json'), '{}\n');
     utimesSync(join(checkout!, 'package-lock.json'), new Date(0), new Date(0));
@@ -135,6 +160,12 @@ describe('scripts/setup.sh', () => {
   it('with everything present: runs no apt-get and no npm', async () => {
     const outcome = await runSetup({ present: allCommands });
     expect(outcome).toMatchObject({ code: 0, aptGet: [], npm: [] });
+  });
+
+  it('with node_modules a symlink (a worktree sharing a checkout): no npm ci, which would empty it through the link', async () => {
+    const outcome = await runSetup({ present: allCommands, linkedModules: true });
+    expect(outcome).toMatchObject({ code: 0, aptGet: [], npm: [] });
+    expect(outcome.stderr).toContain('not reinstalling it from here');
   });
 
   it('not as root: prints the sudo apt-get line with the missing packages, exits 1, installs nothing', async () => {
