@@ -1,9 +1,24 @@
 #!/usr/bin/env node
-// The package builds itself on first use: `.npmrc` sets ignore-scripts (rclone.js's install script
-// would download an rclone binary), which also skips our own `prepare` during `npm ci`.
+// A clone builds itself on first use (`npm ci` runs no scripts: `.npmrc` sets ignore-scripts); the
+// packed package ships dist/, built before packing (prepack).
+//
+// Everything up to the dynamic import below must run on old Node (14 and later: no syntax or
+// builtin newer than that), so that Node older than 20 gets one line saying what to do instead of
+// a failure deep in a dependency (on 18, listr2's string-width does not even load).
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+
+const nodeMajor = Number(process.versions.node.split('.')[0]);
+if (nodeMajor < 20) {
+  process.stderr.write(
+    'runbook: needs Node.js 20 or newer (this is ' +
+      process.versions.node +
+      '); install Node 20 (https://nodejs.org or NodeSource), or use the single executable runbook-linux-x64, which needs no Node\n',
+  );
+  // 2, as for a usage error (DESIGN.md): nothing was run, and the fix is the caller's setup.
+  process.exit(2);
+}
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const entry = new URL('../dist/cli/index.js', import.meta.url);
@@ -12,6 +27,7 @@ if (!existsSync(entry)) {
   // The same steps as `npm run build`: the schema's types and validators are generated, not committed.
   const steps = [
     [fileURLToPath(new URL('../scripts/gen-types.mjs', import.meta.url))],
+    [fileURLToPath(new URL('../scripts/gen-version.mjs', import.meta.url))],
     [fileURLToPath(new URL('../scripts/build-validators.mjs', import.meta.url))],
     [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '-p', root],
     [fileURLToPath(new URL('../scripts/copy-shell.mjs', import.meta.url))],

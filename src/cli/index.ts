@@ -3,6 +3,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, ExitError } from '../errors.js';
 import { maskKnown } from '../engine/mask.js';
+import { version } from '../version.generated.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -27,6 +28,7 @@ const withRunOptions = (command: Command, envHelp: string, dryRunHelp: string) =
 const buildProgram = () => {
   const program = new Command('runbook')
     .description('Declarative GitOps runbooks: verified backups and executable recovery.')
+    .version(`runbook ${version}`, '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) })
     .showHelpAfterError(false);

@@ -40,6 +40,9 @@ const packageOf = (specifier: string): string | undefined => {
   return builtinModules.includes(name) ? undefined : name;
 };
 
+/** A file of a bundled dependency (third-party code, its own imports resolved among the bundled ones). */
+const isBundled = (path: string) => path.startsWith('node_modules/');
+
 describe('the published package', () => {
   let paths: string[];
   beforeAll(() => {
@@ -49,12 +52,20 @@ describe('the published package', () => {
   }, 60_000);
 
   it('holds no test stack, tools, tests or benchmarks', () => {
-    const outside = paths.filter((path) => path.split('/').some((part) => ['stack', 'tools', 'test', 'bench'].includes(part)));
+    const outside = paths.filter(
+      (path) => !isBundled(path) && path.split('/').some((part) => ['stack', 'tools', 'test', 'bench'].includes(part)),
+    );
     expect(outside).toEqual([]);
   });
 
   it('holds no TypeScript source', () => {
-    expect(paths.filter((path) => /\.[cm]?ts$/.test(path))).toEqual([]);
+    expect(paths.filter((path) => !isBundled(path) && /\.[cm]?ts$/.test(path))).toEqual([]);
+  });
+
+  it('bundles its runtime dependencies (an install needs no registry) and no devDependency', () => {
+    const bundled = new Set(paths.filter(isBundled).map((path) => packageOf(path.slice('node_modules/'.length))!));
+    expect(Object.keys(manifest.dependencies ?? {}).filter((name) => !bundled.has(name))).toEqual([]);
+    expect(Object.keys(manifest.devDependencies ?? {}).filter((name) => bundled.has(name))).toEqual([]);
   });
 
   it('loads with its dependencies only: no shipped module imports a devDependency', () => {
@@ -62,7 +73,7 @@ describe('the published package', () => {
     const devDependencies = new Set(Object.keys(manifest.devDependencies ?? {}));
     const devImports: string[] = [];
     const undeclared: string[] = [];
-    for (const path of paths.filter((path) => /\.[cm]?js$/.test(path))) {
+    for (const path of paths.filter((path) => !isBundled(path) && /\.[cm]?js$/.test(path))) {
       for (const specifier of importSpecifiers(readFileSync(join(repository, path), 'utf8'))) {
         const name = packageOf(specifier);
         if (name === undefined || dependencies.has(name)) continue;
