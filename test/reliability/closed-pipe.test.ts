@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, cliEnv, expectBuilt } from '../helpers/cli.js';
+import { cli, cliEnv, expectBuilt, repository } from '../helpers/cli.js';
 
 const temporary = mkdtempSync(join(tmpdir(), 'runbook-closed-pipe-'));
 const manySteps = join(temporary, 'many.yaml');
@@ -49,11 +49,15 @@ interface Outcome {
 }
 
 const env = () => cliEnv({ RUNBOOK_STATE_DIR: state });
+const executable = join(repository, 'build', 'runbook-linux-x64');
+
+/** The npm package's CLI by default; the single executable when `binary` (the same main(), bundled). */
+const command = (args: string[], binary = false): [string, string[]] => (binary ? [executable, args] : [process.execPath, [cli, ...args]]);
 
 /** Runs the CLI to its end, reading everything: its own exit code. */
-const runOpen = (args: string[]): Promise<Outcome> =>
+const runOpen = (args: string[], binary = false): Promise<Outcome> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: temporary, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(...command(args, binary), { cwd: temporary, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -63,9 +67,9 @@ const runOpen = (args: string[]): Promise<Outcome> =>
   });
 
 /** Runs the CLI and closes its `stream` (stdout or stderr) after the first bytes; reads the other one to the end. */
-const runClosing = (args: string[], stream: 'stdout' | 'stderr'): Promise<Outcome> =>
+const runClosing = (args: string[], stream: 'stdout' | 'stderr', binary = false): Promise<Outcome> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: temporary, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(...command(args, binary), { cwd: temporary, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
     const kept = stream === 'stdout' ? child.stderr : child.stdout;
     let text = '';
     let closedAfter = 0;
@@ -110,6 +114,13 @@ describe('a reader that closes the pipe early', () => {
 
   it.each(stdoutCommands)('%s: stdout closed after the first bytes — no error text, its own exit code', async (_name, args) => {
     const [open, closed] = await Promise.all([runOpen(args), runClosing(args, 'stdout')]);
+    expect(closed.stderr).not.toMatch(noCrashText);
+    expect(closed.stderr).toBe(open.stderr);
+    expect({ code: closed.code, signal: closed.signal }).toEqual({ code: open.code, signal: null });
+  });
+
+  it.each(stdoutCommands.slice(0, 6))('the single executable, %s: the same', async (_name, args) => {
+    const [open, closed] = await Promise.all([runOpen(args, true), runClosing(args, 'stdout', true)]);
     expect(closed.stderr).not.toMatch(noCrashText);
     expect(closed.stderr).toBe(open.stderr);
     expect({ code: closed.code, signal: closed.signal }).toEqual({ code: open.code, signal: null });
