@@ -233,3 +233,26 @@ describe('runbook lint agrees with the published schema', () => {
     expect(await schemaFindings(runbookWith(step, vars), label)).not.toEqual([]);
   });
 });
+
+describe('values the schema cannot see are still checked once known', () => {
+  const scratch = (engine: unknown) => ({
+    ...runbookWith(uses('postgres.scratch', { name: 's', engine: '${{ vars.engine }}' })),
+    vars: { engine },
+  });
+  it('lint checks an input with the default of the var it reads', async () => {
+    expect(await schemaFindings(scratch('dockr'), 'default-dockr')).toEqual([
+      expect.stringMatching(
+        /: steps\[0\]\.with\.engine must be one of docker, initdb; got 'dockr' \(with the default of 'vars\.engine'\)$/,
+      ),
+    ]);
+  });
+  it('plan checks the resolved input (--var) and exits 2', async () => {
+    const file = join(tmp, 'resolved.yaml');
+    writeFileSync(file, JSON.stringify(scratch(null), null, 1));
+    const { resolvePlan } = await import('../../src/engine/resolve.js');
+    expect(() => resolvePlan(file, { vars: { engine: 'docker' } })).not.toThrow();
+    expect(() => resolvePlan(file, { vars: { engine: 'dockr' } })).toThrow(
+      expect.objectContaining({ code: 2, message: expect.stringContaining("must be one of docker, initdb; got 'dockr'") }),
+    );
+  });
+});
