@@ -22,14 +22,23 @@ const exportName = (action) => `action_${action.replace(/[^A-Za-z0-9_]/g, '_')}`
 export const renderValidators = async () => {
   // The same options validate.ts used at run time: every error (lint reports them all), no defaults.
   const ajv = new Ajv2020({ allErrors: true, strict: false, useDefaults: false, code: { source: true, esm: true, lines: true } });
-  const actionDir = `${root}schemas/actions/`;
+  // Runbooks are checked against the published schemas (what editors and CI tools read, expressions
+  // allowed where the engine resolves them); resolved action inputs against the sources, where an
+  // expression is just text.
+  const actionDir = `${root}schemas/source/actions/`;
+  for (const file of (await readdir(`${root}schemas/actions/`)).filter((f) => f.endsWith('.schema.json'))) {
+    ajv.addSchema(await readJson(`${root}schemas/actions/${file}`));
+  }
   const actions = (await readdir(actionDir))
     .filter((f) => f.endsWith('.schema.json'))
     .sort()
     .map((f) => f.replace('.schema.json', ''));
   const exports = {};
   for (const name of actions) {
-    const schema = await readJson(`${actionDir}${name}.schema.json`);
+    const schema = {
+      ...(await readJson(`${actionDir}${name}.schema.json`)),
+      $id: `https://runbook.dev/schemas/source/actions/${name}.schema.json`,
+    };
     ajv.addSchema(schema);
     exports[exportName(name)] = schema.$id;
   }

@@ -6,7 +6,7 @@ import type { Diagnostic } from './diagnostic.js';
 import { escapeOf, isInside } from './inside-repository.js';
 import { loadSource, positionOf, refusedSource, type SourceFile } from './load.js';
 import type { Include, Runbook, Vars } from './schema.generated.js';
-import { validateRunbook, type ValidateOptions } from './validate.js';
+import { validateRunbook } from './validate.js';
 
 export interface IncludeEdge {
   /** Index in the including runbook's `include` list. */
@@ -53,11 +53,11 @@ const includePath = (entry: Include): string => (typeof entry === 'string' ? ent
 /** Parsed and schema-checked files by absolute path, shared by several {@link loadTree} calls. */
 export type SourceCache = Map<string, { source: SourceFile; schemaFindings: Diagnostic[] }>;
 
-export interface LoadTreeOptions extends ValidateOptions {
+export interface LoadTreeOptions {
   /** @default the nearest folder holding `.git` ({@link findRepositoryRoot}) */
   repositoryRoot?: string;
   /**
-   * Reuse files already parsed and validated by an earlier call (same `allowExpressions`): lint
+   * Reuse files already parsed and validated by an earlier call: lint
    * loads every runbook of a folder, and a runbook included by others would otherwise be read again
    * for each of them. @default a fresh cache per call
    */
@@ -81,7 +81,7 @@ export const loadTree = (file: string, options: LoadTreeOptions = {}): LoadedTre
       const source = escape
         ? refusedSource(displayPath, outsideMessage('the runbook', escape), 'outside-repository')
         : loadSource(displayPath);
-      cached = { source, schemaFindings: validateRunbook(source, { allowExpressions: options.allowExpressions ?? true }) };
+      cached = { source, schemaFindings: validateRunbook(source) };
       options.sources?.set(path, cached);
     }
     const { source, schemaFindings } = cached;

@@ -42,6 +42,10 @@ const valueAt = (data: unknown, path: NodePath): unknown =>
 
 const hasExpression = (value: unknown): boolean => typeof value === 'string' && value.includes('${{');
 
+/** A value check failed on an expression: said where the field takes none, so the cause is plain. */
+const unresolvedNote = (value: unknown): string =>
+  hasExpression(value) ? '. note that ${{ … }} is resolved only in the values of with and env, in when, notify and vars' : '';
+
 interface Finding {
   path: NodePath;
   key?: boolean;
@@ -61,22 +65,31 @@ const describeError = (error: ErrorObject, data: unknown, at: NodePath): Finding
     case 'required':
       return { path, message: `${where} is missing the required key '${String(params.missingProperty)}'` };
     case 'type':
-      return { path, message: `${where} must be ${String(params.type).replace(/,/g, ' or ')}, got ${typeName(value)}` };
+      return {
+        path,
+        message: `${where} must be ${String(params.type).replace(/,/g, ' or ')}, got ${typeName(value)}${unresolvedNote(value)}`,
+      };
     case 'enum':
       return {
         path,
-        message: `${where} must be one of ${(params.allowedValues as unknown[]).map((v) => String(v)).join(', ')}; got ${show(value)}`,
+        message: `${where} must be one of ${(params.allowedValues as unknown[]).map((v) => String(v)).join(', ')}; got ${show(value)}${unresolvedNote(value)}`,
       };
     case 'const':
-      return { path, message: `${where} must be ${JSON.stringify(params.allowedValue)}, got ${show(value)}` };
+      return { path, message: `${where} must be ${JSON.stringify(params.allowedValue)}, got ${show(value)}${unresolvedNote(value)}` };
     case 'pattern':
       if (error.schemaPath.includes('timeout') || /^\^0\*\[1-9\]/.test(String(params.pattern))) {
-        return { path, message: `${where} must be a duration greater than zero like 30s, 10m or 2h; got ${show(value)}` };
+        return {
+          path,
+          message: `${where} must be a duration greater than zero like 30s, 10m or 2h; got ${show(value)}${unresolvedNote(value)}`,
+        };
       }
       if (error.schemaPath.includes('duration') || /^\^\[0-9\]\+\(ms/.test(String(params.pattern))) {
-        return { path, message: `${where} must be a duration like 30s, 10m or 2h; got ${show(value)}` };
+        return { path, message: `${where} must be a duration like 30s, 10m or 2h; got ${show(value)}${unresolvedNote(value)}` };
       }
-      return { path, message: `${where} has an invalid value ${show(value)} (expected to match ${String(params.pattern)})` };
+      return {
+        path,
+        message: `${where} has an invalid value ${show(value)} (expected to match ${String(params.pattern)})${unresolvedNote(value)}`,
+      };
     case 'minItems':
       return { path, message: `${where} must have at least ${String(params.limit)} item(s)` };
     case 'minLength':
@@ -157,8 +170,40 @@ const collapseOneOf = (all: ErrorObject[], data: unknown, at: NodePath): Finding
   return findings;
 };
 
+/** Errors of the published schema's `${{ … }}` alternative (schemas/source/ has none). */
+const isExpressionBranch = (error: ErrorObject) => /\/\$defs\/expression(\/|$)/.test(error.schemaPath);
+
+/**
+ * The published schema writes `anyOf: [the value as written, an expression]` and union types as
+ * `anyOf` of single types: a person wants to hear what the value as written must be, once. Drops the
+ * expression alternative's errors and the anyOf itself, and merges the type errors of one anyOf.
+ */
+const collapseAnyOf = (all: ErrorObject[]): ErrorObject[] => {
+  const anyOfs = all.filter((e) => e.keyword === 'anyOf');
+  const merged = new Map<ErrorObject, ErrorObject>();
+  const dropped = new Set<ErrorObject>(all.filter((e) => isExpressionBranch(e) || e.keyword === 'anyOf'));
+  for (const o of anyOfs) {
+    const types = all.filter(
+      (e) =>
+        e.keyword === 'type' &&
+        !dropped.has(e) &&
+        e.instancePath === o.instancePath &&
+        e.schemaPath.startsWith(`${o.schemaPath}/`) &&
+        /^\/\d+\/type$/.test(e.schemaPath.slice(o.schemaPath.length)),
+    );
+    if (types.length < 2) continue;
+    const type = types.map((e) => String((e.params as { type: string }).type)).join(',');
+    types.slice(1).forEach((e) => dropped.add(e));
+    merged.set(types[0]!, { ...types[0]!, params: { type } });
+  }
+  return all.filter((e) => !dropped.has(e)).map((e) => merged.get(e) ?? e);
+};
+
 export interface ValidateOptions {
-  /** At lint time `${{ … }}` values are unresolved: errors about them wait for `plan`/`exec`. */
+  /**
+   * Drop errors about values holding `${{ … }}` (action inputs checked before they are resolved).
+   * Runbooks need no such filter: their schema says itself where expressions go.
+   */
   allowExpressions?: boolean;
   /** Path of `data` inside the source (for `with` validated separately). */
   at?: NodePath;
@@ -179,7 +224,7 @@ const toDiagnostics = (
   const seen = new Set<string>();
   const out: Diagnostic[] = [];
   const at = options.at ?? [];
-  for (const f of collapseOneOf(errors ?? [], data, at)) {
+  for (const f of collapseOneOf(collapseAnyOf(errors ?? []), data, at)) {
     if (options.allowExpressions && f.path.some((_, i) => hasExpression(valueAt(data, f.path.slice(0, i + 1))))) continue;
     const path = [...at, ...f.path];
     const message = f.message;
@@ -192,8 +237,12 @@ const toDiagnostics = (
   return out;
 };
 
-/** Validates a whole runbook document against schemas/runbook.schema.json. */
-export const validateRunbook = (source: SourceFile, options: ValidateOptions = {}): Diagnostic[] => {
+/**
+ * Validates a whole runbook document against schemas/runbook.schema.json — the published file that
+ * editors and CI tools read, so lint and they agree; it takes expressions exactly where the engine
+ * resolves them.
+ */
+export const validateRunbook = (source: SourceFile): Diagnostic[] => {
   const { runbook } = validators;
   if (source.value === undefined) return [];
   if (source.value === null || typeof source.value !== 'object' || Array.isArray(source.value)) {
@@ -207,7 +256,7 @@ export const validateRunbook = (source: SourceFile, options: ValidateOptions = {
       },
     ];
   }
-  return runbook(source.value) ? [] : toDiagnostics(source, runbook.errors, source.value, options);
+  return runbook(source.value) ? [] : toDiagnostics(source, runbook.errors, source.value, {});
 };
 
 /** Validates an environment file (environments/NAME.yaml). */
