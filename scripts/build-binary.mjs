@@ -25,7 +25,9 @@ const filesBelow = (folder, pattern) =>
 /** What package/files.ts reads from disk, by the names embedded.ts asks for. */
 const embeddedFiles = () => {
   const files = {};
-  for (const path of filesBelow(join(root, 'schemas'), /\.schema\.json$/)) files[relative(root, path)] = readFileSync(path, 'utf8');
+  // The published schemas only: schemas/source/ is what they are generated from.
+  const published = filesBelow(join(root, 'schemas'), /\.schema\.json$/).filter((path) => !path.includes('/schemas/source/'));
+  for (const path of published) files[relative(root, path)] = readFileSync(path, 'utf8');
   const actions = join(root, 'dist', 'actions');
   for (const path of filesBelow(actions, /\.(sh|sql|jq)$/)) files[`actions/${relative(actions, path)}`] = readFileSync(path, 'utf8');
   return files;
