@@ -1,18 +1,19 @@
 // Builds the single executable: the CLI bundled by esbuild into one CommonJS file with the schemas
 // and the actions' shell library inside it, injected into a copy of this machine's node as a Node
 // single executable application (node --experimental-sea-config, postject). Nothing is downloaded.
-// Writes build/runbook-linux-<arch> and, beside it, its sha256 in `sha256sum` format.
-// Usage: node scripts/build-binary.mjs (after `npm run build`; `npm run build:binary` runs both).
+// Writes OUT/runbook-linux-<arch> and, beside it, its sha256 in `sha256sum` format.
+// Usage: node scripts/build-binary.mjs [OUT] (default build/; after `npm run build`, and
+// `npm run build:binary` runs both).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { inject } from 'postject';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const out = join(root, 'build');
+const out = resolve(process.argv[2] ?? join(root, 'build'));
 const name = `runbook-${process.platform}-${process.arch}`;
 const executable = join(out, name);
 
@@ -48,7 +49,6 @@ const embedPackageFiles = {
   },
 };
 
-rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 const bundle = join(out, 'runbook.cjs');
 const result = await build({
@@ -73,10 +73,12 @@ const config = join(out, 'sea-config.json');
 const blob = join(out, 'sea-prep.blob');
 writeFileSync(config, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }));
 execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+// A new file, not the old one rewritten: the old one may be running (ETXTBSY).
+rmSync(executable, { force: true });
 copyFileSync(process.execPath, executable);
 chmodSync(executable, 0o755);
 await inject(executable, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2' });
 for (const file of [config, blob]) rmSync(file);
 const digest = createHash('sha256').update(readFileSync(executable)).digest('hex');
 writeFileSync(`${executable}.sha256`, `${digest}  ${name}\n`);
-console.log(`wrote ${relative(root, executable)} (${(readFileSync(executable).length / 2 ** 20).toFixed(1)} MiB) and ${name}.sha256`);
+console.log(`wrote ${executable} (${(readFileSync(executable).length / 2 ** 20).toFixed(1)} MiB) and ${name}.sha256`);

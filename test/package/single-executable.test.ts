@@ -5,7 +5,8 @@
 // verification and a confirmation under --yes, is interrupted and resumed, shows the task list on
 // a terminal, backs up and restores files with the built-in actions (whose restore calls
 // `runbook backups --pick` through the steps' `runbook`), and lists and verifies the backups.
-// Needs root (chroot, mount), util-linux's unshare and script, and `npm run build:binary` (npm test runs it).
+// The test builds the executable itself (scripts/build-binary.mjs, from dist/). Needs root (chroot,
+// mount) and util-linux's unshare and script.
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,10 +14,11 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureImageRootfs } from '../../tools/stack/docker/engine.js';
 import { findSystemBinary } from '../../tools/stack/run.js';
-import { repository } from '../helpers/cli.js';
+import { expectBuilt, repository } from '../helpers/cli.js';
 
-const executable = join(repository, 'build', 'runbook-linux-x64');
 const root = mkdtempSync(join(tmpdir(), 'runbook-sea-root-'));
+const built = mkdtempSync(join(tmpdir(), 'runbook-sea-build-'));
+const executable = join(built, 'runbook-linux-x64');
 
 interface Outcome {
   code: number | null;
@@ -110,7 +112,12 @@ steps:
 describe('the single executable on a Debian root filesystem without Node', () => {
   beforeAll(async () => {
     expect(process.getuid?.(), 'chroot and mount need root').toBe(0);
-    expect(existsSync(executable), `${executable} is missing: run npm run build:binary (npm test does)`).toBe(true);
+    expectBuilt('cli/binary.js');
+    // Built here, from dist/ as npm test built it, into a folder of the test's own.
+    const build = spawnSync(process.execPath, [join(repository, 'scripts', 'build-binary.mjs'), built], { encoding: 'utf8' });
+    expect(build.status, build.stderr).toBe(0);
+    const sum = spawnSync('sha256sum', ['--check', '--strict', 'runbook-linux-x64.sha256'], { cwd: built, encoding: 'utf8' });
+    expect(sum.stdout).toBe('runbook-linux-x64: OK\n');
     const tarball = await ensureImageRootfs();
     const unpacked = spawnSync('tar', ['-xf', tarball, '-C', root], { encoding: 'utf8' });
     expect(unpacked.status, unpacked.stderr).toBe(0);
@@ -129,7 +136,10 @@ describe('the single executable on a Debian root filesystem without Node', () =>
     work('data/deep/b.bin', 'b'.repeat(70_000));
   }, 600_000);
 
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  afterAll(() => {
+    rmSync(root, { recursive: true, force: true });
+    rmSync(built, { recursive: true, force: true });
+  });
 
   it('has no node and no node_modules to lean on', () => {
     expect(inChroot(['sh', '-c', 'command -v node nodejs']).code).not.toBe(0);
