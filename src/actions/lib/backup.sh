@@ -134,14 +134,20 @@ rb_signing_key_check() {
   esac
 }
 
+# rb_signature_upload FILE SIG MESSAGE: with SIGN_WITH, signs the local FILE's exact bytes
+# (`ssh-keygen -Y sign -n runbook-backup`, into FILE.sig) and uploads the signature to SIG (an rclone
+# path); fails with MESSAGE when the key cannot sign. Without SIGN_WITH, does nothing.
+rb_signature_upload() {
+  [ -n "${SIGN_WITH:-}" ] || return 0
+  ssh-keygen -q -Y sign -f "$SIGN_WITH" -n runbook-backup < "$1" > "$1.sig" || rb_fail "$3"
+  rclone copyto --checksum "$1.sig" "$2"
+}
+
 # rb_manifest_upload DEST: uploads $WORK/manifest.json to DEST/manifest.json, last; with SIGN_WITH,
 # its signature DEST/manifest.json.sig first, so a complete backup is never unsigned.
 rb_manifest_upload() {
-  if [ -n "${SIGN_WITH:-}" ]; then
-    ssh-keygen -q -Y sign -f "$SIGN_WITH" -n runbook-backup < "$WORK/manifest.json" > "$WORK/manifest.json.sig" \
-      || rb_fail "cannot sign the manifest with $SIGN_WITH; the backup $1 stays incomplete (no manifest.json)"
-    rclone copyto --checksum "$WORK/manifest.json.sig" "$1/manifest.json.sig"
-  fi
+  rb_signature_upload "$WORK/manifest.json" "$1/manifest.json.sig" \
+    "cannot sign the manifest with $SIGN_WITH; the backup $1 stays incomplete (no manifest.json)"
   rclone copyto --checksum "$WORK/manifest.json" "$1/manifest.json"
 }
 
